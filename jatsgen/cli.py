@@ -1,0 +1,293 @@
+"""The `jatsgen` command: a thin layer over the library.
+
+Exit codes: 0 success (warnings allowed), 1 when any input or file fails, 2 on usage errors.
+Messages go to stderr as `file:line: field: severity [code]: message`; no tracebacks for
+anything a user can cause (set JATSGEN_DEBUG=1 to see one for a bug).
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import schemas as schema_mod
+from .convert import Outcome, convert_to_jats, jats_schema_id
+from .diagnostics import Diagnostic
+from .errors import JatsgenError, SchemaNotFoundError
+from .readers import FORMATS
+from .schemas import SchemaLocator
+from .validate import FileReport, validate_file
+from .writers.jats import JatsOptions
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Turn article records into validated JATS XML and Crossref deposits.",
+    pretty_exceptions_enable=False,
+)
+schemas_app = typer.Typer(no_args_is_help=True, help="Find and install the official XSD files.")
+app.add_typer(schemas_app, name="schemas")
+
+stderr = Console(stderr=True, highlight=False)
+PROGRESS_THRESHOLD = 5
+
+
+class InputFormat(enum.StrEnum):
+    page = "page"
+    yaml = "yaml"
+    json = "json"
+
+
+class JatsVersion(enum.StrEnum):
+    v13 = "1.3"
+    v14 = "1.4"
+
+
+class TagSet(enum.StrEnum):
+    publishing = "publishing"
+    archiving = "archiving"
+
+
+assert {f.value for f in InputFormat} == set(FORMATS)
+
+SchemasOption = Annotated[
+    Path | None,
+    typer.Option("--schemas", help=f"Folder of official XSDs (else ${schema_mod.ENV_SCHEMAS}, "
+                                   "else the user cache).", file_okay=False),
+]
+
+
+def err(line: str) -> None:
+    sys.stderr.write(line.rstrip("\n") + "\n")
+    sys.stderr.flush()
+
+
+def report(diags: Iterable[Diagnostic], quiet: bool = False) -> None:
+    for d in diags:
+        if quiet and d.severity == "warning":
+            continue
+        err(str(d))
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err(f"error: {message}")
+    return typer.Exit(code)
+
+
+@contextmanager
+def progress_bar(total: int, label: str, enabled: bool) -> Iterator[Progress | None]:
+    if not enabled or total <= PROGRESS_THRESHOLD:
+        yield None
+        return
+    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=stderr, transient=True, disable=not stderr.is_terminal)
+    with bar:
+        bar.add_task(label, total=total)
+        yield bar
+
+
+def ensure_schema(locator: SchemaLocator, set_id: str) -> None:
+    """Find a schema set; with none installed, offer (TTY) or fetch (first use) the official one.
+
+    Offline (no network, or JATSGEN_OFFLINE=1) this ends in one message that says how to point
+    at a folder.
+    """
+    try:
+        locator.find(set_id)
+        return
+    except SchemaNotFoundError as exc:
+        message = str(exc)
+    s = schema_mod.schema_set(set_id)
+    if schema_mod.offline():
+        raise JatsgenError(message)
+    if sys.stdin.isatty() and not typer.confirm(
+        f"The official {s.label} schema is not installed. Download it from "
+        f"{s.official_url} into {schema_mod.cache_dir()}?", default=True, err=True
+    ):
+        raise JatsgenError(message)
+    err(f"note: fetching the official {s.label} schema (first use)")
+    try:
+        schema_mod.fetch_official(set_id, progress=lambda m: err(f"note: {m}"))
+    except JatsgenError as fetch_error:
+        raise JatsgenError(f"{message}\n(automatic download failed: {fetch_error})") from None
+
+
+def run(fn: typer.models.CommandFunctionType) -> typer.models.CommandFunctionType:
+    """Turn JatsgenErrors into one-line messages and bugs into a short notice."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except JatsgenError as exc:
+            for line in str(exc).splitlines():
+                err(line if ": error" in line else f"error: {line}")
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err("interrupted")
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if os.environ.get("JATSGEN_DEBUG"):
+                raise
+            err(f"internal error: {type(exc).__name__}: {exc} "
+                "(a bug in jatsgen; set JATSGEN_DEBUG=1 for the traceback)")
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+# --- jats ------------------------------------------------------------------------------------
+
+
+@app.command("jats")
+@run
+def jats_cmd(
+    inputs: Annotated[list[Path], typer.Argument(help="Article pages, YAML or JSON record files.",
+                                                 show_default=False)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the JATS files.",
+                                         file_okay=False)],
+    from_: Annotated[InputFormat | None, typer.Option(
+        "--from", help="Input format (default: detected from each file).")] = None,
+    jats_version: Annotated[JatsVersion, typer.Option(
+        "--jats-version", help="JATS version to write.")] = JatsVersion.v13,
+    tag_set: Annotated[TagSet, typer.Option(
+        "--tag-set", help="JATS tag set (archiving needs its schema installed).")] =
+        TagSet.publishing,
+    schemas: SchemasOption = None,
+    no_validate: Annotated[bool, typer.Option(
+        "--no-validate", help="Skip validating each file against the official XSD.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Hide warnings.")] = False,
+) -> None:
+    """Write one JATS file per article, each validated against the official XSD first."""
+    options = JatsOptions(version=jats_version.value, tag_set=tag_set.value)
+    locator = None
+    if not no_validate:
+        locator = SchemaLocator(schemas)
+        ensure_schema(locator, jats_schema_id(options))
+    written = 0
+    warnings = 0
+    failed: list[str] = []
+
+    with progress_bar(len(inputs), "converting", not quiet) as bar:
+
+        def done(outcome: Outcome) -> None:
+            nonlocal written, warnings
+            report(outcome.diagnostics, quiet)
+            written += len(outcome.outputs)
+            warnings += sum(d.severity == "warning" for d in outcome.diagnostics)
+            if outcome.failed:
+                failed.append(outcome.input)
+            if bar is not None:
+                bar.advance(bar.task_ids[0])
+
+        convert_to_jats([str(p) for p in inputs], output, options, locator,
+                        from_.value if from_ else None, on_done=done)
+    checked = "" if no_validate else f", valid against JATS {options.version} {options.tag_set}"
+    err(f"wrote {written} JATS file(s) to {output}{checked}; {warnings} warning(s); "
+        f"{len(failed)} of {len(inputs)} input(s) failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+# --- validate --------------------------------------------------------------------------------
+
+
+def iter_xml_files(paths: Iterable[Path]) -> Iterator[Path]:
+    for p in paths:
+        if p.is_dir():
+            yield from sorted(q for q in p.rglob("*.xml") if q.is_file())
+        else:
+            yield p
+
+
+@app.command("validate")
+@run
+def validate_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="XML files or folders (searched for *.xml).",
+                                                show_default=False)],
+    schemas: SchemasOption = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only the summary line.")] = False,
+) -> None:
+    """Check JATS and Crossref files against the official XSD for their kind and version."""
+    locator = SchemaLocator(schemas)
+    files = list(iter_xml_files(paths))
+    if not files:
+        raise fail("no XML files found in the given paths", 1)
+    reports: list[FileReport] = []
+    with progress_bar(len(files), "validating", not quiet) as bar:
+        for f in files:
+            reports.append(validate_file(f, locator))
+            if bar is not None:
+                bar.advance(bar.task_ids[0])
+    bad = 0
+    for r in reports:
+        if not r.ok:
+            bad += 1
+        if not quiet:
+            report(r.diagnostics)
+    err(f"{len(files)} file(s) checked: {len(files) - bad} valid, {bad} with errors")
+    if bad:
+        raise typer.Exit(1)
+
+
+# --- schemas ---------------------------------------------------------------------------------
+
+
+@schemas_app.command("list")
+@run
+def schemas_list(schemas: SchemasOption = None) -> None:
+    """Show each known schema set, where it was found, and whether it matches the manifest."""
+    locator = SchemaLocator(schemas)
+    table = Table("schema", "found", "integrity")
+    for s, found in locator.available():
+        if found is None:
+            table.add_row(s.label, "[red]not installed[/red]", f"official: {s.official_url}")
+        else:
+            problems = found.integrity_problems()
+            table.add_row(s.label, f"{found.origin}: {found.base}",
+                          "[yellow]differs from manifest[/yellow]" if problems else "ok")
+    Console().print(table)
+
+
+@schemas_app.command("install")
+@run
+def schemas_install(
+    source: Annotated[str, typer.Option("--from", help="A folder or URL of official schema files "
+                                        "(a folder laid out like crossref/5.4.0/..., one set's "
+                                        "folder, or an official .zip package URL).")],
+    only: Annotated[list[str] | None, typer.Option(
+        "--set", help="Install only this schema set (repeatable), e.g. crossref-5.4.0.")] = None,
+    accept_changed: Annotated[bool, typer.Option(
+        "--accept-changed", help="Trust files whose sha256 differs from the manifest.")] = False,
+) -> None:
+    """Copy official schema files into the user cache, checking every sha256."""
+    result = schema_mod.install(source, sets=only or None, accept_changed=accept_changed,
+                                progress=lambda m: err(f"note: {m}"))
+    for problem in result.problems:
+        err(f"error: {problem}")
+    err(f"installed {len(result.installed)} schema set(s) into {result.target}")
+    if result.problems:
+        raise typer.Exit(1)
+
+
+@schemas_app.command("path")
+def schemas_path() -> None:
+    """Print the user cache folder that `schemas install` fills."""
+    typer.echo(str(schema_mod.cache_dir()))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,94 @@
+"""Located messages: what went wrong or looks doubtful, and exactly where.
+
+Every stage reports through the same `Diagnostic`, so the CLI prints one format
+(`file:line: field: severity: message`) and `--format json` can emit the same objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: Severity
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    field: str | None = None  # a JSON path ($.articles[0].title) or a model/XML path
+    code: str | None = None  # a stable id such as "page.author-spelling"
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = self.file
+            if self.line is not None:
+                where += f":{self.line}"
+                if self.column is not None:
+                    where += f":{self.column}"
+            where += ": "
+        fld = f"{self.field}: " if self.field else ""
+        code = f" [{self.code}]" if self.code else ""
+        return f"{where}{fld}{self.severity}{code}: {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+class Diagnostics:
+    """An ordered collection that stages append to; de-duplicates identical messages."""
+
+    def __init__(self, file: str | None = None) -> None:
+        self.file = file
+        self._items: list[Diagnostic] = []
+        self._seen: set[Diagnostic] = set()
+
+    def add(self, diag: Diagnostic) -> None:
+        if diag not in self._seen:
+            self._seen.add(diag)
+            self._items.append(diag)
+
+    def warn(
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        field: str | None = None,
+        code: str | None = None,
+        file: str | None = None,
+    ) -> None:
+        self.add(Diagnostic("warning", message, file or self.file, line, None, field, code))
+
+    def error(
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        field: str | None = None,
+        code: str | None = None,
+        file: str | None = None,
+    ) -> None:
+        self.add(Diagnostic("error", message, file or self.file, line, None, field, code))
+
+    def extend(self, items: list[Diagnostic] | Diagnostics) -> None:
+        for d in items:
+            self.add(d)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self._items if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self._items if d.severity == "warning"]
+
+    def __iter__(self) -> Iterator[Diagnostic]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)

@@ -1,0 +1,56 @@
+"""The exception hierarchy. Every error a user can cause is a `JatsgenError`.
+
+The CLI prints `str(error)` (one located line per problem) and exits 1; anything that is
+not a `JatsgenError` is a bug in jatsgen.
+"""
+
+from __future__ import annotations
+
+from .diagnostics import Diagnostic
+
+
+class JatsgenError(Exception):
+    """Base class: a problem the user can fix, reported without a traceback."""
+
+
+class InputError(JatsgenError):
+    """Bad input: a file that cannot be read, parsed or that breaks a rule."""
+
+    def __init__(self, diagnostics: list[Diagnostic] | Diagnostic) -> None:
+        self.diagnostics = [diagnostics] if isinstance(diagnostics, Diagnostic) else diagnostics
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+    @classmethod
+    def at(
+        cls,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+        code: str | None = None,
+    ) -> InputError:
+        return cls(Diagnostic("error", message, file, line, None, field, code))
+
+
+class ConfigError(InputError):
+    """A configuration file or option that is missing, malformed or inconsistent."""
+
+
+class SchemaNotFoundError(JatsgenError):
+    """No installed copy of an official schema was found."""
+
+
+class SchemaIntegrityError(JatsgenError):
+    """A schema file's sha256 does not match the manifest."""
+
+
+class OutputInvalidError(JatsgenError):
+    """What we generated failed validation; it was not written as a good file."""
+
+    def __init__(self, path: str, diagnostics: list[Diagnostic]) -> None:
+        self.path = path
+        self.diagnostics = diagnostics
+        lines = "\n".join(str(d) for d in diagnostics[:20])
+        more = f"\n... and {len(diagnostics) - 20} more" if len(diagnostics) > 20 else ""
+        super().__init__(f"{path}: generated XML is not valid:\n{lines}{more}")

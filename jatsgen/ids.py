@@ -1,0 +1,113 @@
+"""Identifier syntax and check digits: DOI, ISBN, ISSN, ORCID, ROR.
+
+Each `check_*` returns None when the value is good or a sentence saying what is wrong;
+each `normalize_*` returns the canonical form writers use.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stdnum import isbn as _isbn
+from stdnum import issn as _issn
+from stdnum.exceptions import ValidationError as _StdnumError
+from stdnum.iso7064 import mod_11_2
+
+# Crossref's doi_t pattern is 10\.[0-9]{4,9}/.{1,200}; we also refuse whitespace and the
+# characters that break URLs and XML attributes in practice.
+DOI_RE = re.compile(r"^10\.[0-9]{4,9}/[^\s]{1,200}$")
+DOI_IN_TEXT_RE = re.compile(r"\b(10\.[0-9]{4,9}/[^\s\"<>]+)")
+DOI_URL_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+ORCID_RE = re.compile(r"^(?:https?://orcid\.org/)?(\d{4}-?\d{4}-?\d{4}-?\d{3}[\dX])$", re.I)
+ROR_RE = re.compile(r"^https://ror\.org/0[^ilo\W_]{6}\d{2}$")
+PREFIX_RE = re.compile(r"^10\.[0-9]{4,9}$")
+
+
+def normalize_doi(value: str) -> str:
+    """Strip resolver prefixes and trailing punctuation: 'https://doi.org/10.1/x.' -> '10.1/x'."""
+    doi = DOI_URL_PREFIX.sub("", value.strip())
+    return doi.rstrip(".,;)")
+
+
+def check_doi(doi: str, prefix: str | None = None) -> str | None:
+    if any(ch in doi for ch in "\u2010\u2011\u2012\u2013\u2014\u00a0"):
+        return f"DOI {doi!r} contains a look-alike dash or space; use ASCII characters"
+    if not DOI_RE.match(doi):
+        return f"DOI {doi!r} is not of the form 10.NNNN/suffix"
+    if prefix is not None and doi.split("/", 1)[0] != prefix:
+        return f"DOI {doi!r} does not start with the configured prefix {prefix}"
+    return None
+
+
+def find_doi(text: str) -> str | None:
+    m = DOI_IN_TEXT_RE.search(text)
+    return normalize_doi(m.group(1)) if m else None
+
+
+def check_isbn(value: str) -> str | None:
+    try:
+        _isbn.validate(value)
+    except _StdnumError as exc:
+        return f"ISBN {value!r} is invalid ({exc.message.rstrip('.').lower()})"
+    return None
+
+
+def normalize_isbn(value: str) -> str:
+    """ISBN-13 with hyphens where the ranges are known (keeps the printed form otherwise)."""
+    try:
+        return str(_isbn.format(value, convert=True))
+    except _StdnumError:
+        return value.strip()
+
+
+def check_issn(value: str) -> str | None:
+    try:
+        _issn.validate(value)
+    except _StdnumError as exc:
+        return f"ISSN {value!r} is invalid ({exc.message.rstrip('.').lower()})"
+    return None
+
+
+def normalize_issn(value: str) -> str:
+    try:
+        return str(_issn.format(value))
+    except _StdnumError:
+        return value.strip()
+
+
+def normalize_orcid(value: str) -> str:
+    """'0000-0002-1825-0097' or 'orcid.org/...' -> 'https://orcid.org/0000-0002-1825-0097'."""
+    v = value.strip()
+    v = re.sub(r"^(?:https?://)?(?:www\.)?orcid\.org/", "", v, flags=re.I)
+    digits = v.replace("-", "").upper()
+    if re.fullmatch(r"\d{15}[\dX]", digits):
+        v = "-".join(digits[i : i + 4] for i in range(0, 16, 4))
+    return f"https://orcid.org/{v}"
+
+
+def check_orcid(value: str) -> str | None:
+    m = ORCID_RE.match(value.strip())
+    if not m:
+        return f"ORCID {value!r} is not of the form https://orcid.org/0000-0000-0000-0000"
+    if not mod_11_2.is_valid(m.group(1).replace("-", "").upper()):
+        return f"ORCID {value!r} has a bad check digit"
+    return None
+
+
+def check_ror(value: str) -> str | None:
+    if not ROR_RE.match(value.strip()):
+        return f"ROR id {value!r} is not of the form https://ror.org/0xxxxxxNN"
+    return None
+
+
+def normalize_ror(value: str) -> str:
+    v = value.strip()
+    if re.fullmatch(r"0[a-z0-9]{6}\d{2}", v):
+        return f"https://ror.org/{v}"
+    return re.sub(r"^http://", "https://", v)
+
+
+def check_prefix(value: str) -> str | None:
+    if not PREFIX_RE.match(value):
+        return f"DOI prefix {value!r} is not of the form 10.NNNN"
+    return None

@@ -1,0 +1,91 @@
+"""Readers: every input format becomes a list of `Article`s plus located diagnostics.
+
+`read(path)` detects the format from the file name and content; `fmt=` overrides it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ..diagnostics import Diagnostics
+from ..errors import InputError
+from ..model import Article
+from .page import looks_like_page, read_page
+from .records import read_records
+
+FORMATS = ("page", "yaml", "json")
+MAX_INPUT_BYTES = 50 * 1024 * 1024
+
+_BY_SUFFIX = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".txt": "page", ".md": "page"}
+
+
+@dataclass
+class ReadResult:
+    path: str
+    format: str
+    articles: list[Article]
+    diagnostics: Diagnostics
+
+
+def read_text(path: str | Path) -> str:
+    """The file as UTF-8 text, or a located InputError saying why it cannot be."""
+    p = Path(path)
+    name = str(path)
+    if not p.exists():
+        raise InputError.at("no such file", file=name, code="input.missing")
+    if p.is_dir():
+        raise InputError.at("is a folder, not a file", file=name, code="input.missing")
+    size = p.stat().st_size
+    if size > MAX_INPUT_BYTES:
+        raise InputError.at(f"file is {size} bytes; the limit is {MAX_INPUT_BYTES}", file=name,
+                            code="input.too-large")
+    data = p.read_bytes()
+    if not data.strip():
+        raise InputError.at("the file is empty", file=name, code="input.empty")
+    if b"\x00" in data[:8192]:
+        raise InputError.at("binary file (contains NUL bytes); expected a text file", file=name,
+                            code="input.binary")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError.at(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+                            file=name, line=line, code="input.encoding") from None
+    return text
+
+
+def detect_format(path: str | Path, text: str) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix in _BY_SUFFIX:
+        return _BY_SUFFIX[suffix]
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        return "json"
+    if looks_like_page(text):
+        return "page"
+    if suffix == ".xml" or stripped.startswith("<"):
+        raise InputError.at("XML input (existing JATS) is not supported by this version; "
+                            "use a record file or an article page", file=str(path),
+                            code="input.format")
+    return "yaml"
+
+
+def read(path: str | Path, fmt: str | None = None) -> ReadResult:
+    """Read one input file into articles; warnings are in the result, errors raise InputError."""
+    name = str(path)
+    if fmt is not None and fmt not in FORMATS:
+        raise InputError.at(f"unknown input format {fmt!r}; choose one of {', '.join(FORMATS)}",
+                            file=name, code="input.format")
+    text = read_text(path)
+    fmt = fmt or detect_format(path, text)
+    diags = Diagnostics(name)
+    try:
+        if fmt == "page":
+            articles = [read_page(text, name, diags)]
+        else:
+            articles = read_records(text, name, fmt, diags)
+    except InputError as exc:
+        located = [d if d.file else replace(d, file=name) for d in exc.diagnostics]
+        raise InputError(located) from None
+    return ReadResult(name, fmt, articles, diags)

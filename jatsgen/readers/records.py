@@ -1,0 +1,494 @@
+"""Record files: one article, or a container with its articles, in YAML or JSON.
+
+The format is `schemas/record.schema.json`; every file is checked against it first, and each
+problem is reported with the file, the line (when the parser can tell) and the JSON path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from functools import cache
+from typing import Any
+
+import jsonschema
+import yaml
+from jsonschema.exceptions import ValidationError, best_match
+
+from ..dates import parse_iso
+from ..diagnostics import Diagnostic, Diagnostics
+from ..errors import InputError
+from ..ids import (
+    check_doi,
+    check_isbn,
+    check_issn,
+    check_orcid,
+    find_doi,
+    normalize_doi,
+    normalize_isbn,
+    normalize_issn,
+    normalize_orcid,
+    normalize_ror,
+)
+from ..model import (
+    Abstract,
+    Affiliation,
+    Article,
+    ArticleKind,
+    Book,
+    Classification,
+    Container,
+    Contributor,
+    Event,
+    Funding,
+    Isbn,
+    Issn,
+    Journal,
+    Keywords,
+    License,
+    PartialDate,
+    Proceedings,
+    Publisher,
+    Reference,
+    Source,
+    Title,
+)
+from ..resources import load_json
+from ..text import forbidden_chars, squash, strip_forbidden
+from .markdown import CitationLinker, parse_blocks
+
+Path_ = tuple[str | int, ...]
+
+
+@cache
+def _validator(kind: str) -> jsonschema.Draft202012Validator:
+    schema = {k: v for k, v in load_json("record.schema.json").items() if k != "oneOf"}
+    schema["$ref"] = f"#/$defs/{kind}"
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _json_path(path: Path_) -> str:
+    out = "$"
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else f".{p}"
+    return out
+
+
+def _yaml_lines(text: str) -> dict[Path_, int]:
+    """JSON path -> 1-based line of each value, from the YAML node tree (JSON is YAML too)."""
+    lines: dict[Path_, int] = {}
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return lines
+
+    def walk(node: yaml.Node, path: Path_) -> None:
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                lines[(*path, k.value)] = k.start_mark.line + 1
+                walk(v, (*path, k.value))
+                lines[(*path, k.value)] = k.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                walk(v, (*path, i))
+
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _line_for(lines: dict[Path_, int], path: Path_) -> int | None:
+    p = tuple(path)
+    while p:
+        if p in lines:
+            return lines[p]
+        p = p[:-1]
+    return lines.get(())
+
+
+def _plain(value: Any) -> Any:
+    """YAML dates and timestamps become ISO strings so the JSON Schema sees JSON types."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()[:10]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _describe(error: ValidationError) -> tuple[Path_, str]:
+    """The most specific path and a plain-words message for a schema error."""
+    if error.context:
+        deeper = best_match(error.context)
+        if deeper is not None and len(deeper.absolute_path) >= len(error.absolute_path):
+            if deeper.validator not in ("type", "required") or len(deeper.absolute_path) > len(
+                error.absolute_path
+            ):
+                return _describe(deeper)
+    path = tuple(error.absolute_path)
+    v = error.validator
+    if v == "required":
+        m = re.match(r"'([^']+)'", error.message)
+        missing = m.group(1) if m else "a field"
+        return path, f"required field '{missing}' is missing"
+    if v == "additionalProperties":
+        m = re.search(r"\((.*) (?:was|were) unexpected\)", error.message)
+        return path, f"unknown field(s) {m.group(1) if m else ''}; see schemas/record.schema.json"
+    if v == "type":
+        return path, f"expected {error.validator_value}, got {json.dumps(error.instance)[:60]}"
+    if v == "pattern":
+        hint = error.schema.get("description") if isinstance(error.schema, dict) else None
+        return path, f"{json.dumps(error.instance)[:80]} is not in the expected form" + (
+            f" ({hint})" if hint else f" (pattern {error.validator_value})"
+        )
+    if v in ("oneOf", "anyOf"):
+        hint = error.schema.get("description") if isinstance(error.schema, dict) else None
+        if hint:
+            return path, f"{json.dumps(error.instance)[:60]} is not valid: {hint}"
+        if isinstance(error.validator_value, list) and all(
+            isinstance(s, dict) and list(s) == ["required"] for s in error.validator_value
+        ):
+            fields = " or ".join(f"'{s['required'][0]}'" for s in error.validator_value)
+            return path, f"needs one of {fields}"
+    if v == "enum":
+        return path, f"{json.dumps(error.instance)} is not one of {error.validator_value}"
+    if v == "minItems":
+        return path, "must not be empty"
+    if v == "minLength":
+        return path, "must not be empty"
+    return path, error.message
+
+
+def load_record_data(text: str, path: str, fmt: str) -> tuple[Any, dict[Path_, int]]:
+    lines = _yaml_lines(text)
+    try:
+        if fmt == "json":
+            data = json.loads(text)
+        else:
+            data = yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise InputError.at(f"malformed JSON: {exc.msg}", file=path, line=exc.lineno,
+                            code="record.syntax") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError.at(f"malformed YAML: {problem}", file=path,
+                            line=mark.line + 1 if mark else None, code="record.syntax") from None
+    if not isinstance(data, dict):
+        raise InputError.at(
+            "expected a mapping with a 'title' (one article) or 'articles' (a collection) at the top",
+            file=path, line=1, code="record.shape")
+    return _plain(data), lines
+
+
+def read_records(text: str, path: str, fmt: str, diags: Diagnostics) -> list[Article]:
+    data, lines = load_record_data(text, path, fmt)
+    kind = "collection" if "articles" in data else "article"
+    problems: list[Diagnostic] = []
+    for error in sorted(_validator(kind).iter_errors(data), key=lambda e: list(map(str, e.path))):
+        epath, message = _describe(error)
+        problems.append(Diagnostic("error", message, path, _line_for(lines, epath), None,
+                                   _json_path(epath), "record.schema"))
+    if problems:
+        raise InputError(problems)
+
+    builder = _Builder(path, lines, diags)
+    if kind == "collection":
+        container = builder.container(data["container"], ("container",)) if "container" in data else None
+        articles = [builder.article(a, ("articles", i), container)
+                    for i, a in enumerate(data["articles"])]
+    else:
+        articles = [builder.article(data, (), None)]
+    if builder.problems:
+        raise InputError(builder.problems)
+    return articles
+
+
+class _Builder:
+    """Model objects from schema-valid data, with the checks a schema cannot make."""
+
+    def __init__(self, path: str, lines: dict[Path_, int], diags: Diagnostics) -> None:
+        self.path = path
+        self.lines = lines
+        self.diags = diags
+        self.problems: list[Diagnostic] = []
+
+    def _error(self, at: Path_, message: str, code: str) -> None:
+        self.problems.append(Diagnostic("error", message, self.path, _line_for(self.lines, at),
+                                        None, _json_path(at), code))
+
+    def text(self, value: Any, at: Path_) -> str:
+        s = str(value)
+        bad = forbidden_chars(s)
+        if bad:
+            self.diags.warn(
+                f"removed {len(bad)} character(s) XML 1.0 forbids ({', '.join(sorted(set(bad)))})",
+                line=_line_for(self.lines, at), field=_json_path(at), code="text.forbidden-char",
+                file=self.path)
+            s = strip_forbidden(s)
+        return s
+
+    def opt(self, data: dict[str, Any], key: str, at: Path_) -> str | None:
+        return squash(self.text(data[key], (*at, key))) if data.get(key) is not None else None
+
+    def date(self, data: dict[str, Any], key: str, at: Path_) -> PartialDate | None:
+        if key not in data:
+            return None
+        value = parse_iso(data[key])
+        if value is None:
+            self._error((*at, key), f"{data[key]!r} is not a real date", "record.bad-date")
+        return value
+
+    def titles(self, value: Any, at: Path_) -> list[Title]:
+        items = value if isinstance(value, list) else [value]
+        out = []
+        for i, item in enumerate(items):
+            where = (*at, i) if isinstance(value, list) else at
+            if isinstance(item, str):
+                out.append(Title(squash(self.text(item, where))))
+            else:
+                out.append(Title(squash(self.text(item["text"], where)), item.get("lang"),
+                                 self.opt(item, "subtitle", where)))
+        return out
+
+    def isbns(self, value: Any, at: Path_) -> list[Isbn]:
+        items = value if isinstance(value, list) else [value]
+        out = []
+        for i, item in enumerate(items):
+            where = (*at, i) if isinstance(value, list) else at
+            raw, media = (item, "print") if isinstance(item, str) else (
+                item["value"], item.get("media_type", "print"))
+            problem = check_isbn(raw)
+            if problem:
+                self._error(where, problem, "record.bad-isbn")
+            out.append(Isbn(normalize_isbn(raw), media))
+        return out
+
+    def issns(self, value: Any, at: Path_) -> list[Issn]:
+        items = value if isinstance(value, list) else [value]
+        out = []
+        for i, item in enumerate(items):
+            where = (*at, i) if isinstance(value, list) else at
+            raw, media = (item, "print") if isinstance(item, str) else (
+                item["value"], item.get("media_type", "print"))
+            problem = check_issn(raw)
+            if problem:
+                self._error(where, problem, "record.bad-issn")
+            out.append(Issn(normalize_issn(raw), media))
+        return out
+
+    def publisher(self, value: Any, at: Path_) -> Publisher:
+        if isinstance(value, str):
+            return Publisher(squash(self.text(value, at)))
+        return Publisher(squash(self.text(value["name"], at)), self.opt(value, "place", at))
+
+    def doi(self, value: str, at: Path_) -> str:
+        doi = normalize_doi(value)
+        problem = check_doi(doi)
+        if problem:
+            self._error(at, problem, "record.bad-doi")
+        return doi
+
+    def container(self, data: dict[str, Any], at: Path_) -> Container:
+        titles = self.titles(data["title"], (*at, "title"))
+        publisher = self.publisher(data["publisher"], (*at, "publisher")) if "publisher" in data else None
+        published = self.date(data, "published", at)
+        kind = data["type"]
+        if kind == "journal":
+            return Journal(
+                titles=titles,
+                issns=self.issns(data["issn"], (*at, "issn")) if "issn" in data else [],
+                abbrev_title=self.opt(data, "abbrev_title", at),
+                journal_id=self.opt(data, "journal_id", at),
+                volume=self.opt(data, "volume", at),
+                issue=self.opt(data, "issue", at),
+                publisher=publisher,
+                published=published,
+            )
+        isbns = self.isbns(data["isbn"], (*at, "isbn")) if "isbn" in data else []
+        doi = self.doi(data["doi"], (*at, "doi")) if "doi" in data else None
+        if kind == "book":
+            return Book(titles=titles, isbns=isbns, publisher=publisher, published=published,
+                        edition=self.opt(data, "edition", at), doi=doi, url=data.get("url"))
+        event = None
+        if "event" in data:
+            ev, eat = data["event"], (*at, "event")
+            event = Event(
+                names=self.titles(ev["name"], (*eat, "name")),
+                acronym=self.opt(ev, "acronym", eat),
+                number=self.opt(ev, "number", eat),
+                location=self.opt(ev, "location", eat),
+                start=self.date(ev, "start", eat),
+                end=self.date(ev, "end", eat),
+                date_text=self.opt(ev, "date_text", eat),
+                theme=self.opt(ev, "theme", eat),
+                sponsors=[squash(self.text(s, (*eat, "sponsors", i)))
+                          for i, s in enumerate(ev.get("sponsors", []))],
+            )
+        return Proceedings(titles=titles, event=event, isbns=isbns, publisher=publisher,
+                           published=published, subject=self.opt(data, "subject", at), doi=doi,
+                           url=data.get("url"))
+
+    def affiliation(self, data: dict[str, Any], at: Path_, default_id: str) -> Affiliation:
+        ror = normalize_ror(data["ror"]) if "ror" in data else None
+        return Affiliation(
+            id=data.get("id", default_id),
+            institution=self.opt(data, "institution", at),
+            department=self.opt(data, "department", at),
+            city=self.opt(data, "city", at),
+            country=self.opt(data, "country", at),
+            country_code=data.get("country_code"),
+            ror=ror,
+            text=self.opt(data, "text", at),
+        )
+
+    def article(self, data: dict[str, Any], at: Path_, shared: Container | None) -> Article:
+        container = self.container(data["container"], (*at, "container")) if "container" in data else shared
+        kind = data.get("kind")
+        if kind is None:
+            kind = {Journal: "journal-article", Book: "book-chapter"}.get(type(container),
+                                                                           "conference-paper")
+        language = data.get("language")
+        affs = [self.affiliation(a, (*at, "affiliations", i), f"aff{i + 1}")
+                for i, a in enumerate(data.get("affiliations", []))]
+        known = {a.id for a in affs}
+        contributors = []
+        for i, c in enumerate(data.get("contributors", [])):
+            cat = (*at, "contributors", i)
+            contributor = Contributor(
+                surname=self.opt(c, "surname", cat),
+                given_names=self.opt(c, "given_names", cat),
+                role=c.get("role", "author"),
+                name_style=c.get("name_style", "western"),
+                email=c.get("email"),
+                degrees=self.opt(c, "degrees", cat),
+                position=self.opt(c, "position", cat),
+                role_label=self.opt(c, "role_label", cat),
+                collab=self.opt(c, "collab", cat),
+                orcid_authenticated=bool(c.get("orcid_authenticated", False)),
+            )
+            if "name" in c and contributor.surname is None:
+                contributor.given_names = self.opt(c, "name", cat)
+                contributor.name_style = "given-only"
+            if "orcid" in c:
+                contributor.orcid = normalize_orcid(c["orcid"])
+                problem = check_orcid(contributor.orcid)
+                if problem:
+                    self._error((*cat, "orcid"), problem, "record.bad-orcid")
+            for j, a in enumerate(c.get("affiliations", [])):
+                aat = (*cat, "affiliations", j)
+                if isinstance(a, str):
+                    if a not in known:
+                        self._error(aat, f"affiliation {a!r} is not an id in 'affiliations' "
+                                    f"(known: {', '.join(sorted(known)) or 'none'})",
+                                    "record.bad-affiliation-ref")
+                    contributor.affiliation_ids.append(a)
+                else:
+                    aff = self.affiliation(a, aat, f"aff{len(affs) + 1}")
+                    twin = next((x for x in affs if _same_place(x, aff)), None)
+                    if twin is None:
+                        affs.append(aff)
+                        known.add(aff.id)
+                        twin = aff
+                    contributor.affiliation_ids.append(twin.id)
+            contributors.append(contributor)
+
+        refs = []
+        for i, r in enumerate(data.get("references", [])):
+            rat = (*at, "references", i)
+            if isinstance(r, str):
+                r = {"text": r}
+            text = squash(self.text(r["text"], rat))
+            urls = list(r.get("urls", [])) + ([r["url"]] if "url" in r else [])
+            urls = urls or re.findall(r"https?://[^\s<>]+[^\s<>.,;)]", text)
+            doi = self.doi(r["doi"], (*rat, "doi")) if "doi" in r else find_doi(text)
+            label = str(r.get("label", i + 1))
+            refs.append(Reference(id=r.get("id", f"ref{label}"), text=text, label=label,
+                                  doi=doi, urls=urls))
+        ids = [r.id for r in refs]
+        for i, rid in enumerate(ids):
+            if ids.index(rid) != i:
+                self._error((*at, "references", i), f"reference id {rid!r} is used twice",
+                            "record.duplicate-ref")
+
+        fpage = lpage = None
+        if "pages" in data:
+            fpage, lpage = self.pages(data["pages"], (*at, "pages"))
+        dates = data.get("dates", {})
+        dat = (*at, "dates")
+        article = Article(
+            kind=ArticleKind(kind),
+            title=Title(squash(self.text(data["title"], (*at, "title"))), language,
+                        self.opt(data, "subtitle", at)),
+            language=language,
+            trans_titles=[Title(squash(self.text(t["title"], (*at, "translated_titles", i))),
+                                t["lang"], self.opt(t, "subtitle", (*at, "translated_titles", i)))
+                          for i, t in enumerate(data.get("translated_titles", []))],
+            contributors=contributors,
+            affiliations=affs,
+            abstracts=[Abstract(a.get("lang"),
+                                [squash(p) for p in re.split(r"\n\s*\n", self.text(
+                                    a["text"], (*at, "abstracts", i))) if p.strip()],
+                                self.opt(a, "title", (*at, "abstracts", i)))
+                       for i, a in enumerate(data.get("abstracts", []))],
+            keywords=[Keywords(k.get("lang"), [squash(self.text(t, (*at, "keywords", i)))
+                                               for t in k["terms"]])
+                      for i, k in enumerate(data.get("keywords", []))],
+            classifications=[Classification(c["scheme"].lower(), squash(c["code"]))
+                             for c in data.get("classifications", [])],
+            section=self.opt(data, "section", at),
+            number=self.opt(data, "number", at),
+            fpage=fpage,
+            lpage=lpage,
+            article_number=self.opt(data, "article_number", at),
+            published=self.date(dates, "published", dat),
+            received=self.date(dates, "received", dat),
+            accepted=self.date(dates, "accepted", dat),
+            doi=self.doi(data["doi"], (*at, "doi")) if "doi" in data else None,
+            url=data.get("url"),
+            references=refs,
+            ref_list_title=self.opt(data, "reference_list_title", at),
+            container=container,
+            source=Source(self.path, _line_for(self.lines, at), _json_path(at)),
+            id=data.get("id"),
+        )
+        if "license" in data:
+            lic = data["license"]
+            article.license = License(lic.get("url"), self.opt(lic, "text", (*at, "license")),
+                                      self.date(lic, "start_date", (*at, "license")))
+        article.funding = [Funding(self.opt(f, "funder", (*at, "funding", i)), f.get("funder_id"),
+                                   [str(a) for a in f.get("awards", [])])
+                           for i, f in enumerate(data.get("funding", []))]
+        if "body" in data:
+            body_line = _line_for(self.lines, (*at, "body")) or 1
+            text = self.text(data["body"], (*at, "body"))
+            numbered = [(body_line + k + 1, s) for k, s in enumerate(text.splitlines())]
+            by_number = {int(r.label): r.id for r in refs if r.label and r.label.isdigit()}
+            linker = CitationLinker(by_number, Diagnostics(self.path))
+            article.body = parse_blocks(numbered, linker)
+            linker.report(len(refs))
+            for d in linker.diagnostics:
+                self.diags.add(Diagnostic(d.severity, d.message, self.path, d.line, None,
+                                          _json_path((*at, "body")), d.code))
+        if article.fpage and article.article_number:
+            self._error((*at, "article_number"), "give either pages or an article number, not both",
+                        "record.pages-and-number")
+        return article
+
+    def pages(self, value: Any, at: Path_) -> tuple[str, str | None]:
+        if isinstance(value, dict):
+            first, last = str(value["first"]), str(value["last"]) if "last" in value else None
+        else:
+            parts = re.split(r"\s*[-–]\s*", str(value).strip())
+            first, last = parts[0], parts[1] if len(parts) > 1 else None
+        if last is not None and first.isdigit() and last.isdigit() and int(last) < int(first):
+            self._error(at, f"last page {last} is before first page {first}", "record.bad-pages")
+        return first, last
+
+
+def _same_place(a: Affiliation, b: Affiliation) -> bool:
+    return (a.institution, a.department, a.city, a.country_code, a.ror, a.text) == (
+        b.institution, b.department, b.city, b.country_code, b.ror, b.text)

@@ -1,0 +1,542 @@
+"""The model as a JATS article: Journal Publishing 1.3 (default) or 1.4, or Archiving.
+
+Only what the model holds is written; facts the target cannot hold are reported, never
+invented. Every in-text citation's `rid` points at a `ref` written in the same file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lxml import etree
+
+from ..diagnostics import Diagnostics
+from ..model import (
+    Abstract,
+    Affiliation,
+    Article,
+    ArticleKind,
+    Block,
+    Book,
+    CiteRef,
+    Contributor,
+    Email,
+    Inline,
+    Journal,
+    Link,
+    ListBlock,
+    Paragraph,
+    PartialDate,
+    Proceedings,
+    Reference,
+    Section,
+    Styled,
+    Table,
+    Text,
+    Title,
+)
+from .xmlbuild import Builder, serialize
+
+JATS_VERSIONS = ("1.3", "1.4")
+TAG_SETS = ("publishing", "archiving")
+
+_DOCTYPES = {
+    ("publishing", "1.3"): ("-//NLM//DTD JATS (Z39.96) Journal Publishing DTD v1.3 20210610//EN",
+                            "JATS-journalpublishing1-3.dtd"),
+    ("publishing", "1.4"): ("-//NLM//DTD JATS (Z39.96) Journal Publishing DTD v1.4 20241031//EN",
+                            "JATS-journalpublishing1-4.dtd"),
+    ("archiving", "1.3"): (
+        "-//NLM//DTD JATS (Z39.96) Journal Archiving and Interchange DTD v1.3 20210610//EN",
+        "JATS-archivearticle1-3.dtd"),
+    ("archiving", "1.4"): (
+        "-//NLM//DTD JATS (Z39.96) Journal Archiving and Interchange DTD v1.4 20241031//EN",
+        "JATS-archivearticle1-4.dtd"),
+}
+_NSMAP: dict[str | None, str] = {
+    "xlink": "http://www.w3.org/1999/xlink",
+    "mml": "http://www.w3.org/1998/Math/MathML",
+    "ali": "http://www.niso.org/schemas/ali/1.0/",
+}
+_STYLE_TAGS = {"bold": "bold", "italic": "italic", "sup": "sup", "sub": "sub",
+               "underline": "underline", "monospace": "monospace", "sc": "sc"}
+_CREDIT = {
+    "supervisor": ("Supervision", "https://credit.niso.org/contributor-roles/supervision/"),
+}
+_ID_RE = re.compile(r"^[A-Za-z_][\w.-]*$")
+
+
+@dataclass(frozen=True)
+class JatsOptions:
+    version: str = "1.3"
+    tag_set: str = "publishing"
+
+    def __post_init__(self) -> None:
+        if self.version not in JATS_VERSIONS:
+            raise ValueError(f"JATS version {self.version!r}; choose one of {JATS_VERSIONS}")
+        if self.tag_set not in TAG_SETS:
+            raise ValueError(f"JATS tag set {self.tag_set!r}; choose one of {TAG_SETS}")
+
+
+def to_jats(article: Article, options: JatsOptions | None = None,
+            diags: Diagnostics | None = None) -> bytes:
+    """The article as JATS XML bytes (UTF-8, with XML declaration and DOCTYPE)."""
+    options = options or JatsOptions()
+    diags = diags if diags is not None else Diagnostics()
+    writer = _JatsWriter(article, options, diags)
+    root = writer.article()
+    public, system = _DOCTYPES[(options.tag_set, options.version)]
+    return serialize(root, doctype=f'<!DOCTYPE article PUBLIC "{public}" "{system}">')
+
+
+def xml_id(raw: str, prefix: str) -> str:
+    """A valid XML ID for a model id ('1' -> 'ref1')."""
+    if _ID_RE.match(raw):
+        return raw
+    return prefix + re.sub(r"[^\w.-]", "_", raw)
+
+
+class _JatsWriter:
+    def __init__(self, article: Article, options: JatsOptions, diags: Diagnostics) -> None:
+        self.a = article
+        self.o = options
+        self.diags = diags
+        self.b = Builder(diags, nsmap=_NSMAP)
+        self.v14 = options.version == "1.4"
+        self.ref_ids = {r.id: xml_id(r.id, "ref") for r in article.references}
+        self.aff_ids = {a.id: xml_id(a.id, "aff") for a in article.affiliations}
+        self._sec_count = 0
+        self._table_count = 0
+
+    def warn(self, message: str, code: str) -> None:
+        where = self.a.source.path if self.a.source else None
+        self.diags.warn(message, code=code, file=where,
+                        line=self.a.source.line if self.a.source else None)
+
+    # --- document ---------------------------------------------------------------------
+
+    def article(self) -> etree._Element:
+        b, a = self.b, self.a
+        attrs = {
+            "article-type": "research-article",
+            "dtd-version": self.o.version,
+            "xml:lang": a.language,
+        }
+        root = b("article", attrs)
+        b.fill(root, [b("front", self.journal_meta(), self.article_meta())])
+        if a.body:
+            root.append(b("body", self.blocks(a.body)))
+        if a.references:
+            root.append(b("back", self.ref_list()))
+        return root
+
+    # --- journal-meta ----------------------------------------------------------------------
+
+    def journal_meta(self) -> etree._Element:
+        b, c = self.b, self.a.container
+        titles: list[Title] = list(c.titles) if c is not None else []
+        journal_id = None
+        issns: list[etree._Element] = []
+        publisher = c.publisher if c is not None else None
+        if isinstance(c, Journal):
+            journal_id = c.journal_id or c.abbrev_title
+            issns = [b("issn", {"publication-format": i.media_type}, i.value) for i in c.issns]
+        elif isinstance(c, Proceedings | Book) and c.isbns:
+            journal_id = f"isbn-{c.isbns[0].value}"
+        if c is None:
+            self.warn("the article has no container (journal, proceedings or book); "
+                      "journal-meta says so", "jats.no-container")
+            titles = []
+        if not journal_id:
+            journal_id = _slug(titles[0].text) if titles else "unknown"
+        if not issns and self.o.tag_set == "publishing":
+            kind = {Proceedings: "proceedings volume", Book: "book"}.get(type(c), "journal")
+            self.warn(f"the {kind} has no ISSN; JATS Publishing requires journal-meta/issn, so "
+                      "an empty <issn content-type=\"not-assigned\"/> is written",
+                      "jats.no-issn")
+            issns = [b("issn", {"content-type": "not-assigned"})]
+        title_group = None
+        if titles:
+            main, others = self.primary(titles)
+            if self.v14:
+                title_group = b("journal-title-group",
+                                [b("journal-title", {"xml:lang": t.lang}, t.text)
+                                 for t in [main, *others]])
+            else:
+                title_group = b(
+                    "journal-title-group",
+                    b("journal-title", {"xml:lang": main.lang}, main.text),
+                    [b("trans-title-group", {"xml:lang": t.lang}, b("trans-title", t.text))
+                     for t in others],
+                    b("abbrev-journal-title", c.abbrev_title)
+                    if isinstance(c, Journal) and c.abbrev_title else None,
+                )
+        return b(
+            "journal-meta",
+            b("journal-id", {"journal-id-type": "publisher-id"}, journal_id),
+            title_group,
+            issns,
+            b("publisher", b("publisher-name", publisher.name),
+              b("publisher-loc", publisher.place) if publisher.place else None)
+            if publisher else None,
+        )
+
+    def primary(self, titles: list[Title]) -> tuple[Title, list[Title]]:
+        """The title in the article's language first (else the first), then the others."""
+        main = next((t for t in titles if t.lang and t.lang == self.a.language), titles[0])
+        return main, [t for t in titles if t is not main]
+
+    # --- article-meta ----------------------------------------------------------------------
+
+    def article_meta(self) -> etree._Element:
+        b, a = self.b, self.a
+        c = a.container
+        ids = [b("article-id", {"pub-id-type": "doi"}, a.doi) if a.doi else None,
+               b("article-id", {"pub-id-type": "publisher-id"}, a.number) if a.number else None]
+        categories = self.categories()
+        published = a.published or (c.published if c is not None else None)
+        volume = issue = None
+        if isinstance(c, Journal):
+            volume = b("volume", c.volume) if c.volume else None
+            issue = b("issue", c.issue) if c.issue else None
+        isbns = []
+        if isinstance(c, Proceedings | Book):
+            isbns = [b("isbn", {"publication-format": i.media_type}, i.value) for i in c.isbns]
+        pages = None
+        if a.fpage:
+            pages = [b("fpage", a.fpage), b("lpage", a.lpage) if a.lpage else None]
+        elif a.article_number:
+            pages = [b("elocation-id", a.article_number)]
+        history = None
+        if a.received or a.accepted:
+            history = b("history",
+                        self.date("date", a.received, {"date-type": "received"}) if a.received else None,
+                        self.date("date", a.accepted, {"date-type": "accepted"}) if a.accepted else None)
+        return b(
+            "article-meta",
+            ids,
+            categories,
+            self.title_groups(),
+            self.contrib_groups(),
+            [self.aff(x) for x in a.affiliations],
+            self.date("pub-date", published, {"publication-format": "print", "date-type": "pub"})
+            if published else b("pub-date-not-available"),
+            volume,
+            issue,
+            isbns,
+            pages,
+            history,
+            self.permissions(),
+            b("self-uri", {"xlink:href": a.url}) if a.url else None,
+            self.abstracts(),
+            [b("kwd-group", {"kwd-group-type": "author", "xml:lang": k.lang},
+               [b("kwd", t) for t in k.terms]) for k in a.keywords if k.terms],
+            self.funding(),
+            self.conference(),
+        )
+
+    def categories(self) -> etree._Element | None:
+        b, a = self.b, self.a
+        groups = []
+        if a.section:
+            groups.append(b("subj-group", {"subj-group-type": "heading"}, b("subject", a.section)))
+        for cl in a.classifications:
+            groups.append(b("subj-group", {"subj-group-type": cl.scheme,
+                                           "vocab": cl.scheme.upper()}, b("subject", cl.code)))
+        return b("article-categories", groups) if groups else None
+
+    def title_groups(self) -> list[etree._Element]:
+        b, a = self.b, self.a
+        if self.v14:
+            return [b("title-group", {"xml:lang": t.lang or a.language},
+                      b("article-title", t.text),
+                      b("subtitle", t.subtitle) if t.subtitle else None)
+                    for t in a.all_titles]
+        return [b(
+            "title-group",
+            b("article-title", a.title.text),
+            b("subtitle", a.title.subtitle) if a.title.subtitle else None,
+            [b("trans-title-group", {"xml:lang": t.lang}, b("trans-title", t.text),
+               b("trans-subtitle", t.subtitle) if t.subtitle else None)
+             for t in a.trans_titles],
+        )]
+
+    def contrib_groups(self) -> list[etree._Element]:
+        roles: list[str] = []
+        for c in self.a.contributors:
+            if c.role not in roles:
+                roles.append(c.role)
+        return [self.b("contrib-group", {"content-type": role if role != "author" else None},
+                       [self.contrib(c) for c in self.a.contributors if c.role == role])
+                for role in roles]
+
+    def contrib(self, c: Contributor) -> etree._Element:
+        b = self.b
+        if c.collab:
+            name = b("collab", c.collab)
+        elif c.name_style == "given-only" or not c.surname:
+            name = b("name", {"name-style": "given-only"}, b("given-names", c.given_names or ""))
+        else:
+            name = b("name", {"name-style": c.name_style if c.name_style != "western" else None},
+                     b("surname", c.surname),
+                     b("given-names", c.given_names) if c.given_names else None)
+        role = None
+        if c.role != "author" or c.role_label:
+            credit = _CREDIT.get(c.role)
+            attrs = {"content-type": c.role}
+            if credit:
+                attrs.update({"vocab": "credit", "vocab-identifier": "https://credit.niso.org/",
+                              "vocab-term": credit[0], "vocab-term-identifier": credit[1]})
+            role = b("role", attrs, c.role_label or c.role)
+        return b(
+            "contrib",
+            {"contrib-type": c.role},
+            b("contrib-id", {"contrib-id-type": "orcid",
+                             "authenticated": "true" if c.orcid_authenticated else None}, c.orcid)
+            if c.orcid else None,
+            name,
+            b("degrees", c.degrees) if c.degrees else None,
+            role,
+            b("role", {"content-type": "position"}, c.position) if c.position else None,
+            b("email", c.email) if c.email else None,
+            [b("xref", {"ref-type": "aff", "rid": self.aff_ids[x]})
+             for x in c.affiliation_ids if x in self.aff_ids],
+        )
+
+    def aff(self, x: Affiliation) -> etree._Element:
+        """Structured parts tagged inside the printed line when there is one, else joined."""
+        b = self.b
+        parts: list[tuple[str | None, etree._Element]] = []
+        if x.institution or x.ror:
+            parts.append((x.institution, b(
+                "institution-wrap",
+                b("institution-id", {"institution-id-type": "ror"}, x.ror) if x.ror else None,
+                b("institution", {"content-type": "orgname"}, x.institution)
+                if x.institution else None)))
+        if x.department:
+            parts.append((x.department,
+                          b("institution", {"content-type": "orgdiv1"}, x.department)))
+        if x.city:
+            parts.append((x.city, b("city", x.city)))
+        if x.country or x.country_code:
+            shown = x.country or x.country_code
+            parts.append((shown, b("country", {"country": x.country_code}, shown)))
+        el = b("aff", {"id": self.aff_ids[x.id]})
+        if x.text:
+            return b.fill(el, _tag_in_place(x.text, parts))
+        for i, (_, part) in enumerate(parts):
+            b.fill(el, [", " if i else None, part])
+        return el
+
+    def date(self, tag: str, d: PartialDate, attrs: dict[str, str]) -> etree._Element:
+        b = self.b
+        return b(tag, {**attrs, "iso-8601-date": d.iso()},
+                 b("day", f"{d.day:02d}") if d.day else None,
+                 b("month", f"{d.month:02d}") if d.month else None,
+                 b("year", f"{d.year:04d}"))
+
+    def permissions(self) -> etree._Element | None:
+        lic = self.a.license
+        if lic is None:
+            return None
+        b = self.b
+        return b("permissions",
+                 b("license", {"xlink:href": lic.url},
+                   b("ali:license_ref", {"start_date": lic.start_date.iso()
+                                         if lic.start_date and lic.start_date.day else None},
+                     lic.url) if lic.url else None,
+                   b("license-p", lic.text) if lic.text else None))
+
+    def abstracts(self) -> list[etree._Element]:
+        b, a = self.b, self.a
+        if not a.abstracts:
+            return []
+        main = next((x for x in a.abstracts if x.lang in (None, a.language)), a.abstracts[0])
+        others = [x for x in a.abstracts if x is not main]
+
+        def content(x: Abstract) -> list[etree._Element | None]:
+            return [b("title", x.title) if x.title else None, [b("p", p) for p in x.paragraphs]]
+
+        out = [b("abstract", {"xml:lang": main.lang if main.lang != a.language else None},
+                 content(main))]
+        tag = "abstract" if self.v14 else "trans-abstract"
+        out += [b(tag, {"xml:lang": x.lang}, content(x)) for x in others]
+        return out
+
+    def funding(self) -> etree._Element | None:
+        if not self.a.funding:
+            return None
+        b = self.b
+        groups = []
+        for f in self.a.funding:
+            source = b("funding-source",
+                       b("institution-wrap",
+                         b("institution-id", {"institution-id-type": _funder_id_type(f.funder_id)},
+                           f.funder_id) if f.funder_id else None,
+                         b("institution", f.funder_name) if f.funder_name else None))
+            groups.append(b("award-group", source, [b("award-id", x) for x in f.award_ids]))
+        return b("funding-group", groups)
+
+    def conference(self) -> etree._Element | None:
+        c = self.a.container
+        if not isinstance(c, Proceedings) or c.event is None:
+            return None
+        b, ev = self.b, c.event
+        if not ev.names and not ev.acronym:
+            return None
+        main, others = self.primary(ev.names) if ev.names else (None, [])
+        date_el = None
+        if ev.start:
+            iso = ev.start.iso()
+            text = ev.date_text or (iso if not ev.end else f"{iso}/{ev.end.iso()}")
+            date_el = b("conf-date", {"iso-8601-date": iso}, text)
+        else:
+            self.warn("the conference has no date; <conf-date/> is left empty", "jats.no-conf-date")
+            date_el = b("conf-date")
+        return b(
+            "conference",
+            date_el,
+            [b("conf-name", {"xml:lang": t.lang}, t.text) for t in ([main] if main else []) + others],
+            b("conf-acronym", ev.acronym) if ev.acronym else None,
+            b("conf-num", ev.number) if ev.number else None,
+            b("conf-loc", ev.location) if ev.location else None,
+            [b("conf-sponsor", s) for s in ev.sponsors],
+            b("conf-theme", ev.theme) if ev.theme else None,
+        )
+
+    # --- body --------------------------------------------------------------------------------
+
+    def blocks(self, blocks: list[Block]) -> list[etree._Element]:
+        out: list[etree._Element] = []
+        seen_section = False
+        for block in blocks:
+            if isinstance(block, Section):
+                seen_section = True
+                out.append(self.section(block))
+            elif seen_section:
+                # JATS puts paragraphs before sections; a stray block joins the last section.
+                last = out[-1]
+                last.extend(self.blocks([block]))
+            else:
+                out.append(self.block(block))
+        return out
+
+    def section(self, sec: Section) -> etree._Element:
+        self._sec_count += 1
+        return self.b("sec", {"id": f"sec{self._sec_count}"},
+                      self.b("title", self.inlines(sec.title)), self.blocks(sec.blocks))
+
+    def block(self, block: Block) -> etree._Element:
+        b = self.b
+        if isinstance(block, Paragraph):
+            return b("p", self.inlines(block.inlines))
+        if isinstance(block, ListBlock):
+            labelled = not block.ordered and block.prefix in ("–", "—")
+            kind = "order" if block.ordered else ("simple" if labelled else "bullet")
+            return b("list", {"list-type": kind},
+                     [b("list-item", b("label", block.prefix) if labelled else None,
+                        b("p", self.inlines(item))) for item in block.items])
+        if isinstance(block, Table):
+            self._table_count += 1
+            head = block.rows[: block.header_rows]
+            body = block.rows[block.header_rows :]
+            return b("table-wrap", {"id": f"table{self._table_count}"},
+                     b("caption", b("p", block.caption)) if block.caption else None,
+                     b("table",
+                       b("thead", [b("tr", [b("th", self.inlines(c)) for c in r]) for r in head])
+                       if head else None,
+                       b("tbody", [b("tr", [b("td", self.inlines(c)) for c in r]) for r in body])))
+        return self.section(block)
+
+    def inlines(self, nodes: list[Inline]) -> list[etree._Element | str]:
+        b = self.b
+        out: list[etree._Element | str] = []
+        for n in nodes:
+            if isinstance(n, Text):
+                out.append(n.text)
+            elif isinstance(n, Styled):
+                out.append(b(_STYLE_TAGS.get(n.style, "italic"), self.inlines(n.children)))
+            elif isinstance(n, Link):
+                out.append(b("ext-link", {"ext-link-type": "uri", "xlink:href": n.url}, n.text))
+            elif isinstance(n, Email):
+                out.append(b("email", n.address))
+            elif isinstance(n, CiteRef):
+                rids = [self.ref_ids[r] for r in n.ref_ids if r in self.ref_ids]
+                if rids:
+                    out.append(b("xref", {"ref-type": "bibr", "rid": " ".join(rids)}, n.text))
+                else:
+                    out.append(n.text)
+        return out
+
+    # --- back --------------------------------------------------------------------------------
+
+    def ref_list(self) -> etree._Element:
+        b = self.b
+        return b("ref-list",
+                 b("title", self.a.ref_list_title) if self.a.ref_list_title else None,
+                 [b("ref", {"id": self.ref_ids[r.id]},
+                    b("label", r.label) if r.label else None,
+                    b("mixed-citation", self.citation(r)))
+                  for r in self.a.references])
+
+    def citation(self, r: Reference) -> list[etree._Element | str]:
+        """The reference text with its URLs as links and its DOI as a pub-id, in place."""
+        b = self.b
+        parts: list[tuple[str | None, etree._Element]] = []
+        doi_url = f"https://doi.org/{r.doi}" if r.doi else None
+        if r.doi:
+            parts.append((r.doi, b("pub-id", {"pub-id-type": "doi", "xlink:href": doi_url},
+                                   r.doi)))
+        for url in r.urls:
+            if url.lower() in (f"https://doi.org/{r.doi}".lower(), f"http://dx.doi.org/{r.doi}"
+                               .lower()) and r.doi and r.doi in r.text:
+                continue  # the DOI's pub-id, which carries the same link, stands for it
+            parts.append((url, b("ext-link", {"ext-link-type": "uri", "xlink:href": url}, url)))
+        return _tag_in_place(r.text, parts, separator=" ")
+
+
+def _tag_in_place(text: str, parts: list[tuple[str | None, etree._Element]],
+                  separator: str = ", ") -> list[etree._Element | str]:
+    """`text` with the first occurrence of each part's string replaced by its element.
+
+    Parts whose string does not occur (or that have none) are appended after `separator`,
+    so nothing the model holds is lost.
+    """
+    found: list[tuple[int, int, etree._Element]] = []
+    leftovers: list[etree._Element] = []
+    for value, el in parts:
+        idx = text.find(value) if value else -1
+        while idx >= 0 and any(not (idx + len(value or "") <= s or idx >= e) for s, e, _ in found):
+            idx = text.find(value or "", idx + 1)
+        if idx < 0:
+            leftovers.append(el)
+            continue
+        found.append((idx, idx + len(value or ""), el))
+    out: list[etree._Element | str] = []
+    pos = 0
+    for start, end, el in sorted(found, key=lambda f: f[0]):
+        out += [text[pos:start], el]
+        pos = end
+    out.append(text[pos:])
+    for el in leftovers:
+        out += [separator, el]
+    return [o for o in out if not (isinstance(o, str) and o == "")]
+
+
+def _funder_id_type(funder_id: str | None) -> str | None:
+    if not funder_id:
+        return None
+    if "ror.org" in funder_id:
+        return "ror"
+    if "10.13039" in funder_id:
+        return "doi"
+    return None
+
+
+def _slug(text: str) -> str:
+    words = re.findall(r"\w+", text.lower())
+    return "-".join(words[:8]) or "untitled"
+
+
+def article_kind_label(kind: ArticleKind) -> str:
+    return kind.value

@@ -1,0 +1,80 @@
+"""Regenerate schemas/manifest.json from a folder of official schema files.
+
+    python scripts/make_schema_manifest.py ../shared/schemas > schemas/manifest.json
+
+Each schema set lists every file it needs with its sha256, the official URL it is published
+at, and the remote schemaLocations that must be mapped to local files (a catalog), so the
+official files are used unedited and validation never goes online.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+CROSSREF_BASE = "https://www.crossref.org/schemas/"
+CATALOG = {
+    "http://www.w3.org/Math/XMLSchema/mathml3/mathml3.xsd": "standard-modules/mathml3/mathml3.xsd",
+    "http://www.w3.org/2009/01/xml.xsd": "standard-modules/xml.xsd",
+    "http://www.w3.org/2001/xml.xsd": "standard-modules/xml.xsd",
+}
+
+SETS = [
+    # id, label, dir, entry, xsd version, official source
+    ("crossref-5.3.0", "Crossref deposit 5.3.0", "crossref/5.3.1", "crossref5.3.0.xsd", "1.0",
+     {"base_url": CROSSREF_BASE}),
+    ("crossref-5.3.1", "Crossref deposit 5.3.1", "crossref/5.3.1", "crossref5.3.1.xsd", "1.0",
+     {"base_url": CROSSREF_BASE}),
+    ("crossref-5.4.0", "Crossref deposit 5.4.0", "crossref/5.4.0", "crossref5.4.0.xsd", "1.0",
+     {"base_url": CROSSREF_BASE}),
+    ("crossref-5.5.0", "Crossref deposit 5.5.0", "crossref/5.5.0", "crossref5.5.0.xsd", "1.1",
+     {"base_url": CROSSREF_BASE}),
+    ("jats-1.3-publishing", "JATS 1.3 Journal Publishing (MathML 3)", "jats/1.3/publishing",
+     "JATS-journalpublishing1-3-mathml3.xsd", "1.0",
+     {"archive_url": "https://ftp.ncbi.nlm.nih.gov/pub/jats/publishing/1.3/"
+                     "JATS-Publishing-1-3-MathML3-XSD.zip"}),
+    ("jats-1.4-publishing", "JATS 1.4 Journal Publishing (MathML 3)", "jats/1.4/publishing",
+     "JATS-journalpublishing1-4-mathml3.xsd", "1.0",
+     {"archive_url": "https://ftp.ncbi.nlm.nih.gov/pub/jats/publishing/1.4/xsd/"
+                     "JATS-Publishing-1-4-MathML3-XSD.zip"}),
+    ("jats-1.3-archiving", "JATS 1.3 Archiving and Interchange (MathML 3)", "jats/1.3/archiving",
+     "JATS-archivearticle1-3-mathml3.xsd", "1.0",
+     {"archive_url": "https://ftp.ncbi.nlm.nih.gov/pub/jats/archiving/1.3/xsd/"
+                     "JATS-Archiving-1-3-MathML3-XSD.zip"}),
+    ("jats-1.4-archiving", "JATS 1.4 Archiving and Interchange (MathML 3)", "jats/1.4/archiving",
+     "JATS-archivearticle1-4-mathml3.xsd", "1.0",
+     {"archive_url": "https://ftp.ncbi.nlm.nih.gov/pub/jats/archiving/1.4/xsd/"
+                     "JATS-Archiving-1-4-MathML3-XSD.zip"}),
+]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def main(root: Path) -> dict[str, object]:
+    sets = {}
+    for sid, label, folder, entry, xsd_version, source in SETS:
+        base = root / folder
+        files: dict[str, str | None] = {}
+        if base.is_dir():
+            for f in sorted(base.rglob("*.xsd")):
+                files[f.relative_to(base).as_posix()] = sha256(f)
+        else:
+            files[entry] = None  # known by name and URL only; sha256 recorded on install
+        sets[sid] = {
+            "label": label,
+            "dir": folder,
+            "entry": entry,
+            "xsd_version": xsd_version,
+            **source,
+            "catalog": CATALOG if sid.startswith("crossref") else {},
+            "files": files,
+        }
+    return {"manifest_version": 1, "sets": sets}
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(Path(sys.argv[1])), indent=2, ensure_ascii=False))
