@@ -10,10 +10,10 @@ from __future__ import annotations
 import enum
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar, cast
 
 import typer
 from rich.console import Console
@@ -62,8 +62,11 @@ assert {f.value for f in InputFormat} == set(FORMATS)
 
 SchemasOption = Annotated[
     Path | None,
-    typer.Option("--schemas", help=f"Folder of official XSDs (else ${schema_mod.ENV_SCHEMAS}, "
-                                   "else the user cache).", file_okay=False),
+    typer.Option(
+        "--schemas",
+        help=f"Folder of official XSDs (else ${schema_mod.ENV_SCHEMAS}, else the user cache).",
+        file_okay=False,
+    ),
 ]
 
 
@@ -89,8 +92,15 @@ def progress_bar(total: int, label: str, enabled: bool) -> Iterator[Progress | N
     if not enabled or total <= PROGRESS_THRESHOLD:
         yield None
         return
-    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=stderr, transient=True, disable=not stderr.is_terminal)
+    bar = Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+        disable=not stderr.is_terminal,
+    )
     with bar:
         bar.add_task(label, total=total)
         yield bar
@@ -112,7 +122,9 @@ def ensure_schema(locator: SchemaLocator, set_id: str) -> None:
         raise JatsgenError(message)
     if sys.stdin.isatty() and not typer.confirm(
         f"The official {s.label} schema is not installed. Download it from "
-        f"{s.official_url} into {schema_mod.cache_dir()}?", default=True, err=True
+        f"{s.official_url} into {schema_mod.cache_dir()}?",
+        default=True,
+        err=True,
     ):
         raise JatsgenError(message)
     err(f"note: fetching the official {s.label} schema (first use)")
@@ -122,7 +134,10 @@ def ensure_schema(locator: SchemaLocator, set_id: str) -> None:
         raise JatsgenError(f"{message}\n(automatic download failed: {fetch_error})") from None
 
 
-def run(fn: typer.models.CommandFunctionType) -> typer.models.CommandFunctionType:
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def run(fn: F) -> F:
     """Turn JatsgenErrors into one-line messages and bugs into a short notice."""
     import functools
 
@@ -142,11 +157,13 @@ def run(fn: typer.models.CommandFunctionType) -> typer.models.CommandFunctionTyp
         except Exception as exc:
             if os.environ.get("JATSGEN_DEBUG"):
                 raise
-            err(f"internal error: {type(exc).__name__}: {exc} "
-                "(a bug in jatsgen; set JATSGEN_DEBUG=1 for the traceback)")
+            err(
+                f"internal error: {type(exc).__name__}: {exc} "
+                "(a bug in jatsgen; set JATSGEN_DEBUG=1 for the traceback)"
+            )
             raise typer.Exit(1) from None
 
-    return wrapper
+    return cast(F, wrapper)
 
 
 # --- jats ------------------------------------------------------------------------------------
@@ -155,20 +172,29 @@ def run(fn: typer.models.CommandFunctionType) -> typer.models.CommandFunctionTyp
 @app.command("jats")
 @run
 def jats_cmd(
-    inputs: Annotated[list[Path], typer.Argument(help="Article pages, YAML or JSON record files.",
-                                                 show_default=False)],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the JATS files.",
-                                         file_okay=False)],
-    from_: Annotated[InputFormat | None, typer.Option(
-        "--from", help="Input format (default: detected from each file).")] = None,
-    jats_version: Annotated[JatsVersion, typer.Option(
-        "--jats-version", help="JATS version to write.")] = JatsVersion.v13,
-    tag_set: Annotated[TagSet, typer.Option(
-        "--tag-set", help="JATS tag set (archiving needs its schema installed).")] =
-        TagSet.publishing,
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(help="Article pages, YAML or JSON record files.", show_default=False),
+    ],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Folder for the JATS files.", file_okay=False)
+    ],
+    from_: Annotated[
+        InputFormat | None,
+        typer.Option("--from", help="Input format (default: detected from each file)."),
+    ] = None,
+    jats_version: Annotated[
+        JatsVersion, typer.Option("--jats-version", help="JATS version to write.")
+    ] = JatsVersion.v13,
+    tag_set: Annotated[
+        TagSet,
+        typer.Option("--tag-set", help="JATS tag set (archiving needs its schema installed)."),
+    ] = TagSet.publishing,
     schemas: SchemasOption = None,
-    no_validate: Annotated[bool, typer.Option(
-        "--no-validate", help="Skip validating each file against the official XSD.")] = False,
+    no_validate: Annotated[
+        bool,
+        typer.Option("--no-validate", help="Skip validating each file against the official XSD."),
+    ] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Hide warnings.")] = False,
 ) -> None:
     """Write one JATS file per article, each validated against the official XSD first."""
@@ -193,11 +219,19 @@ def jats_cmd(
             if bar is not None:
                 bar.advance(bar.task_ids[0])
 
-        convert_to_jats([str(p) for p in inputs], output, options, locator,
-                        from_.value if from_ else None, on_done=done)
+        convert_to_jats(
+            [str(p) for p in inputs],
+            output,
+            options,
+            locator,
+            from_.value if from_ else None,
+            on_done=done,
+        )
     checked = "" if no_validate else f", valid against JATS {options.version} {options.tag_set}"
-    err(f"wrote {written} JATS file(s) to {output}{checked}; {warnings} warning(s); "
-        f"{len(failed)} of {len(inputs)} input(s) failed")
+    err(
+        f"wrote {written} JATS file(s) to {output}{checked}; {warnings} warning(s); "
+        f"{len(failed)} of {len(inputs)} input(s) failed"
+    )
     if failed:
         raise typer.Exit(1)
 
@@ -216,8 +250,10 @@ def iter_xml_files(paths: Iterable[Path]) -> Iterator[Path]:
 @app.command("validate")
 @run
 def validate_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="XML files or folders (searched for *.xml).",
-                                                show_default=False)],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="XML files or folders (searched for *.xml).", show_default=False),
+    ],
     schemas: SchemasOption = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only the summary line.")] = False,
 ) -> None:
@@ -257,25 +293,46 @@ def schemas_list(schemas: SchemasOption = None) -> None:
             table.add_row(s.label, "[red]not installed[/red]", f"official: {s.official_url}")
         else:
             problems = found.integrity_problems()
-            table.add_row(s.label, f"{found.origin}: {found.base}",
-                          "[yellow]differs from manifest[/yellow]" if problems else "ok")
+            table.add_row(
+                s.label,
+                f"{found.origin}: {found.base}",
+                "[yellow]differs from manifest[/yellow]" if problems else "ok",
+            )
     Console().print(table)
 
 
 @schemas_app.command("install")
 @run
 def schemas_install(
-    source: Annotated[str, typer.Option("--from", help="A folder or URL of official schema files "
-                                        "(a folder laid out like crossref/5.4.0/..., one set's "
-                                        "folder, or an official .zip package URL).")],
-    only: Annotated[list[str] | None, typer.Option(
-        "--set", help="Install only this schema set (repeatable), e.g. crossref-5.4.0.")] = None,
-    accept_changed: Annotated[bool, typer.Option(
-        "--accept-changed", help="Trust files whose sha256 differs from the manifest.")] = False,
+    source: Annotated[
+        str,
+        typer.Option(
+            "--from",
+            help="A folder or URL of official schema files "
+            "(a folder laid out like crossref/5.4.0/..., one set's "
+            "folder, or an official .zip package URL).",
+        ),
+    ],
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="Install only this schema set (repeatable), e.g. crossref-5.4.0."
+        ),
+    ] = None,
+    accept_changed: Annotated[
+        bool,
+        typer.Option(
+            "--accept-changed", help="Trust files whose sha256 differs from the manifest."
+        ),
+    ] = False,
 ) -> None:
     """Copy official schema files into the user cache, checking every sha256."""
-    result = schema_mod.install(source, sets=only or None, accept_changed=accept_changed,
-                                progress=lambda m: err(f"note: {m}"))
+    result = schema_mod.install(
+        source,
+        sets=only or None,
+        accept_changed=accept_changed,
+        progress=lambda m: err(f"note: {m}"),
+    )
     for problem in result.problems:
         err(f"error: {problem}")
     err(f"installed {len(result.installed)} schema set(s) into {result.target}")

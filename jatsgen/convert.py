@@ -61,15 +61,23 @@ def convert_to_jats(
                 stem = _safe_stem(_stem(str(path), article, i, len(result.articles)))
                 name = names.take(stem)
                 if locator is not None:
-                    report = validate_bytes(xml, locator, str(out / name),
-                                            schema_id=jats_schema_id(options))
+                    report = validate_bytes(
+                        xml, locator, str(out / name), schema_id=jats_schema_id(options)
+                    )
                     if not report.ok:
                         outcome.diagnostics += report.diagnostics
-                        outcome.diagnostics.append(Diagnostic(
-                            "error", f"not written: the generated JATS for article {i + 1} is "
-                            "not valid against the official schema (details above)", str(path),
-                            article.source.line if article.source else None, None, None,
-                            "output.invalid"))
+                        outcome.diagnostics.append(
+                            Diagnostic(
+                                "error",
+                                f"not written: the generated JATS for article {i + 1} is "
+                                "not valid against the official schema (details above)",
+                                str(path),
+                                article.source.line if article.source else None,
+                                None,
+                                None,
+                                "output.invalid",
+                            )
+                        )
                         continue
                 atomic_write(out / name, xml)
                 outcome.outputs.append(out / name)

@@ -17,19 +17,57 @@ from .model import PartialDate
 _MONTH_STEMS: list[tuple[str, int]] = sorted(
     [
         # Kazakh
-        ("қаңтар", 1), ("ақпан", 2), ("наурыз", 3), ("сәуір", 4), ("мамыр", 5),
-        ("маусым", 6), ("шілде", 7), ("тамыз", 8), ("қыркүйек", 9), ("қазан", 10),
-        ("қараша", 11), ("желтоқсан", 12),
+        ("қаңтар", 1),
+        ("ақпан", 2),
+        ("наурыз", 3),
+        ("сәуір", 4),
+        ("мамыр", 5),
+        ("маусым", 6),
+        ("шілде", 7),
+        ("тамыз", 8),
+        ("қыркүйек", 9),
+        ("қазан", 10),
+        ("қараша", 11),
+        ("желтоқсан", 12),
         # Russian
-        ("январ", 1), ("феврал", 2), ("март", 3), ("апрел", 4), ("мая", 5), ("май", 5),
-        ("июн", 6), ("июл", 7), ("август", 8), ("сентябр", 9), ("октябр", 10),
-        ("ноябр", 11), ("декабр", 12),
+        ("январ", 1),
+        ("феврал", 2),
+        ("март", 3),
+        ("апрел", 4),
+        ("мая", 5),
+        ("май", 5),
+        ("июн", 6),
+        ("июл", 7),
+        ("август", 8),
+        ("сентябр", 9),
+        ("октябр", 10),
+        ("ноябр", 11),
+        ("декабр", 12),
         # English (full names and three-letter abbreviations)
-        ("january", 1), ("february", 2), ("march", 3), ("april", 4), ("may", 5),
-        ("june", 6), ("july", 7), ("august", 8), ("september", 9), ("october", 10),
-        ("november", 11), ("december", 12),
-        ("jan", 1), ("feb", 2), ("mar", 3), ("apr", 4), ("jun", 6), ("jul", 7),
-        ("aug", 8), ("sep", 9), ("sept", 9), ("oct", 10), ("nov", 11), ("dec", 12),
+        ("january", 1),
+        ("february", 2),
+        ("march", 3),
+        ("april", 4),
+        ("may", 5),
+        ("june", 6),
+        ("july", 7),
+        ("august", 8),
+        ("september", 9),
+        ("october", 10),
+        ("november", 11),
+        ("december", 12),
+        ("jan", 1),
+        ("feb", 2),
+        ("mar", 3),
+        ("apr", 4),
+        ("jun", 6),
+        ("jul", 7),
+        ("aug", 8),
+        ("sep", 9),
+        ("sept", 9),
+        ("oct", 10),
+        ("nov", 11),
+        ("dec", 12),
     ],
     key=lambda s: -len(s[0]),
 )
@@ -90,23 +128,24 @@ def parse_date_range(text: str) -> tuple[PartialDate, PartialDate | None, tuple[
                 raise ValueError(f"{m.group(0).strip()!r} is not a real date")
             end = _valid(int(y), month, int(d2)) if d2 else None
             return start, end, m.span()
-    m = _ISO.search(text)
-    if m:
-        start = _valid(int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None)
+    iso = _ISO.search(text)
+    if iso:
+        d = iso.group(3)
+        start = _valid(int(iso.group(1)), int(iso.group(2)), int(d) if d else None)
         if start:
-            return start, None, m.span()
-    m = _DOTTED.search(text)
-    if m:
-        start = _valid(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+            return start, None, iso.span()
+    dotted = _DOTTED.search(text)
+    if dotted:
+        start = _valid(int(dotted.group(3)), int(dotted.group(2)), int(dotted.group(1)))
         if start:
-            return start, None, m.span()
+            return start, None, dotted.span()
     for m in _MY.finditer(text):
         month = month_from_word(m.group(1))
         if month:
             return PartialDate(int(m.group(2)), month), None, m.span()
-    m = _Y.search(text)
-    if m:
-        return PartialDate(int(m.group(1))), None, m.span()
+    year = _Y.search(text)
+    if year:
+        return PartialDate(int(year.group(1))), None, year.span()
     return None
 
 

@@ -48,7 +48,7 @@ def check_isbn(value: str) -> str | None:
     try:
         _isbn.validate(value)
     except _StdnumError as exc:
-        return f"ISBN {value!r} is invalid ({exc.message.rstrip('.').lower()})"
+        return f"ISBN {value!r} is invalid ({str(exc).rstrip('.').lower()})"
     return None
 
 
@@ -64,7 +64,7 @@ def check_issn(value: str) -> str | None:
     try:
         _issn.validate(value)
     except _StdnumError as exc:
-        return f"ISSN {value!r} is invalid ({exc.message.rstrip('.').lower()})"
+        return f"ISSN {value!r} is invalid ({str(exc).rstrip('.').lower()})"
     return None
 
 

@@ -26,8 +26,11 @@ def parser() -> etree.XMLParser:
 def parse_bytes(data: bytes, name: str = "<bytes>") -> etree._ElementTree:
     """Parse `data` safely; a located InputError for anything that is not well-formed XML."""
     if len(data) > MAX_XML_BYTES:
-        raise InputError.at(f"file is {len(data)} bytes; the limit is {MAX_XML_BYTES}", file=name,
-                            code="xml.too-large")
+        raise InputError.at(
+            f"file is {len(data)} bytes; the limit is {MAX_XML_BYTES}",
+            file=name,
+            code="xml.too-large",
+        )
     if not data.strip():
         raise InputError.at("the file is empty", file=name, code="xml.empty")
     try:
@@ -35,8 +38,9 @@ def parse_bytes(data: bytes, name: str = "<bytes>") -> etree._ElementTree:
     except etree.XMLSyntaxError as exc:
         line, col = exc.position if exc.position else (None, None)
         msg = str(exc.msg or exc).split(", line ")[0]
-        raise InputError(Diagnostic("error", f"not well-formed XML: {msg}", name, line, col,
-                                    None, "xml.syntax")) from None
+        raise InputError(
+            Diagnostic("error", f"not well-formed XML: {msg}", name, line, col, None, "xml.syntax")
+        ) from None
 
 
 def parse_file(path: str | Path) -> etree._ElementTree:
@@ -45,6 +49,9 @@ def parse_file(path: str | Path) -> etree._ElementTree:
         raise InputError.at("no such file", file=str(path), code="input.missing")
     size = p.stat().st_size
     if size > MAX_XML_BYTES:
-        raise InputError.at(f"file is {size} bytes; the limit is {MAX_XML_BYTES}", file=str(path),
-                            code="xml.too-large")
+        raise InputError.at(
+            f"file is {size} bytes; the limit is {MAX_XML_BYTES}",
+            file=str(path),
+            code="xml.too-large",
+        )
     return parse_bytes(p.read_bytes(), str(path))

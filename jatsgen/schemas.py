@@ -132,8 +132,9 @@ class ResolvedSchema:
 class SchemaLocator:
     """Looks for schema sets in --schemas, $JATSGEN_SCHEMAS and the user cache, in that order."""
 
-    def __init__(self, explicit: str | Path | None = None,
-                 env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, explicit: str | Path | None = None, env: Mapping[str, str] | None = None
+    ) -> None:
         self.env = os.environ if env is None else env
         self.explicit = Path(explicit) if explicit else None
         if self.explicit is not None and not self.explicit.is_dir():
@@ -184,8 +185,9 @@ class _CatalogResolver(etree.Resolver):  # type: ignore[misc]
 
 
 def _catalog(resolved: ResolvedSchema) -> dict[str, str]:
-    return {url: (resolved.base / rel).resolve().as_uri()
-            for url, rel in resolved.set.catalog.items()}
+    return {
+        url: (resolved.base / rel).resolve().as_uri() for url, rel in resolved.set.catalog.items()
+    }
 
 
 def schema_parser(resolved: ResolvedSchema | None = None) -> etree.XMLParser:
@@ -200,8 +202,10 @@ def schema_parser(resolved: ResolvedSchema | None = None) -> etree.XMLParser:
 def compile_lxml(resolved: ResolvedSchema) -> etree.XMLSchema:
     """An lxml (libxml2) schema: fast validation, XSD 1.0 only."""
     if resolved.set.xsd_version != "1.0":
-        raise JatsgenError(f"{resolved.set.label} is an XSD {resolved.set.xsd_version} schema; "
-                           "libxml2 cannot load it (use the xmlschema validator)")
+        raise JatsgenError(
+            f"{resolved.set.label} is an XSD {resolved.set.xsd_version} schema; "
+            "libxml2 cannot load it (use the xmlschema validator)"
+        )
     try:
         doc = etree.parse(str(resolved.entry_path), schema_parser(resolved))
         return etree.XMLSchema(doc)
@@ -217,8 +221,12 @@ def compile_xmlschema(resolved: ResolvedSchema) -> Any:
     cls = xmlschema.XMLSchema11 if resolved.set.xsd_version == "1.1" else xmlschema.XMLSchema10
     mapping = _catalog(resolved)
     try:
-        return cls(str(resolved.entry_path), allow="sandbox",
-                   uri_mapper=lambda url: mapping.get(url, url), use_fallback=False)
+        return cls(
+            str(resolved.entry_path),
+            allow="sandbox",
+            uri_mapper=lambda url: mapping.get(url, url),
+            use_fallback=False,
+        )
     except (xmlschema.XMLSchemaException, OSError) as exc:
         raise JatsgenError(f"cannot compile {resolved.entry_path}: {exc}") from None
 
@@ -236,8 +244,14 @@ class InstallResult:
 Progress = Callable[[str], None]
 
 
-def install(source: str, *, sets: list[str] | None = None, target: Path | None = None,
-            accept_changed: bool = False, progress: Progress | None = None) -> InstallResult:
+def install(
+    source: str,
+    *,
+    sets: list[str] | None = None,
+    target: Path | None = None,
+    accept_changed: bool = False,
+    progress: Progress | None = None,
+) -> InstallResult:
     """Copy official schema files from a folder or URL into the cache, checking sha256.
 
     `source` may be a folder laid out like `<set dir>/<files>` (as ../shared/schemas is), a
@@ -285,8 +299,11 @@ def _folder_fetcher(folder: Path) -> Fetcher:
         for base in (folder / s.dir, folder):
             if (base / s.entry).is_file():
                 available = [p.relative_to(base).as_posix() for p in base.rglob("*") if p.is_file()]
-                return {rel: (base / rel).read_bytes() for rel in _wanted(s, available)
-                        if (base / rel).is_file()}
+                return {
+                    rel: (base / rel).read_bytes()
+                    for rel in _wanted(s, available)
+                    if (base / rel).is_file()
+                }
         return None
 
     return fetch
@@ -324,9 +341,14 @@ def _url_fetcher(url: str, say: Progress) -> Fetcher:
         if entry is None:
             return None
         prefix = entry[: len(entry) - len(s.entry)]
-        available = [n[len(prefix):] for n in names if n.startswith(prefix) and not n.endswith("/")]
-        return {rel: archive.read(prefix + rel) for rel in _wanted(s, available)
-                if prefix + rel in names}
+        available = [
+            n[len(prefix) :] for n in names if n.startswith(prefix) and not n.endswith("/")
+        ]
+        return {
+            rel: archive.read(prefix + rel)
+            for rel in _wanted(s, available)
+            if prefix + rel in names
+        }
 
     def fetch(s: SchemaSet) -> dict[str, bytes] | None:
         if url.lower().endswith(".zip"):
@@ -352,8 +374,9 @@ def _url_fetcher(url: str, say: Progress) -> Fetcher:
     return fetch
 
 
-def _check_and_store(s: SchemaSet, files: dict[str, bytes], target: Path,
-                     accept_changed: bool) -> list[str]:
+def _check_and_store(
+    s: SchemaSet, files: dict[str, bytes], target: Path, accept_changed: bool
+) -> list[str]:
     problems = []
     missing = [rel for rel, sha in s.files.items() if sha and rel not in files]
     if missing:
@@ -363,9 +386,11 @@ def _check_and_store(s: SchemaSet, files: dict[str, bytes], target: Path,
         digest = hashlib.sha256(data).hexdigest()
         expected = s.files.get(rel)
         if expected and digest != expected and not accept_changed:
-            problems.append(f"{s.label}: {rel} has sha256 {digest[:16]}…, the manifest expects "
-                            f"{expected[:16]}… (a changed or wrong file; re-run with "
-                            "--accept-changed to trust it)")
+            problems.append(
+                f"{s.label}: {rel} has sha256 {digest[:16]}…, the manifest expects "
+                f"{expected[:16]}… (a changed or wrong file; re-run with "
+                "--accept-changed to trust it)"
+            )
         recorded[rel] = digest
     if problems:
         return problems

@@ -49,16 +49,19 @@ def detect_schema(tree: etree._ElementTree) -> tuple[str | None, str]:
     return None, f"root element <{where}{qn.localname}> is not a JATS article or a Crossref deposit"
 
 
-def xsd_errors(tree: etree._ElementTree, schema_id: str, locator: SchemaLocator,
-               name: str) -> list[Diagnostic]:
+def xsd_errors(
+    tree: etree._ElementTree, schema_id: str, locator: SchemaLocator, name: str
+) -> list[Diagnostic]:
     """Schema errors of a parsed document against one official schema set."""
     resolved = locator.find(schema_id)
     if resolved.set.xsd_version == "1.0":
         schema = compile_lxml(resolved)
         if schema.validate(tree):
             return []
-        return [Diagnostic("error", _clean_lxml(e.message), name, e.line, e.column, None,
-                           "xsd") for e in schema.error_log]
+        return [
+            Diagnostic("error", _clean_lxml(e.message), name, e.line, e.column, None, "xsd")
+            for e in schema.error_log
+        ]
     schema = compile_xmlschema(resolved)
     out = []
     for err in schema.iter_errors(tree):
@@ -71,8 +74,9 @@ def _clean_lxml(message: str) -> str:
     return re.sub(r"\{[^}]*\}", "", message)
 
 
-def validate_bytes(data: bytes, locator: SchemaLocator, name: str = "<bytes>",
-                   schema_id: str | None = None) -> FileReport:
+def validate_bytes(
+    data: bytes, locator: SchemaLocator, name: str = "<bytes>", schema_id: str | None = None
+) -> FileReport:
     report = FileReport(name)
     try:
         tree = parse_bytes(data, name)
@@ -82,8 +86,9 @@ def validate_bytes(data: bytes, locator: SchemaLocator, name: str = "<bytes>",
     return _validate_tree(tree, locator, report, schema_id)
 
 
-def validate_file(path: str | Path, locator: SchemaLocator,
-                  schema_id: str | None = None) -> FileReport:
+def validate_file(
+    path: str | Path, locator: SchemaLocator, schema_id: str | None = None
+) -> FileReport:
     report = FileReport(str(path))
     try:
         tree = parse_file(path)
@@ -93,18 +98,29 @@ def validate_file(path: str | Path, locator: SchemaLocator,
     return _validate_tree(tree, locator, report, schema_id)
 
 
-def _validate_tree(tree: etree._ElementTree, locator: SchemaLocator, report: FileReport,
-                   schema_id: str | None) -> FileReport:
+def _validate_tree(
+    tree: etree._ElementTree, locator: SchemaLocator, report: FileReport, schema_id: str | None
+) -> FileReport:
     if schema_id is None:
         schema_id, what = detect_schema(tree)
         if schema_id is None:
-            report.diagnostics.append(Diagnostic("error", f"unknown kind of file: {what}",
-                                                 report.path, 1, None, None, "kind.unknown"))
+            report.diagnostics.append(
+                Diagnostic(
+                    "error",
+                    f"unknown kind of file: {what}",
+                    report.path,
+                    1,
+                    None,
+                    None,
+                    "kind.unknown",
+                )
+            )
             return report
     report.schema_id = schema_id
     try:
         report.diagnostics += xsd_errors(tree, schema_id, locator, report.path)
     except JatsgenError as exc:
-        report.diagnostics.append(Diagnostic("error", str(exc), report.path, None, None, None,
-                                             "schema.missing"))
+        report.diagnostics.append(
+            Diagnostic("error", str(exc), report.path, None, None, None, "schema.missing")
+        )
     return report

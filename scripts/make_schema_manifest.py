@@ -23,30 +23,82 @@ CATALOG = {
 
 SETS = [
     # id, label, dir, entry, xsd version, official source
-    ("crossref-5.3.0", "Crossref deposit 5.3.0", "crossref/5.3.1", "crossref5.3.0.xsd", "1.0",
-     {"base_url": CROSSREF_BASE}),
-    ("crossref-5.3.1", "Crossref deposit 5.3.1", "crossref/5.3.1", "crossref5.3.1.xsd", "1.0",
-     {"base_url": CROSSREF_BASE}),
-    ("crossref-5.4.0", "Crossref deposit 5.4.0", "crossref/5.4.0", "crossref5.4.0.xsd", "1.0",
-     {"base_url": CROSSREF_BASE}),
-    ("crossref-5.5.0", "Crossref deposit 5.5.0", "crossref/5.5.0", "crossref5.5.0.xsd", "1.1",
-     {"base_url": CROSSREF_BASE}),
-    ("jats-1.3-publishing", "JATS 1.3 Journal Publishing (MathML 3)", "jats/1.3/publishing",
-     "JATS-journalpublishing1-3-mathml3.xsd", "1.0",
-     {"archive_url": "https://ftp.ncbi.nlm.nih.gov/pub/jats/publishing/1.3/"
-                     "JATS-Publishing-1-3-MathML3-XSD.zip"}),
-    ("jats-1.4-publishing", "JATS 1.4 Journal Publishing (MathML 3)", "jats/1.4/publishing",
-     "JATS-journalpublishing1-4-mathml3.xsd", "1.0",
-     {"archive_url": "https://ftp.ncbi.nlm.nih.gov/pub/jats/publishing/1.4/xsd/"
-                     "JATS-Publishing-1-4-MathML3-XSD.zip"}),
-    ("jats-1.3-archiving", "JATS 1.3 Archiving and Interchange (MathML 3)", "jats/1.3/archiving",
-     "JATS-archivearticle1-3-mathml3.xsd", "1.0",
-     {"archive_url": "https://ftp.ncbi.nlm.nih.gov/pub/jats/archiving/1.3/xsd/"
-                     "JATS-Archiving-1-3-MathML3-XSD.zip"}),
-    ("jats-1.4-archiving", "JATS 1.4 Archiving and Interchange (MathML 3)", "jats/1.4/archiving",
-     "JATS-archivearticle1-4-mathml3.xsd", "1.0",
-     {"archive_url": "https://ftp.ncbi.nlm.nih.gov/pub/jats/archiving/1.4/xsd/"
-                     "JATS-Archiving-1-4-MathML3-XSD.zip"}),
+    (
+        "crossref-5.3.0",
+        "Crossref deposit 5.3.0",
+        "crossref/5.3.1",
+        "crossref5.3.0.xsd",
+        "1.0",
+        {"base_url": CROSSREF_BASE},
+    ),
+    (
+        "crossref-5.3.1",
+        "Crossref deposit 5.3.1",
+        "crossref/5.3.1",
+        "crossref5.3.1.xsd",
+        "1.0",
+        {"base_url": CROSSREF_BASE},
+    ),
+    (
+        "crossref-5.4.0",
+        "Crossref deposit 5.4.0",
+        "crossref/5.4.0",
+        "crossref5.4.0.xsd",
+        "1.0",
+        {"base_url": CROSSREF_BASE},
+    ),
+    (
+        "crossref-5.5.0",
+        "Crossref deposit 5.5.0",
+        "crossref/5.5.0",
+        "crossref5.5.0.xsd",
+        "1.1",
+        {"base_url": CROSSREF_BASE},
+    ),
+    (
+        "jats-1.3-publishing",
+        "JATS 1.3 Journal Publishing (MathML 3)",
+        "jats/1.3/publishing",
+        "JATS-journalpublishing1-3-mathml3.xsd",
+        "1.0",
+        {
+            "archive_url": "https://ftp.ncbi.nlm.nih.gov/pub/jats/publishing/1.3/"
+            "JATS-Publishing-1-3-MathML3-XSD.zip"
+        },
+    ),
+    (
+        "jats-1.4-publishing",
+        "JATS 1.4 Journal Publishing (MathML 3)",
+        "jats/1.4/publishing",
+        "JATS-journalpublishing1-4-mathml3.xsd",
+        "1.0",
+        {
+            "archive_url": "https://ftp.ncbi.nlm.nih.gov/pub/jats/publishing/1.4/xsd/"
+            "JATS-Publishing-1-4-MathML3-XSD.zip"
+        },
+    ),
+    (
+        "jats-1.3-archiving",
+        "JATS 1.3 Archiving and Interchange (MathML 3)",
+        "jats/1.3/archiving",
+        "JATS-archivearticle1-3-mathml3.xsd",
+        "1.0",
+        {
+            "archive_url": "https://ftp.ncbi.nlm.nih.gov/pub/jats/archiving/1.3/xsd/"
+            "JATS-Archiving-1-3-MathML3-XSD.zip"
+        },
+    ),
+    (
+        "jats-1.4-archiving",
+        "JATS 1.4 Archiving and Interchange (MathML 3)",
+        "jats/1.4/archiving",
+        "JATS-archivearticle1-4-mathml3.xsd",
+        "1.0",
+        {
+            "archive_url": "https://ftp.ncbi.nlm.nih.gov/pub/jats/archiving/1.4/xsd/"
+            "JATS-Archiving-1-4-MathML3-XSD.zip"
+        },
+    ),
 ]
 
 

@@ -38,20 +38,28 @@ def read_text(path: str | Path) -> str:
         raise InputError.at("is a folder, not a file", file=name, code="input.missing")
     size = p.stat().st_size
     if size > MAX_INPUT_BYTES:
-        raise InputError.at(f"file is {size} bytes; the limit is {MAX_INPUT_BYTES}", file=name,
-                            code="input.too-large")
+        raise InputError.at(
+            f"file is {size} bytes; the limit is {MAX_INPUT_BYTES}",
+            file=name,
+            code="input.too-large",
+        )
     data = p.read_bytes()
     if not data.strip():
         raise InputError.at("the file is empty", file=name, code="input.empty")
     if b"\x00" in data[:8192]:
-        raise InputError.at("binary file (contains NUL bytes); expected a text file", file=name,
-                            code="input.binary")
+        raise InputError.at(
+            "binary file (contains NUL bytes); expected a text file", file=name, code="input.binary"
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise InputError.at(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
-                            file=name, line=line, code="input.encoding") from None
+        raise InputError.at(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            file=name,
+            line=line,
+            code="input.encoding",
+        ) from None
     return text
 
 
@@ -65,9 +73,12 @@ def detect_format(path: str | Path, text: str) -> str:
     if looks_like_page(text):
         return "page"
     if suffix == ".xml" or stripped.startswith("<"):
-        raise InputError.at("XML input (existing JATS) is not supported by this version; "
-                            "use a record file or an article page", file=str(path),
-                            code="input.format")
+        raise InputError.at(
+            "XML input (existing JATS) is not supported by this version; "
+            "use a record file or an article page",
+            file=str(path),
+            code="input.format",
+        )
     return "yaml"
 
 
@@ -75,8 +86,11 @@ def read(path: str | Path, fmt: str | None = None) -> ReadResult:
     """Read one input file into articles; warnings are in the result, errors raise InputError."""
     name = str(path)
     if fmt is not None and fmt not in FORMATS:
-        raise InputError.at(f"unknown input format {fmt!r}; choose one of {', '.join(FORMATS)}",
-                            file=name, code="input.format")
+        raise InputError.at(
+            f"unknown input format {fmt!r}; choose one of {', '.join(FORMATS)}",
+            file=name,
+            code="input.format",
+        )
     text = read_text(path)
     fmt = fmt or detect_format(path, text)
     diags = Diagnostics(name)

@@ -210,9 +210,7 @@ def parse_blocks(lines: list[Line], linker: CitationLinker | None = None) -> lis
                     rows.append(lines[i][1])
                 i += 1
             table = Table(
-                rows=[
-                    [parse_inlines(c, lineno, linker) for c in _table_cells(r)] for r in rows
-                ],
+                rows=[[parse_inlines(c, lineno, linker) for c in _table_cells(r)] for r in rows],
                 header_rows=header_rows,
             )
             flat.append((lineno, table))
@@ -271,9 +269,9 @@ def parse_blocks(lines: list[Line], linker: CitationLinker | None = None) -> lis
     return _nest(flat, linker)
 
 
-def _nest(flat: list[tuple[int, Block | tuple[int, str, int]]], linker: CitationLinker | None) -> (
-    list[Block]
-):
+def _nest(
+    flat: list[tuple[int, Block | tuple[int, str, int]]], linker: CitationLinker | None
+) -> list[Block]:
     root: list[Block] = []
     stack: list[tuple[int, Section]] = []
     for _, item in flat:

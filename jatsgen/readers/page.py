@@ -11,6 +11,7 @@ table cell is completed from the body.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..dates import parse_date_range
@@ -22,12 +23,14 @@ from ..model import (
     Affiliation,
     Article,
     ArticleKind,
+    Block,
     Classification,
     Contributor,
     Event,
     Isbn,
     Journal,
     Keywords,
+    Paragraph,
     PartialDate,
     Proceedings,
     Reference,
@@ -49,33 +52,90 @@ from .people import (
 
 # Metadata-table keys (folded: lower case, no spaces or punctuation) -> field.
 _KEYS: dict[str, tuple[str, ...]] = {
-    "collection": ("конференцияатауы", "сборник", "conference", "жинақ", "жинақатауы",
-                   "названиеконференции", "названиесборника", "conferencename",
-                   "conferencetitle", "collection", "proceedings", "жинақтыңатауы"),
+    "collection": (
+        "конференцияатауы",
+        "сборник",
+        "conference",
+        "жинақ",
+        "жинақатауы",
+        "названиеконференции",
+        "названиесборника",
+        "conferencename",
+        "conferencetitle",
+        "collection",
+        "proceedings",
+        "жинақтыңатауы",
+    ),
     "journal": ("журнал", "journal", "журналатауы", "названиежурнала"),
-    "held": ("өткізілгенкүні", "датапроведения", "date", "conferencedate", "өткізілгенкүніменорны",
-             "датаиместопроведения", "dateandplace", "өтетінкүні", "heldon"),
+    "held": (
+        "өткізілгенкүні",
+        "датапроведения",
+        "date",
+        "conferencedate",
+        "өткізілгенкүніменорны",
+        "датаиместопроведения",
+        "dateandplace",
+        "өтетінкүні",
+        "heldon",
+    ),
     "place": ("өткізілгенорны", "местопроведения", "venue", "place", "location"),
     "isbn": ("isbn",),
     "issn": ("issn",),
-    "number": ("жинақтағыжариялану", "жинақтағыжарияланунөмірі", "номервсборнике",
-               "номерпубликации", "publicationno", "publicationnumber", "no", "№"),
-    "pages": ("жинақтағыбеттері", "страницы", "страницывсборнике", "pages", "беттері",
-              "беттер", "бет"),
+    "number": (
+        "жинақтағыжариялану",
+        "жинақтағыжарияланунөмірі",
+        "номервсборнике",
+        "номерпубликации",
+        "publicationno",
+        "publicationnumber",
+        "no",
+        "№",
+    ),
+    "pages": (
+        "жинақтағыбеттері",
+        "страницы",
+        "страницывсборнике",
+        "pages",
+        "беттері",
+        "беттер",
+        "бет",
+    ),
     "udc": ("әожудкudc", "әож", "удк", "udc", "әожудк", "удкudc"),
     "irsti": ("мрнти", "грнти", "ғтахр", "irsti", "ғтамр"),
     "section": ("секция", "section", "бөлім", "секцияsection"),
     "authors": ("авторлар", "авторы", "автор", "authors", "author", "authors"),
     "status": ("мәртебесі", "статус", "status", "position", "лауазымы", "должность"),
-    "supervisor": ("ғылымижетекші", "ғылымижетекшісі", "научныйруководитель", "supervisor",
-                   "scientificsupervisor", "ғылымикеңесші"),
-    "title": ("мақалаатауы", "названиестатьи", "articletitle", "title", "тақырыбы", "тема",
-              "мақалатақырыбы"),
+    "supervisor": (
+        "ғылымижетекші",
+        "ғылымижетекшісі",
+        "научныйруководитель",
+        "supervisor",
+        "scientificsupervisor",
+        "ғылымикеңесші",
+    ),
+    "title": (
+        "мақалаатауы",
+        "названиестатьи",
+        "articletitle",
+        "title",
+        "тақырыбы",
+        "тема",
+        "мақалатақырыбы",
+    ),
     "doi": ("doi",),
     "orcid": ("orcid",),
     "email": ("email", "эпошта", "электроннаяпочта", "электрондықпошта", "почта"),
-    "affiliation": ("ұйым", "организация", "affiliation", "мекеме", "оқуорны", "месторaботы",
-                    "местоработы", "organization", "organisation"),
+    "affiliation": (
+        "ұйым",
+        "организация",
+        "affiliation",
+        "мекеме",
+        "оқуорны",
+        "месторaботы",
+        "местоработы",
+        "organization",
+        "organisation",
+    ),
     "keywords": ("кілтсөздер", "түйінсөздер", "ключевыеслова", "keywords", "тірексөздер"),
     "year": ("жылы", "год", "year", "жариялананжылы", "годиздания"),
     "volume": ("том", "volume", "vol"),
@@ -86,23 +146,54 @@ _KEYS: dict[str, tuple[str, ...]] = {
 }
 _KEY_BY_FOLD = {alias: name for name, aliases in _KEYS.items() for alias in aliases}
 
-_TABLE_HEADINGS = ("мақалатуралымәлімет", "информацияостатье", "сведенияостатье",
-                   "articleinformation", "aboutthearticle", "мақалатуралыақпарат")
+_TABLE_HEADINGS = (
+    "мақалатуралымәлімет",
+    "информацияостатье",
+    "сведенияостатье",
+    "articleinformation",
+    "aboutthearticle",
+    "мақалатуралыақпарат",
+)
 _NOTE_PREFIXES = ("ескерту", "примечание", "note", "ескерту:")
-_REF_HEADING_WORDS = ("әдебиет", "литератур", "reference", "bibliograph", "источник",
-                      "дереккөз", "пайдаланылған", "қолданылған", "sources", "works cited")
-_ABSTRACT_LABELS = {"аңдатпа": "kk", "аннотация": None, "abstract": "en", "резюме": None,
-                    "түйіндеме": "kk", "summary": "en"}
-_KEYWORD_LABELS = {"кілт сөздер": "kk", "түйін сөздер": "kk", "тірек сөздер": "kk",
-                   "ключевые слова": "ru", "keywords": "en", "key words": "en"}
-_UDC_LINE = re.compile(r"^(?:ӘОЖ|УДК|UDC|ӘОЖ/УДК/UDC)\s*:?\s*([\d][\d.:()\-+/=\"«»\s\w\[\]']*)$",
-                       re.IGNORECASE)
+_REF_HEADING_WORDS = (
+    "әдебиет",
+    "литератур",
+    "reference",
+    "bibliograph",
+    "источник",
+    "дереккөз",
+    "пайдаланылған",
+    "қолданылған",
+    "sources",
+    "works cited",
+)
+_ABSTRACT_LABELS = {
+    "аңдатпа": "kk",
+    "аннотация": None,
+    "abstract": "en",
+    "резюме": None,
+    "түйіндеме": "kk",
+    "summary": "en",
+}
+_KEYWORD_LABELS = {
+    "кілт сөздер": "kk",
+    "түйін сөздер": "kk",
+    "тірек сөздер": "kk",
+    "ключевые слова": "ru",
+    "keywords": "en",
+    "key words": "en",
+}
+_UDC_LINE = re.compile(
+    r"^(?:ӘОЖ|УДК|UDC|ӘОЖ/УДК/UDC)\s*:?\s*([\d][\d.:()\-+/=\"«»\s\w\[\]']*)$", re.IGNORECASE
+)
 _IRSTI_LINE = re.compile(r"^(?:МРНТИ|ГРНТИ|ҒТАХР|IRSTI)\s*:?\s*([\d.\s]+)$", re.IGNORECASE)
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 _ORCID_IN_TEXT = re.compile(r"(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])")
 _PAGES_RE = re.compile(r"^\s*(\d{1,5})\s*(?:[-–—]\s*(\d{1,5}))?\s*$")
 _REF_ITEM = re.compile(r"^\s{0,3}(?:\[(\d{1,4})\]|(\d{1,4})[.)])\s+(.*)$")
-_URL_IN_REF = re.compile(r"<(https?://[^>\s]+)>|\[[^\]]*\]\((https?://[^)\s]+)\)|(https?://[^\s<>]+)")
+_URL_IN_REF = re.compile(
+    r"<(https?://[^>\s]+)>|\[[^\]]*\]\((https?://[^)\s]+)\)|(https?://[^\s<>]+)"
+)
 
 
 def _keyfold(key: str) -> str:
@@ -148,13 +239,17 @@ def read_page(text: str, path: str, diags: Diagnostics) -> Article:
     for row in rows:
         name = _KEY_BY_FOLD.get(_keyfold(row.key))
         if name is None:
-            diags.warn(f"unknown metadata key {row.key!r} ignored", line=row.line,
-                       code="page.unknown-key")
+            diags.warn(
+                f"unknown metadata key {row.key!r} ignored", line=row.line, code="page.unknown-key"
+            )
         elif name == "collection":
             collections.append(row)
         elif name in fields:
-            diags.warn(f"metadata key {row.key!r} repeats {fields[name].key!r}; first kept",
-                       line=row.line, code="page.duplicate-key")
+            diags.warn(
+                f"metadata key {row.key!r} repeats {fields[name].key!r}; first kept",
+                line=row.line,
+                code="page.duplicate-key",
+            )
         else:
             fields[name] = row
 
@@ -164,7 +259,9 @@ def read_page(text: str, path: str, diags: Diagnostics) -> Article:
         raise InputError.at(
             "no article title: expected a 'Мақала атауы' / 'Название статьи' / 'Article title' "
             "row in the metadata table or a heading above the author line",
-            file=path, code="page.no-title")
+            file=path,
+            code="page.no-title",
+        )
 
     # The reference list: the last heading after the title whose words say so.
     ref_idx = None
@@ -184,8 +281,10 @@ def read_page(text: str, path: str, diags: Diagnostics) -> Article:
         ref_title = squash(hm.group(2))
         refs, trailing = _read_references(lines[ref_idx + 1 :], diags)
     else:
-        diags.warn("no reference list heading found; the article has no references",
-                   code="page.no-references")
+        diags.warn(
+            "no reference list heading found; the article has no references",
+            code="page.no-references",
+        )
     _read_trailing(trailing, front, diags)
 
     linker = CitationLinker({int(r.label): r.id for r in refs if r.label}, diags)
@@ -196,9 +295,12 @@ def read_page(text: str, path: str, diags: Diagnostics) -> Article:
     printed_title = _heading_text(lines[title_idx][1]) if title_line else None
     title_text = table_title or printed_title or ""
     if table_title and printed_title and fold(table_title) != fold(printed_title):
-        diags.warn(f"title in the table ({table_title!r}) differs from the printed title "
-                   f"({printed_title!r}); the table's is kept", line=lines[title_idx][0],
-                   code="page.title-mismatch")
+        diags.warn(
+            f"title in the table ({table_title!r}) differs from the printed title "
+            f"({printed_title!r}); the table's is kept",
+            line=lines[title_idx][0],
+            code="page.title-mismatch",
+        )
     language = _article_language(fields, title_text, body, diags)
 
     article = Article(
@@ -236,11 +338,16 @@ def read_page(text: str, path: str, diags: Diagnostics) -> Article:
 
 def _clean_lines(text: str, diags: Diagnostics) -> list[Line]:
     out: list[Line] = []
-    for n, raw in enumerate(text.splitlines(), start=1):
+    # Split on line feeds only: str.splitlines() would also split on the vertical tabs and
+    # form feeds that Word pastes, which must be removed, not turned into lines.
+    for n, raw in enumerate(re.split(r"\r\n|\n|\r", text), start=1):
         bad = forbidden_chars(raw)
         if bad:
-            diags.warn(f"removed {len(bad)} character(s) XML 1.0 forbids ({', '.join(sorted(set(bad)))})",
-                       line=n, code="text.forbidden-char")
+            diags.warn(
+                f"removed {len(bad)} character(s) XML 1.0 forbids ({', '.join(sorted(set(bad)))})",
+                line=n,
+                code="text.forbidden-char",
+            )
             raw = strip_forbidden(raw)
         out.append((n, raw.replace("\u00a0", " ").rstrip("\r")))
     return out
@@ -257,28 +364,29 @@ def _read_table(lines: list[Line], diags: Diagnostics) -> tuple[list[_Row], int]
             rows.append(_Row(squash(key), squash(value.replace("\t", " ")), n))
             start = i if start is None else start
             last = i
-        elif (m := re.match(r"^\s*\|([^|]+)\|([^|]*)\|\s*$", s)) and \
-                _keyfold(m.group(1)) in _KEY_BY_FOLD:
+        elif (m := re.match(r"^\s*\|([^|]+)\|([^|]*)\|\s*$", s)) and _keyfold(
+            m.group(1)
+        ) in _KEY_BY_FOLD:
             rows.append(_Row(squash(m.group(1)), squash(m.group(2)), n))
             start = i if start is None else start
             last = i
         elif start is not None and s.strip() and not s.lstrip().startswith("|"):
             break
     if not rows:
-        diags.warn("no metadata table found; everything is taken from the article text",
-                   code="page.no-table")
+        diags.warn(
+            "no metadata table found; everything is taken from the article text",
+            code="page.no-table",
+        )
         return [], 0
     return [r for r in rows if r.value], last + 1
 
 
 def _skip_note(lines: list[Line], start: int) -> int:
     """Skip the site note (and any other text) between the table and the article."""
-    i = start
-    while i < len(lines):
-        n, s = lines[i]
+    for i in range(start, len(lines)):
+        s = lines[i][1]
         if HEADING_RE.match(s) or _UDC_LINE.match(s.strip()):
             return i
-        i += 1
     return start
 
 
@@ -324,7 +432,7 @@ def _find_title(
 # --- front matter: authors, e-mails, affiliations, supervisor, abstracts --------------------
 
 
-def _labelled(line: str, labels: dict[str, str | None]) -> tuple[str, str | None, str] | None:
+def _labelled(line: str, labels: Mapping[str, str | None]) -> tuple[str, str | None, str] | None:
     """(label, language, rest) when `line` starts with one of `labels` followed by . or :"""
     stripped = re.sub(r"^\*\*([^*]+)\*\*", r"\1", line.strip())
     low = stripped.lower()
@@ -357,8 +465,12 @@ def _read_front(lines: list[Line], start: int, end: int, diags: Diagnostics) -> 
             while i < end and lines[i][1].strip() and _classify_front_line(lines[i][1]) is None:
                 paras[-1:] = [squash(" ".join([*paras[-1:], lines[i][1]]))]
                 i += 1
-            front.abstracts.append(Abstract(found[1] or detect_language(" ".join(paras)),
-                                            [squash(p) for p in paras if p.strip()]))
+            front.abstracts.append(
+                Abstract(
+                    found[1] or detect_language(" ".join(paras)),
+                    [squash(p) for p in paras if p.strip()],
+                )
+            )
             continue
         if kind == "keywords":
             found = _labelled(s, _KEYWORD_LABELS)
@@ -406,16 +518,20 @@ def _classify_front_line(line: str) -> str | None:
     return None
 
 
-def _apply_people(article: Article, fields: dict[str, _Row], front: _Front,
-                  diags: Diagnostics) -> None:
+def _apply_people(
+    article: Article, fields: dict[str, _Row], front: _Front, diags: Diagnostics
+) -> None:
     # Authors: the table wins; the body fills gaps and is compared.
     table_names: list[ParsedName] = []
     if "authors" in fields:
         row = fields["authors"]
         parsed = parse_name_list(row.value, script_order="surname-first")
         if parsed is None:
-            diags.warn(f"cannot read the author names {row.value!r}; using the article text",
-                       line=row.line, code="page.bad-authors")
+            diags.warn(
+                f"cannot read the author names {row.value!r}; using the article text",
+                line=row.line,
+                code="page.bad-authors",
+            )
         else:
             table_names = parsed
     body_names = [nm for nm, _ in front.names]
@@ -452,14 +568,18 @@ def _apply_people(article: Article, fields: dict[str, _Row], front: _Front,
         emails = emails or _EMAIL_RE.findall(fields["email"].value)
     if contributors and emails:
         if len(emails) != len(contributors) and len(emails) != 1:
-            diags.warn(f"{len(emails)} e-mail addresses for {len(contributors)} authors; "
-                       "matched in order", line=front.emails[0][1] if front.emails else None,
-                       code="page.email-count")
+            diags.warn(
+                f"{len(emails)} e-mail addresses for {len(contributors)} authors; matched in order",
+                line=front.emails[0][1] if front.emails else None,
+                code="page.email-count",
+            )
         for c, e in zip(contributors, emails, strict=False):
             c.email = e
     orcids = [o for o, _ in front.orcids]
     if "orcid" in fields:
-        orcids = orcids or [normalize_orcid(o) for o in _ORCID_IN_TEXT.findall(fields["orcid"].value)]
+        orcids = orcids or [
+            normalize_orcid(o) for o in _ORCID_IN_TEXT.findall(fields["orcid"].value)
+        ]
     for c, o in zip(contributors, orcids, strict=False):
         c.orcid = o
 
@@ -470,13 +590,19 @@ def _apply_people(article: Article, fields: dict[str, _Row], front: _Front,
         cell = row.value
         twin = next((s for s in sup_lines if fold(s).startswith(fold(cell))), None)
         if twin is not None and fold(twin) != fold(cell):
-            diags.warn("the table's supervisor cell is truncated; completed from the article text",
-                       line=row.line, code="page.truncated-cell")
+            diags.warn(
+                "the table's supervisor cell is truncated; completed from the article text",
+                line=row.line,
+                code="page.truncated-cell",
+            )
             cell = twin
         if twin is None and sup_lines:
-            diags.warn(f"supervisor in the table ({cell!r}) differs from the article text "
-                       f"({sup_lines[0]!r}); the table's is kept", line=row.line,
-                       code="page.supervisor-mismatch")
+            diags.warn(
+                f"supervisor in the table ({cell!r}) differs from the article text "
+                f"({sup_lines[0]!r}); the table's is kept",
+                line=row.line,
+                code="page.supervisor-mismatch",
+            )
         if not supervisor_label(cell):
             cell = "Ғылыми жетекшісі, " + cell if detect_language(cell) == "kk" else cell
         sup_lines = [cell]
@@ -497,27 +623,41 @@ def _apply_people(article: Article, fields: dict[str, _Row], front: _Front,
     article.affiliations = affs
 
 
-def _compare_names(table: list[ParsedName], body: list[tuple[ParsedName, int]], row: _Row,
-                   diags: Diagnostics) -> None:
+def _compare_names(
+    table: list[ParsedName], body: list[tuple[ParsedName, int]], row: _Row, diags: Diagnostics
+) -> None:
     if len(table) != len(body):
-        diags.warn(f"the table lists {len(table)} author(s), the article text {len(body)}; "
-                   "the table's are kept", line=row.line, code="page.author-count")
+        diags.warn(
+            f"the table lists {len(table)} author(s), the article text {len(body)}; "
+            "the table's are kept",
+            line=row.line,
+            code="page.author-count",
+        )
     for t, (b, line) in zip(table, body, strict=False):
         if t.full == b.full:
             continue
         if t.matches(b):
-            diags.warn(f"author spelled {t.full!r} in the table but {b.full!r} in the article "
-                       "text; the table's spelling is kept", line=line, code="page.author-spelling")
+            diags.warn(
+                f"author spelled {t.full!r} in the table but {b.full!r} in the article "
+                "text; the table's spelling is kept",
+                line=line,
+                code="page.author-spelling",
+            )
         elif fold(t.surname or "") != fold(b.surname or ""):
-            diags.warn(f"author {t.full!r} in the table does not match {b.full!r} in the article "
-                       "text; the table's is kept", line=line, code="page.author-mismatch")
+            diags.warn(
+                f"author {t.full!r} in the table does not match {b.full!r} in the article "
+                "text; the table's is kept",
+                line=line,
+                code="page.author-mismatch",
+            )
 
 
 # --- classifications, pages, identifiers, container ---------------------------------------
 
 
-def _apply_classifications(article: Article, fields: dict[str, _Row], lines: list[Line],
-                           diags: Diagnostics) -> None:
+def _apply_classifications(
+    article: Article, fields: dict[str, _Row], lines: list[Line], diags: Diagnostics
+) -> None:
     printed = None
     for _, s in lines:
         m = _UDC_LINE.match(s.strip())
@@ -528,8 +668,12 @@ def _apply_classifications(article: Article, fields: dict[str, _Row], lines: lis
         value = squash(re.sub(r"^(?:ӘОЖ|УДК|UDC)\s*:?\s*", "", fields["udc"].value, flags=re.I))
         udc = value or None
         if printed and udc and printed.replace(" ", "") != udc.replace(" ", ""):
-            diags.warn(f"UDC in the table ({udc}) differs from the printed UDC ({printed}); "
-                       "the table's is kept", line=fields["udc"].line, code="page.udc-mismatch")
+            diags.warn(
+                f"UDC in the table ({udc}) differs from the printed UDC ({printed}); "
+                "the table's is kept",
+                line=fields["udc"].line,
+                code="page.udc-mismatch",
+            )
     udc = udc or printed
     if udc:
         article.classifications.append(Classification("udc", udc))
@@ -542,13 +686,20 @@ def _apply_pages_and_ids(article: Article, fields: dict[str, _Row], diags: Diagn
         row = fields["pages"]
         m = _PAGES_RE.match(row.value)
         if not m:
-            raise InputError.at(f"pages {row.value!r} are not a page or a range like 323-329",
-                                line=row.line, field=row.key, code="page.bad-pages")
+            raise InputError.at(
+                f"pages {row.value!r} are not a page or a range like 323-329",
+                line=row.line,
+                field=row.key,
+                code="page.bad-pages",
+            )
         article.fpage, article.lpage = m.group(1), m.group(2) or m.group(1)
         if int(article.lpage) < int(article.fpage):
             raise InputError.at(
                 f"last page {article.lpage} is before first page {article.fpage}",
-                line=row.line, field=row.key, code="page.bad-pages")
+                line=row.line,
+                field=row.key,
+                code="page.bad-pages",
+            )
     if "number" in fields:
         article.number = fields["number"].value.strip()
     if "doi" in fields:
@@ -557,8 +708,9 @@ def _apply_pages_and_ids(article: Article, fields: dict[str, _Row], diags: Diagn
         article.url = fields["url"].value.strip("<> ")
 
 
-def _container(fields: dict[str, _Row], collections: list[_Row], headings: list[int],
-               diags: Diagnostics) -> Proceedings | Journal | None:
+def _container(
+    fields: dict[str, _Row], collections: list[_Row], headings: list[int], diags: Diagnostics
+) -> Proceedings | Journal | None:
     titles = [Title(squash(r.value), detect_language(r.value)) for r in collections]
     isbns: list[Isbn] = []
     if "isbn" in fields:
@@ -591,8 +743,9 @@ def _container(fields: dict[str, _Row], collections: list[_Row], headings: list[
         try:
             found = parse_date_range(row.value)
         except ValueError as exc:
-            raise InputError.at(str(exc), line=row.line, field=row.key,
-                                code="page.bad-date") from None
+            raise InputError.at(
+                str(exc), line=row.line, field=row.key, code="page.bad-date"
+            ) from None
         if found is None:
             diags.warn(f"no date found in {row.value!r}", line=row.line, code="page.bad-date")
             place_text = row.value
@@ -626,22 +779,34 @@ def _place(text: str) -> str | None:
     return place or None
 
 
-def _article_language(fields: dict[str, _Row], title: str, body: list, diags: Diagnostics) -> (
-    str | None
-):
+def _article_language(
+    fields: dict[str, _Row], title: str, body: list[Block], diags: Diagnostics
+) -> str | None:
     if "language" in fields:
         value = fields["language"].value.strip().lower()
-        names = {"қазақ": "kk", "казах": "kk", "kazakh": "kk", "орыс": "ru", "рус": "ru",
-                 "russian": "ru", "ағылшын": "en", "англ": "en", "english": "en"}
+        names = {
+            "қазақ": "kk",
+            "казах": "kk",
+            "kazakh": "kk",
+            "орыс": "ru",
+            "рус": "ru",
+            "russian": "ru",
+            "ағылшын": "en",
+            "англ": "en",
+            "english": "en",
+        }
         for stem, code in names.items():
             if value.startswith(stem):
                 return code
         if re.fullmatch(r"[a-z]{2,3}", value):
             return value
-        diags.warn(f"unknown language {value!r}; detected from the text instead",
-                   line=fields["language"].line, code="page.bad-language")
-    sample = title + " " + " ".join(
-        plain_text(b.inlines) for b in body[:20] if hasattr(b, "inlines")
+        diags.warn(
+            f"unknown language {value!r}; detected from the text instead",
+            line=fields["language"].line,
+            code="page.bad-language",
+        )
+    sample = (
+        title + " " + " ".join(plain_text(b.inlines) for b in body[:20] if isinstance(b, Paragraph))
     )
     return detect_language(sample)
 
@@ -669,8 +834,11 @@ def _read_references(lines: list[Line], diags: Diagnostics) -> tuple[list[Refere
                 break
         doi = doi or find_doi(display)
         if any(r.label == label for r in refs):
-            diags.warn(f"reference number {label} appears twice; the second is numbered "
-                       f"{label}-2", line=start_line, code="page.duplicate-reference")
+            diags.warn(
+                f"reference number {label} appears twice; the second is numbered {label}-2",
+                line=start_line,
+                code="page.duplicate-reference",
+            )
         rid = f"ref{label}" if not any(r.label == label for r in refs) else f"ref{label}-2"
         refs.append(Reference(id=rid, text=display, label=label, doi=doi, urls=urls))
 
@@ -688,14 +856,20 @@ def _read_references(lines: list[Line], diags: Diagnostics) -> tuple[list[Refere
             current.append(s)
         elif s.strip() and label is None:
             current, label, start_line = [s], str(len(refs) + 1), n
-            diags.warn("reference without a number; numbered by position", line=n,
-                       code="page.unnumbered-reference")
+            diags.warn(
+                "reference without a number; numbered by position",
+                line=n,
+                code="page.unnumbered-reference",
+            )
         i += 1
     flush()
     expected = [str(k) for k in range(1, len(refs) + 1)]
     if [r.label for r in refs] != expected and refs:
-        diags.warn("the reference list is not numbered 1..N in order", line=start_line,
-                   code="page.reference-order")
+        diags.warn(
+            "the reference list is not numbered 1..N in order",
+            line=start_line,
+            code="page.reference-order",
+        )
     return refs, lines[i:]
 
 
@@ -727,6 +901,9 @@ def _read_trailing(lines: list[Line], front: _Front, diags: Diagnostics) -> None
         if kind in ("names", "affiliation", "email"):
             i += 1
             continue
-        diags.warn("text after the reference list is not part of the article; ignored",
-                   line=n, code="page.trailing-text")
+        diags.warn(
+            "text after the reference list is not part of the article; ignored",
+            line=n,
+            code="page.trailing-text",
+        )
         return

@@ -71,10 +71,22 @@ INSTITUTION_WORDS = (
 
 # ISO 3166 code -> names as printed (kk, ru, en); matched after folding.
 COUNTRIES: dict[str, tuple[str, ...]] = {
-    "KZ": ("Қазақстан", "Қазақстан Республикасы", "Казахстан", "Республика Казахстан",
-           "Kazakhstan", "Republic of Kazakhstan"),
-    "RU": ("Ресей", "Ресей Федерациясы", "Россия", "Российская Федерация", "Russia",
-           "Russian Federation"),
+    "KZ": (
+        "Қазақстан",
+        "Қазақстан Республикасы",
+        "Казахстан",
+        "Республика Казахстан",
+        "Kazakhstan",
+        "Republic of Kazakhstan",
+    ),
+    "RU": (
+        "Ресей",
+        "Ресей Федерациясы",
+        "Россия",
+        "Российская Федерация",
+        "Russia",
+        "Russian Federation",
+    ),
     "KG": ("Қырғызстан", "Кыргызстан", "Киргизия", "Кыргызская Республика", "Kyrgyzstan"),
     "UZ": ("Өзбекстан", "Узбекистан", "Республика Узбекистан", "Uzbekistan"),
     "TJ": ("Тәжікстан", "Таджикистан", "Tajikistan"),
@@ -227,7 +239,7 @@ def _institution_phrase(segment: str) -> str | None:
     if key is None:
         return None
     start = next(
-        (i for i, w in enumerate(words[: key + 1]) if w[0].isupper() or w[0] in "«\"“"), key
+        (i for i, w in enumerate(words[: key + 1]) if w[0].isupper() or w[0] in '«"“'), key
     )
     end = key + 1
     tail = words[end:]
@@ -266,6 +278,12 @@ def parse_affiliation(text: str, aff_id: str) -> Affiliation:
             aff.city = city
             continue
         rest.append(seg)
+    if aff.city is None and aff.country and len(rest) > 1:
+        # "..., Nazarbayev University, Astana, Kazakhstan": a bare name just before the country
+        last = rest[-1]
+        if re.fullmatch(rf"{_WORD}(?:[- ]{_WORD})?", last) and not _institution_phrase(last):
+            aff.city = last
+            rest = rest[:-1]
     for seg in rest:
         if aff.institution is None:
             aff.institution = _institution_phrase(seg)

@@ -123,11 +123,11 @@ def _describe(error: ValidationError) -> tuple[Path_, str]:
     """The most specific path and a plain-words message for a schema error."""
     if error.context:
         deeper = best_match(error.context)
-        if deeper is not None and len(deeper.absolute_path) >= len(error.absolute_path):
-            if deeper.validator not in ("type", "required") or len(deeper.absolute_path) > len(
-                error.absolute_path
-            ):
-                return _describe(deeper)
+        depth, own = len(deeper.absolute_path) if deeper else -1, len(error.absolute_path)
+        if deeper is not None and (
+            depth > own or (depth == own and deeper.validator not in ("type", "required"))
+        ):
+            return _describe(deeper)
     path = tuple(error.absolute_path)
     v = error.validator
     if v == "required":
@@ -147,7 +147,11 @@ def _describe(error: ValidationError) -> tuple[Path_, str]:
     if v in ("oneOf", "anyOf"):
         hint = error.schema.get("description") if isinstance(error.schema, dict) else None
         if hint:
-            return path, f"{json.dumps(error.instance)[:60]} is not valid: {hint}"
+            yaml_hint = ""
+            if isinstance(error.instance, dict) and len(error.instance) == 1:
+                yaml_hint = " (in YAML, put text containing ': ' in quotes)"
+            shown = json.dumps(error.instance, ensure_ascii=False)[:60]
+            return path, f"{shown} is not valid: {hint}{yaml_hint}"
         if isinstance(error.validator_value, list) and all(
             isinstance(s, dict) and list(s) == ["required"] for s in error.validator_value
         ):
@@ -165,22 +169,27 @@ def _describe(error: ValidationError) -> tuple[Path_, str]:
 def load_record_data(text: str, path: str, fmt: str) -> tuple[Any, dict[Path_, int]]:
     lines = _yaml_lines(text)
     try:
-        if fmt == "json":
-            data = json.loads(text)
-        else:
-            data = yaml.safe_load(text)
+        data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
     except json.JSONDecodeError as exc:
-        raise InputError.at(f"malformed JSON: {exc.msg}", file=path, line=exc.lineno,
-                            code="record.syntax") from None
+        raise InputError.at(
+            f"malformed JSON: {exc.msg}", file=path, line=exc.lineno, code="record.syntax"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError.at(f"malformed YAML: {problem}", file=path,
-                            line=mark.line + 1 if mark else None, code="record.syntax") from None
+        raise InputError.at(
+            f"malformed YAML: {problem}",
+            file=path,
+            line=mark.line + 1 if mark else None,
+            code="record.syntax",
+        ) from None
     if not isinstance(data, dict):
         raise InputError.at(
-            "expected a mapping with a 'title' (one article) or 'articles' (a collection) at the top",
-            file=path, line=1, code="record.shape")
+            "expected a mapping with 'title' (one article) or 'articles' (a collection) at the top",
+            file=path,
+            line=1,
+            code="record.shape",
+        )
     return _plain(data), lines
 
 
@@ -190,16 +199,28 @@ def read_records(text: str, path: str, fmt: str, diags: Diagnostics) -> list[Art
     problems: list[Diagnostic] = []
     for error in sorted(_validator(kind).iter_errors(data), key=lambda e: list(map(str, e.path))):
         epath, message = _describe(error)
-        problems.append(Diagnostic("error", message, path, _line_for(lines, epath), None,
-                                   _json_path(epath), "record.schema"))
+        problems.append(
+            Diagnostic(
+                "error",
+                message,
+                path,
+                _line_for(lines, epath),
+                None,
+                _json_path(epath),
+                "record.schema",
+            )
+        )
     if problems:
         raise InputError(problems)
 
     builder = _Builder(path, lines, diags)
     if kind == "collection":
-        container = builder.container(data["container"], ("container",)) if "container" in data else None
-        articles = [builder.article(a, ("articles", i), container)
-                    for i, a in enumerate(data["articles"])]
+        container = (
+            builder.container(data["container"], ("container",)) if "container" in data else None
+        )
+        articles = [
+            builder.article(a, ("articles", i), container) for i, a in enumerate(data["articles"])
+        ]
     else:
         articles = [builder.article(data, (), None)]
     if builder.problems:
@@ -217,8 +238,11 @@ class _Builder:
         self.problems: list[Diagnostic] = []
 
     def _error(self, at: Path_, message: str, code: str) -> None:
-        self.problems.append(Diagnostic("error", message, self.path, _line_for(self.lines, at),
-                                        None, _json_path(at), code))
+        self.problems.append(
+            Diagnostic(
+                "error", message, self.path, _line_for(self.lines, at), None, _json_path(at), code
+            )
+        )
 
     def text(self, value: Any, at: Path_) -> str:
         s = str(value)
@@ -226,8 +250,11 @@ class _Builder:
         if bad:
             self.diags.warn(
                 f"removed {len(bad)} character(s) XML 1.0 forbids ({', '.join(sorted(set(bad)))})",
-                line=_line_for(self.lines, at), field=_json_path(at), code="text.forbidden-char",
-                file=self.path)
+                line=_line_for(self.lines, at),
+                field=_json_path(at),
+                code="text.forbidden-char",
+                file=self.path,
+            )
             s = strip_forbidden(s)
         return s
 
@@ -250,8 +277,13 @@ class _Builder:
             if isinstance(item, str):
                 out.append(Title(squash(self.text(item, where))))
             else:
-                out.append(Title(squash(self.text(item["text"], where)), item.get("lang"),
-                                 self.opt(item, "subtitle", where)))
+                out.append(
+                    Title(
+                        squash(self.text(item["text"], where)),
+                        item.get("lang"),
+                        self.opt(item, "subtitle", where),
+                    )
+                )
         return out
 
     def isbns(self, value: Any, at: Path_) -> list[Isbn]:
@@ -259,8 +291,11 @@ class _Builder:
         out = []
         for i, item in enumerate(items):
             where = (*at, i) if isinstance(value, list) else at
-            raw, media = (item, "print") if isinstance(item, str) else (
-                item["value"], item.get("media_type", "print"))
+            raw, media = (
+                (item, "print")
+                if isinstance(item, str)
+                else (item["value"], item.get("media_type", "print"))
+            )
             problem = check_isbn(raw)
             if problem:
                 self._error(where, problem, "record.bad-isbn")
@@ -272,8 +307,11 @@ class _Builder:
         out = []
         for i, item in enumerate(items):
             where = (*at, i) if isinstance(value, list) else at
-            raw, media = (item, "print") if isinstance(item, str) else (
-                item["value"], item.get("media_type", "print"))
+            raw, media = (
+                (item, "print")
+                if isinstance(item, str)
+                else (item["value"], item.get("media_type", "print"))
+            )
             problem = check_issn(raw)
             if problem:
                 self._error(where, problem, "record.bad-issn")
@@ -294,7 +332,9 @@ class _Builder:
 
     def container(self, data: dict[str, Any], at: Path_) -> Container:
         titles = self.titles(data["title"], (*at, "title"))
-        publisher = self.publisher(data["publisher"], (*at, "publisher")) if "publisher" in data else None
+        publisher = (
+            self.publisher(data["publisher"], (*at, "publisher")) if "publisher" in data else None
+        )
         published = self.date(data, "published", at)
         kind = data["type"]
         if kind == "journal":
@@ -311,8 +351,15 @@ class _Builder:
         isbns = self.isbns(data["isbn"], (*at, "isbn")) if "isbn" in data else []
         doi = self.doi(data["doi"], (*at, "doi")) if "doi" in data else None
         if kind == "book":
-            return Book(titles=titles, isbns=isbns, publisher=publisher, published=published,
-                        edition=self.opt(data, "edition", at), doi=doi, url=data.get("url"))
+            return Book(
+                titles=titles,
+                isbns=isbns,
+                publisher=publisher,
+                published=published,
+                edition=self.opt(data, "edition", at),
+                doi=doi,
+                url=data.get("url"),
+            )
         event = None
         if "event" in data:
             ev, eat = data["event"], (*at, "event")
@@ -325,12 +372,21 @@ class _Builder:
                 end=self.date(ev, "end", eat),
                 date_text=self.opt(ev, "date_text", eat),
                 theme=self.opt(ev, "theme", eat),
-                sponsors=[squash(self.text(s, (*eat, "sponsors", i)))
-                          for i, s in enumerate(ev.get("sponsors", []))],
+                sponsors=[
+                    squash(self.text(s, (*eat, "sponsors", i)))
+                    for i, s in enumerate(ev.get("sponsors", []))
+                ],
             )
-        return Proceedings(titles=titles, event=event, isbns=isbns, publisher=publisher,
-                           published=published, subject=self.opt(data, "subject", at), doi=doi,
-                           url=data.get("url"))
+        return Proceedings(
+            titles=titles,
+            event=event,
+            isbns=isbns,
+            publisher=publisher,
+            published=published,
+            subject=self.opt(data, "subject", at),
+            doi=doi,
+            url=data.get("url"),
+        )
 
     def affiliation(self, data: dict[str, Any], at: Path_, default_id: str) -> Affiliation:
         ror = normalize_ror(data["ror"]) if "ror" in data else None
@@ -346,14 +402,19 @@ class _Builder:
         )
 
     def article(self, data: dict[str, Any], at: Path_, shared: Container | None) -> Article:
-        container = self.container(data["container"], (*at, "container")) if "container" in data else shared
+        container = (
+            self.container(data["container"], (*at, "container")) if "container" in data else shared
+        )
         kind = data.get("kind")
         if kind is None:
-            kind = {Journal: "journal-article", Book: "book-chapter"}.get(type(container),
-                                                                           "conference-paper")
+            kind = {Journal: "journal-article", Book: "book-chapter"}.get(
+                type(container), "conference-paper"
+            )
         language = data.get("language")
-        affs = [self.affiliation(a, (*at, "affiliations", i), f"aff{i + 1}")
-                for i, a in enumerate(data.get("affiliations", []))]
+        affs = [
+            self.affiliation(a, (*at, "affiliations", i), f"aff{i + 1}")
+            for i, a in enumerate(data.get("affiliations", []))
+        ]
         known = {a.id for a in affs}
         contributors = []
         for i, c in enumerate(data.get("contributors", [])):
@@ -382,9 +443,12 @@ class _Builder:
                 aat = (*cat, "affiliations", j)
                 if isinstance(a, str):
                     if a not in known:
-                        self._error(aat, f"affiliation {a!r} is not an id in 'affiliations' "
-                                    f"(known: {', '.join(sorted(known)) or 'none'})",
-                                    "record.bad-affiliation-ref")
+                        self._error(
+                            aat,
+                            f"affiliation {a!r} is not an id in 'affiliations' "
+                            f"(known: {', '.join(sorted(known)) or 'none'})",
+                            "record.bad-affiliation-ref",
+                        )
                     contributor.affiliation_ids.append(a)
                 else:
                     aff = self.affiliation(a, aat, f"aff{len(affs) + 1}")
@@ -406,13 +470,17 @@ class _Builder:
             urls = urls or re.findall(r"https?://[^\s<>]+[^\s<>.,;)]", text)
             doi = self.doi(r["doi"], (*rat, "doi")) if "doi" in r else find_doi(text)
             label = str(r.get("label", i + 1))
-            refs.append(Reference(id=r.get("id", f"ref{label}"), text=text, label=label,
-                                  doi=doi, urls=urls))
+            refs.append(
+                Reference(id=r.get("id", f"ref{label}"), text=text, label=label, doi=doi, urls=urls)
+            )
         ids = [r.id for r in refs]
         for i, rid in enumerate(ids):
             if ids.index(rid) != i:
-                self._error((*at, "references", i), f"reference id {rid!r} is used twice",
-                            "record.duplicate-ref")
+                self._error(
+                    (*at, "references", i),
+                    f"reference id {rid!r} is used twice",
+                    "record.duplicate-ref",
+                )
 
         fpage = lpage = None
         if "pages" in data:
@@ -421,24 +489,44 @@ class _Builder:
         dat = (*at, "dates")
         article = Article(
             kind=ArticleKind(kind),
-            title=Title(squash(self.text(data["title"], (*at, "title"))), language,
-                        self.opt(data, "subtitle", at)),
+            title=Title(
+                squash(self.text(data["title"], (*at, "title"))),
+                language,
+                self.opt(data, "subtitle", at),
+            ),
             language=language,
-            trans_titles=[Title(squash(self.text(t["title"], (*at, "translated_titles", i))),
-                                t["lang"], self.opt(t, "subtitle", (*at, "translated_titles", i)))
-                          for i, t in enumerate(data.get("translated_titles", []))],
+            trans_titles=[
+                Title(
+                    squash(self.text(t["title"], (*at, "translated_titles", i))),
+                    t["lang"],
+                    self.opt(t, "subtitle", (*at, "translated_titles", i)),
+                )
+                for i, t in enumerate(data.get("translated_titles", []))
+            ],
             contributors=contributors,
             affiliations=affs,
-            abstracts=[Abstract(a.get("lang"),
-                                [squash(p) for p in re.split(r"\n\s*\n", self.text(
-                                    a["text"], (*at, "abstracts", i))) if p.strip()],
-                                self.opt(a, "title", (*at, "abstracts", i)))
-                       for i, a in enumerate(data.get("abstracts", []))],
-            keywords=[Keywords(k.get("lang"), [squash(self.text(t, (*at, "keywords", i)))
-                                               for t in k["terms"]])
-                      for i, k in enumerate(data.get("keywords", []))],
-            classifications=[Classification(c["scheme"].lower(), squash(c["code"]))
-                             for c in data.get("classifications", [])],
+            abstracts=[
+                Abstract(
+                    a.get("lang"),
+                    [
+                        squash(p)
+                        for p in re.split(r"\n\s*\n", self.text(a["text"], (*at, "abstracts", i)))
+                        if p.strip()
+                    ],
+                    self.opt(a, "title", (*at, "abstracts", i)),
+                )
+                for i, a in enumerate(data.get("abstracts", []))
+            ],
+            keywords=[
+                Keywords(
+                    k.get("lang"), [squash(self.text(t, (*at, "keywords", i))) for t in k["terms"]]
+                )
+                for i, k in enumerate(data.get("keywords", []))
+            ],
+            classifications=[
+                Classification(c["scheme"].lower(), squash(c["code"]))
+                for c in data.get("classifications", [])
+            ],
             section=self.opt(data, "section", at),
             number=self.opt(data, "number", at),
             fpage=fpage,
@@ -457,11 +545,19 @@ class _Builder:
         )
         if "license" in data:
             lic = data["license"]
-            article.license = License(lic.get("url"), self.opt(lic, "text", (*at, "license")),
-                                      self.date(lic, "start_date", (*at, "license")))
-        article.funding = [Funding(self.opt(f, "funder", (*at, "funding", i)), f.get("funder_id"),
-                                   [str(a) for a in f.get("awards", [])])
-                           for i, f in enumerate(data.get("funding", []))]
+            article.license = License(
+                lic.get("url"),
+                self.opt(lic, "text", (*at, "license")),
+                self.date(lic, "start_date", (*at, "license")),
+            )
+        article.funding = [
+            Funding(
+                self.opt(f, "funder", (*at, "funding", i)),
+                f.get("funder_id"),
+                [str(a) for a in f.get("awards", [])],
+            )
+            for i, f in enumerate(data.get("funding", []))
+        ]
         if "body" in data:
             body_line = _line_for(self.lines, (*at, "body")) or 1
             text = self.text(data["body"], (*at, "body"))
@@ -471,11 +567,23 @@ class _Builder:
             article.body = parse_blocks(numbered, linker)
             linker.report(len(refs))
             for d in linker.diagnostics:
-                self.diags.add(Diagnostic(d.severity, d.message, self.path, d.line, None,
-                                          _json_path((*at, "body")), d.code))
+                self.diags.add(
+                    Diagnostic(
+                        d.severity,
+                        d.message,
+                        self.path,
+                        d.line,
+                        None,
+                        _json_path((*at, "body")),
+                        d.code,
+                    )
+                )
         if article.fpage and article.article_number:
-            self._error((*at, "article_number"), "give either pages or an article number, not both",
-                        "record.pages-and-number")
+            self._error(
+                (*at, "article_number"),
+                "give either pages or an article number, not both",
+                "record.pages-and-number",
+            )
         return article
 
     def pages(self, value: Any, at: Path_) -> tuple[str, str | None]:
@@ -491,4 +599,10 @@ class _Builder:
 
 def _same_place(a: Affiliation, b: Affiliation) -> bool:
     return (a.institution, a.department, a.city, a.country_code, a.ror, a.text) == (
-        b.institution, b.department, b.city, b.country_code, b.ror, b.text)
+        b.institution,
+        b.department,
+        b.city,
+        b.country_code,
+        b.ror,
+        b.text,
+    )

@@ -42,24 +42,37 @@ JATS_VERSIONS = ("1.3", "1.4")
 TAG_SETS = ("publishing", "archiving")
 
 _DOCTYPES = {
-    ("publishing", "1.3"): ("-//NLM//DTD JATS (Z39.96) Journal Publishing DTD v1.3 20210610//EN",
-                            "JATS-journalpublishing1-3.dtd"),
-    ("publishing", "1.4"): ("-//NLM//DTD JATS (Z39.96) Journal Publishing DTD v1.4 20241031//EN",
-                            "JATS-journalpublishing1-4.dtd"),
+    ("publishing", "1.3"): (
+        "-//NLM//DTD JATS (Z39.96) Journal Publishing DTD v1.3 20210610//EN",
+        "JATS-journalpublishing1-3.dtd",
+    ),
+    ("publishing", "1.4"): (
+        "-//NLM//DTD JATS (Z39.96) Journal Publishing DTD v1.4 20241031//EN",
+        "JATS-journalpublishing1-4.dtd",
+    ),
     ("archiving", "1.3"): (
         "-//NLM//DTD JATS (Z39.96) Journal Archiving and Interchange DTD v1.3 20210610//EN",
-        "JATS-archivearticle1-3.dtd"),
+        "JATS-archivearticle1-3.dtd",
+    ),
     ("archiving", "1.4"): (
         "-//NLM//DTD JATS (Z39.96) Journal Archiving and Interchange DTD v1.4 20241031//EN",
-        "JATS-archivearticle1-4.dtd"),
+        "JATS-archivearticle1-4.dtd",
+    ),
 }
 _NSMAP: dict[str | None, str] = {
     "xlink": "http://www.w3.org/1999/xlink",
     "mml": "http://www.w3.org/1998/Math/MathML",
     "ali": "http://www.niso.org/schemas/ali/1.0/",
 }
-_STYLE_TAGS = {"bold": "bold", "italic": "italic", "sup": "sup", "sub": "sub",
-               "underline": "underline", "monospace": "monospace", "sc": "sc"}
+_STYLE_TAGS = {
+    "bold": "bold",
+    "italic": "italic",
+    "sup": "sup",
+    "sub": "sub",
+    "underline": "underline",
+    "monospace": "monospace",
+    "sc": "sc",
+}
 _CREDIT = {
     "supervisor": ("Supervision", "https://credit.niso.org/contributor-roles/supervision/"),
 }
@@ -78,8 +91,9 @@ class JatsOptions:
             raise ValueError(f"JATS tag set {self.tag_set!r}; choose one of {TAG_SETS}")
 
 
-def to_jats(article: Article, options: JatsOptions | None = None,
-            diags: Diagnostics | None = None) -> bytes:
+def to_jats(
+    article: Article, options: JatsOptions | None = None, diags: Diagnostics | None = None
+) -> bytes:
     """The article as JATS XML bytes (UTF-8, with XML declaration and DOCTYPE)."""
     options = options or JatsOptions()
     diags = diags if diags is not None else Diagnostics()
@@ -110,8 +124,9 @@ class _JatsWriter:
 
     def warn(self, message: str, code: str) -> None:
         where = self.a.source.path if self.a.source else None
-        self.diags.warn(message, code=code, file=where,
-                        line=self.a.source.line if self.a.source else None)
+        self.diags.warn(
+            message, code=code, file=where, line=self.a.source.line if self.a.source else None
+        )
 
     # --- document ---------------------------------------------------------------------
 
@@ -144,41 +159,53 @@ class _JatsWriter:
         elif isinstance(c, Proceedings | Book) and c.isbns:
             journal_id = f"isbn-{c.isbns[0].value}"
         if c is None:
-            self.warn("the article has no container (journal, proceedings or book); "
-                      "journal-meta says so", "jats.no-container")
+            self.warn(
+                "the article has no container (journal, proceedings or book); journal-meta says so",
+                "jats.no-container",
+            )
             titles = []
         if not journal_id:
             journal_id = _slug(titles[0].text) if titles else "unknown"
         if not issns and self.o.tag_set == "publishing":
             kind = {Proceedings: "proceedings volume", Book: "book"}.get(type(c), "journal")
-            self.warn(f"the {kind} has no ISSN; JATS Publishing requires journal-meta/issn, so "
-                      "an empty <issn content-type=\"not-assigned\"/> is written",
-                      "jats.no-issn")
+            self.warn(
+                f"the {kind} has no ISSN; JATS Publishing requires journal-meta/issn, so "
+                'an empty <issn content-type="not-assigned"/> is written',
+                "jats.no-issn",
+            )
             issns = [b("issn", {"content-type": "not-assigned"})]
         title_group = None
         if titles:
             main, others = self.primary(titles)
             if self.v14:
-                title_group = b("journal-title-group",
-                                [b("journal-title", {"xml:lang": t.lang}, t.text)
-                                 for t in [main, *others]])
+                title_group = b(
+                    "journal-title-group",
+                    [b("journal-title", {"xml:lang": t.lang}, t.text) for t in [main, *others]],
+                )
             else:
                 title_group = b(
                     "journal-title-group",
                     b("journal-title", {"xml:lang": main.lang}, main.text),
-                    [b("trans-title-group", {"xml:lang": t.lang}, b("trans-title", t.text))
-                     for t in others],
+                    [
+                        b("trans-title-group", {"xml:lang": t.lang}, b("trans-title", t.text))
+                        for t in others
+                    ],
                     b("abbrev-journal-title", c.abbrev_title)
-                    if isinstance(c, Journal) and c.abbrev_title else None,
+                    if isinstance(c, Journal) and c.abbrev_title
+                    else None,
                 )
         return b(
             "journal-meta",
             b("journal-id", {"journal-id-type": "publisher-id"}, journal_id),
             title_group,
             issns,
-            b("publisher", b("publisher-name", publisher.name),
-              b("publisher-loc", publisher.place) if publisher.place else None)
-            if publisher else None,
+            b(
+                "publisher",
+                b("publisher-name", publisher.name),
+                b("publisher-loc", publisher.place) if publisher.place else None,
+            )
+            if publisher
+            else None,
         )
 
     def primary(self, titles: list[Title]) -> tuple[Title, list[Title]]:
@@ -191,8 +218,10 @@ class _JatsWriter:
     def article_meta(self) -> etree._Element:
         b, a = self.b, self.a
         c = a.container
-        ids = [b("article-id", {"pub-id-type": "doi"}, a.doi) if a.doi else None,
-               b("article-id", {"pub-id-type": "publisher-id"}, a.number) if a.number else None]
+        ids = [
+            b("article-id", {"pub-id-type": "doi"}, a.doi) if a.doi else None,
+            b("article-id", {"pub-id-type": "publisher-id"}, a.number) if a.number else None,
+        ]
         categories = self.categories()
         published = a.published or (c.published if c is not None else None)
         volume = issue = None
@@ -209,9 +238,11 @@ class _JatsWriter:
             pages = [b("elocation-id", a.article_number)]
         history = None
         if a.received or a.accepted:
-            history = b("history",
-                        self.date("date", a.received, {"date-type": "received"}) if a.received else None,
-                        self.date("date", a.accepted, {"date-type": "accepted"}) if a.accepted else None)
+            history = b(
+                "history",
+                self.date("date", a.received, {"date-type": "received"}) if a.received else None,
+                self.date("date", a.accepted, {"date-type": "accepted"}) if a.accepted else None,
+            )
         return b(
             "article-meta",
             ids,
@@ -220,7 +251,8 @@ class _JatsWriter:
             self.contrib_groups(),
             [self.aff(x) for x in a.affiliations],
             self.date("pub-date", published, {"publication-format": "print", "date-type": "pub"})
-            if published else b("pub-date-not-available"),
+            if published
+            else b("pub-date-not-available"),
             volume,
             issue,
             isbns,
@@ -229,8 +261,15 @@ class _JatsWriter:
             self.permissions(),
             b("self-uri", {"xlink:href": a.url}) if a.url else None,
             self.abstracts(),
-            [b("kwd-group", {"kwd-group-type": "author", "xml:lang": k.lang},
-               [b("kwd", t) for t in k.terms]) for k in a.keywords if k.terms],
+            [
+                b(
+                    "kwd-group",
+                    {"kwd-group-type": "author", "xml:lang": k.lang},
+                    [b("kwd", t) for t in k.terms],
+                )
+                for k in a.keywords
+                if k.terms
+            ],
             self.funding(),
             self.conference(),
         )
@@ -241,34 +280,57 @@ class _JatsWriter:
         if a.section:
             groups.append(b("subj-group", {"subj-group-type": "heading"}, b("subject", a.section)))
         for cl in a.classifications:
-            groups.append(b("subj-group", {"subj-group-type": cl.scheme,
-                                           "vocab": cl.scheme.upper()}, b("subject", cl.code)))
+            groups.append(
+                b(
+                    "subj-group",
+                    {"subj-group-type": cl.scheme, "vocab": cl.scheme.upper()},
+                    b("subject", cl.code),
+                )
+            )
         return b("article-categories", groups) if groups else None
 
     def title_groups(self) -> list[etree._Element]:
         b, a = self.b, self.a
         if self.v14:
-            return [b("title-group", {"xml:lang": t.lang or a.language},
-                      b("article-title", t.text),
-                      b("subtitle", t.subtitle) if t.subtitle else None)
-                    for t in a.all_titles]
-        return [b(
-            "title-group",
-            b("article-title", a.title.text),
-            b("subtitle", a.title.subtitle) if a.title.subtitle else None,
-            [b("trans-title-group", {"xml:lang": t.lang}, b("trans-title", t.text),
-               b("trans-subtitle", t.subtitle) if t.subtitle else None)
-             for t in a.trans_titles],
-        )]
+            return [
+                b(
+                    "title-group",
+                    {"xml:lang": t.lang or a.language},
+                    b("article-title", t.text),
+                    b("subtitle", t.subtitle) if t.subtitle else None,
+                )
+                for t in a.all_titles
+            ]
+        return [
+            b(
+                "title-group",
+                b("article-title", a.title.text),
+                b("subtitle", a.title.subtitle) if a.title.subtitle else None,
+                [
+                    b(
+                        "trans-title-group",
+                        {"xml:lang": t.lang},
+                        b("trans-title", t.text),
+                        b("trans-subtitle", t.subtitle) if t.subtitle else None,
+                    )
+                    for t in a.trans_titles
+                ],
+            )
+        ]
 
     def contrib_groups(self) -> list[etree._Element]:
         roles: list[str] = []
         for c in self.a.contributors:
             if c.role not in roles:
                 roles.append(c.role)
-        return [self.b("contrib-group", {"content-type": role if role != "author" else None},
-                       [self.contrib(c) for c in self.a.contributors if c.role == role])
-                for role in roles]
+        return [
+            self.b(
+                "contrib-group",
+                {"content-type": role if role != "author" else None},
+                [self.contrib(c) for c in self.a.contributors if c.role == role],
+            )
+            for role in roles
+        ]
 
     def contrib(self, c: Contributor) -> etree._Element:
         b = self.b
@@ -277,30 +339,49 @@ class _JatsWriter:
         elif c.name_style == "given-only" or not c.surname:
             name = b("name", {"name-style": "given-only"}, b("given-names", c.given_names or ""))
         else:
-            name = b("name", {"name-style": c.name_style if c.name_style != "western" else None},
-                     b("surname", c.surname),
-                     b("given-names", c.given_names) if c.given_names else None)
+            name = b(
+                "name",
+                {"name-style": c.name_style if c.name_style != "western" else None},
+                b("surname", c.surname),
+                b("given-names", c.given_names) if c.given_names else None,
+            )
         role = None
         if c.role != "author" or c.role_label:
             credit = _CREDIT.get(c.role)
             attrs = {"content-type": c.role}
             if credit:
-                attrs.update({"vocab": "credit", "vocab-identifier": "https://credit.niso.org/",
-                              "vocab-term": credit[0], "vocab-term-identifier": credit[1]})
+                attrs.update(
+                    {
+                        "vocab": "credit",
+                        "vocab-identifier": "https://credit.niso.org/",
+                        "vocab-term": credit[0],
+                        "vocab-term-identifier": credit[1],
+                    }
+                )
             role = b("role", attrs, c.role_label or c.role)
         return b(
             "contrib",
             {"contrib-type": c.role},
-            b("contrib-id", {"contrib-id-type": "orcid",
-                             "authenticated": "true" if c.orcid_authenticated else None}, c.orcid)
-            if c.orcid else None,
+            b(
+                "contrib-id",
+                {
+                    "contrib-id-type": "orcid",
+                    "authenticated": "true" if c.orcid_authenticated else None,
+                },
+                c.orcid,
+            )
+            if c.orcid
+            else None,
             name,
             b("degrees", c.degrees) if c.degrees else None,
             role,
             b("role", {"content-type": "position"}, c.position) if c.position else None,
             b("email", c.email) if c.email else None,
-            [b("xref", {"ref-type": "aff", "rid": self.aff_ids[x]})
-             for x in c.affiliation_ids if x in self.aff_ids],
+            [
+                b("xref", {"ref-type": "aff", "rid": self.aff_ids[x]})
+                for x in c.affiliation_ids
+                if x in self.aff_ids
+            ],
         )
 
     def aff(self, x: Affiliation) -> etree._Element:
@@ -308,14 +389,24 @@ class _JatsWriter:
         b = self.b
         parts: list[tuple[str | None, etree._Element]] = []
         if x.institution or x.ror:
-            parts.append((x.institution, b(
-                "institution-wrap",
-                b("institution-id", {"institution-id-type": "ror"}, x.ror) if x.ror else None,
-                b("institution", {"content-type": "orgname"}, x.institution)
-                if x.institution else None)))
+            parts.append(
+                (
+                    x.institution,
+                    b(
+                        "institution-wrap",
+                        b("institution-id", {"institution-id-type": "ror"}, x.ror)
+                        if x.ror
+                        else None,
+                        b("institution", {"content-type": "orgname"}, x.institution)
+                        if x.institution
+                        else None,
+                    ),
+                )
+            )
         if x.department:
-            parts.append((x.department,
-                          b("institution", {"content-type": "orgdiv1"}, x.department)))
+            parts.append(
+                (x.department, b("institution", {"content-type": "orgdiv1"}, x.department))
+            )
         if x.city:
             parts.append((x.city, b("city", x.city)))
         if x.country or x.country_code:
@@ -330,22 +421,38 @@ class _JatsWriter:
 
     def date(self, tag: str, d: PartialDate, attrs: dict[str, str]) -> etree._Element:
         b = self.b
-        return b(tag, {**attrs, "iso-8601-date": d.iso()},
-                 b("day", f"{d.day:02d}") if d.day else None,
-                 b("month", f"{d.month:02d}") if d.month else None,
-                 b("year", f"{d.year:04d}"))
+        return b(
+            tag,
+            {**attrs, "iso-8601-date": d.iso()},
+            b("day", f"{d.day:02d}") if d.day else None,
+            b("month", f"{d.month:02d}") if d.month else None,
+            b("year", f"{d.year:04d}"),
+        )
 
     def permissions(self) -> etree._Element | None:
         lic = self.a.license
         if lic is None:
             return None
         b = self.b
-        return b("permissions",
-                 b("license", {"xlink:href": lic.url},
-                   b("ali:license_ref", {"start_date": lic.start_date.iso()
-                                         if lic.start_date and lic.start_date.day else None},
-                     lic.url) if lic.url else None,
-                   b("license-p", lic.text) if lic.text else None))
+        return b(
+            "permissions",
+            b(
+                "license",
+                {"xlink:href": lic.url},
+                b(
+                    "ali:license_ref",
+                    {
+                        "start_date": lic.start_date.iso()
+                        if lic.start_date and lic.start_date.day
+                        else None
+                    },
+                    lic.url,
+                )
+                if lic.url
+                else None,
+                b("license-p", lic.text) if lic.text else None,
+            ),
+        )
 
     def abstracts(self) -> list[etree._Element]:
         b, a = self.b, self.a
@@ -357,8 +464,13 @@ class _JatsWriter:
         def content(x: Abstract) -> list[etree._Element | None]:
             return [b("title", x.title) if x.title else None, [b("p", p) for p in x.paragraphs]]
 
-        out = [b("abstract", {"xml:lang": main.lang if main.lang != a.language else None},
-                 content(main))]
+        out = [
+            b(
+                "abstract",
+                {"xml:lang": main.lang if main.lang != a.language else None},
+                content(main),
+            )
+        ]
         tag = "abstract" if self.v14 else "trans-abstract"
         out += [b(tag, {"xml:lang": x.lang}, content(x)) for x in others]
         return out
@@ -369,11 +481,20 @@ class _JatsWriter:
         b = self.b
         groups = []
         for f in self.a.funding:
-            source = b("funding-source",
-                       b("institution-wrap",
-                         b("institution-id", {"institution-id-type": _funder_id_type(f.funder_id)},
-                           f.funder_id) if f.funder_id else None,
-                         b("institution", f.funder_name) if f.funder_name else None))
+            source = b(
+                "funding-source",
+                b(
+                    "institution-wrap",
+                    b(
+                        "institution-id",
+                        {"institution-id-type": _funder_id_type(f.funder_id)},
+                        f.funder_id,
+                    )
+                    if f.funder_id
+                    else None,
+                    b("institution", f.funder_name) if f.funder_name else None,
+                ),
+            )
             groups.append(b("award-group", source, [b("award-id", x) for x in f.award_ids]))
         return b("funding-group", groups)
 
@@ -396,7 +517,10 @@ class _JatsWriter:
         return b(
             "conference",
             date_el,
-            [b("conf-name", {"xml:lang": t.lang}, t.text) for t in ([main] if main else []) + others],
+            [
+                b("conf-name", {"xml:lang": t.lang}, t.text)
+                for t in ([main] if main else []) + others
+            ],
             b("conf-acronym", ev.acronym) if ev.acronym else None,
             b("conf-num", ev.number) if ev.number else None,
             b("conf-loc", ev.location) if ev.location else None,
@@ -423,8 +547,12 @@ class _JatsWriter:
 
     def section(self, sec: Section) -> etree._Element:
         self._sec_count += 1
-        return self.b("sec", {"id": f"sec{self._sec_count}"},
-                      self.b("title", self.inlines(sec.title)), self.blocks(sec.blocks))
+        return self.b(
+            "sec",
+            {"id": f"sec{self._sec_count}"},
+            self.b("title", self.inlines(sec.title)),
+            self.blocks(sec.blocks),
+        )
 
     def block(self, block: Block) -> etree._Element:
         b = self.b
@@ -433,19 +561,34 @@ class _JatsWriter:
         if isinstance(block, ListBlock):
             labelled = not block.ordered and block.prefix in ("–", "—")
             kind = "order" if block.ordered else ("simple" if labelled else "bullet")
-            return b("list", {"list-type": kind},
-                     [b("list-item", b("label", block.prefix) if labelled else None,
-                        b("p", self.inlines(item))) for item in block.items])
+            return b(
+                "list",
+                {"list-type": kind},
+                [
+                    b(
+                        "list-item",
+                        b("label", block.prefix) if labelled else None,
+                        b("p", self.inlines(item)),
+                    )
+                    for item in block.items
+                ],
+            )
         if isinstance(block, Table):
             self._table_count += 1
             head = block.rows[: block.header_rows]
             body = block.rows[block.header_rows :]
-            return b("table-wrap", {"id": f"table{self._table_count}"},
-                     b("caption", b("p", block.caption)) if block.caption else None,
-                     b("table",
-                       b("thead", [b("tr", [b("th", self.inlines(c)) for c in r]) for r in head])
-                       if head else None,
-                       b("tbody", [b("tr", [b("td", self.inlines(c)) for c in r]) for r in body])))
+            return b(
+                "table-wrap",
+                {"id": f"table{self._table_count}"},
+                b("caption", b("p", block.caption)) if block.caption else None,
+                b(
+                    "table",
+                    b("thead", [b("tr", [b("th", self.inlines(c)) for c in r]) for r in head])
+                    if head
+                    else None,
+                    b("tbody", [b("tr", [b("td", self.inlines(c)) for c in r]) for r in body]),
+                ),
+            )
         return self.section(block)
 
     def inlines(self, nodes: list[Inline]) -> list[etree._Element | str]:
@@ -472,12 +615,19 @@ class _JatsWriter:
 
     def ref_list(self) -> etree._Element:
         b = self.b
-        return b("ref-list",
-                 b("title", self.a.ref_list_title) if self.a.ref_list_title else None,
-                 [b("ref", {"id": self.ref_ids[r.id]},
+        return b(
+            "ref-list",
+            b("title", self.a.ref_list_title) if self.a.ref_list_title else None,
+            [
+                b(
+                    "ref",
+                    {"id": self.ref_ids[r.id]},
                     b("label", r.label) if r.label else None,
-                    b("mixed-citation", self.citation(r)))
-                  for r in self.a.references])
+                    b("mixed-citation", self.citation(r)),
+                )
+                for r in self.a.references
+            ],
+        )
 
     def citation(self, r: Reference) -> list[etree._Element | str]:
         """The reference text with its URLs as links and its DOI as a pub-id, in place."""
@@ -485,18 +635,22 @@ class _JatsWriter:
         parts: list[tuple[str | None, etree._Element]] = []
         doi_url = f"https://doi.org/{r.doi}" if r.doi else None
         if r.doi:
-            parts.append((r.doi, b("pub-id", {"pub-id-type": "doi", "xlink:href": doi_url},
-                                   r.doi)))
+            parts.append((r.doi, b("pub-id", {"pub-id-type": "doi", "xlink:href": doi_url}, r.doi)))
         for url in r.urls:
-            if url.lower() in (f"https://doi.org/{r.doi}".lower(), f"http://dx.doi.org/{r.doi}"
-                               .lower()) and r.doi and r.doi in r.text:
+            if (
+                url.lower()
+                in (f"https://doi.org/{r.doi}".lower(), f"http://dx.doi.org/{r.doi}".lower())
+                and r.doi
+                and r.doi in r.text
+            ):
                 continue  # the DOI's pub-id, which carries the same link, stands for it
             parts.append((url, b("ext-link", {"ext-link-type": "uri", "xlink:href": url}, url)))
         return _tag_in_place(r.text, parts, separator=" ")
 
 
-def _tag_in_place(text: str, parts: list[tuple[str | None, etree._Element]],
-                  separator: str = ", ") -> list[etree._Element | str]:
+def _tag_in_place(
+    text: str, parts: list[tuple[str | None, etree._Element]], separator: str = ", "
+) -> list[etree._Element | str]:
     """`text` with the first occurrence of each part's string replaced by its element.
 
     Parts whose string does not occur (or that have none) are appended after `separator`,

@@ -25,8 +25,12 @@ Child = Any  # etree._Element | str | None | dict[str, str | None] | Iterable[Ch
 
 
 class Builder:
-    def __init__(self, diags: Diagnostics, namespace: str | None = None,
-                 nsmap: dict[str | None, str] | None = None) -> None:
+    def __init__(
+        self,
+        diags: Diagnostics,
+        namespace: str | None = None,
+        nsmap: dict[str | None, str] | None = None,
+    ) -> None:
         self.diags = diags
         self.namespace = namespace
         self.nsmap = nsmap
@@ -86,12 +90,41 @@ class Builder:
 
 
 # Elements that may hold text and inline markup; their inside is never re-indented.
-MIXED = frozenset({
-    "p", "title", "article-title", "trans-title", "subtitle", "trans-subtitle", "mixed-citation",
-    "td", "th", "label", "kwd", "subject", "aff", "institution", "license-p", "conf-name",
-    "journal-title", "publisher-name", "role", "given-names", "surname", "bold", "italic", "sup",
-    "sub", "ext-link", "email", "xref", "unstructured_citation", "jats:p", "collab",
-})
+MIXED = frozenset(
+    {
+        "p",
+        "title",
+        "article-title",
+        "trans-title",
+        "subtitle",
+        "trans-subtitle",
+        "mixed-citation",
+        "td",
+        "th",
+        "label",
+        "kwd",
+        "subject",
+        "aff",
+        "institution",
+        "license-p",
+        "conf-name",
+        "journal-title",
+        "publisher-name",
+        "role",
+        "given-names",
+        "surname",
+        "bold",
+        "italic",
+        "sup",
+        "sub",
+        "ext-link",
+        "email",
+        "xref",
+        "unstructured_citation",
+        "jats:p",
+        "collab",
+    }
+)
 
 
 def serialize(root: etree._Element, doctype: str | None = None) -> bytes:

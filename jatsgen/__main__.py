@@ -1,0 +1,5 @@
+"""`python -m jatsgen` runs the CLI."""
+
+from .cli import main
+
+main()
