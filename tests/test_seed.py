@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 import pytest
+from conftest import SEED
 from lxml import etree
 from typer.testing import CliRunner
 
-from conftest import SEED
 from jatsgen.cli import app
 
 XLINK = "{http://www.w3.org/1999/xlink}href"
