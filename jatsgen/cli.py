@@ -236,6 +236,110 @@ def jats_cmd(
         raise typer.Exit(1)
 
 
+# --- crossref --------------------------------------------------------------------------------
+
+
+class SchemaVersion(enum.StrEnum):
+    v531 = "5.3.1"
+    v540 = "5.4.0"
+    v550 = "5.5.0"
+
+
+@app.command("crossref")
+@run
+def crossref_cmd(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(help="Article pages, YAML or JSON record files.", show_default=False),
+    ],
+    config_path: Annotated[
+        Path,
+        typer.Option(
+            "--config", "-c", help="jatsgen.toml with the depositor, DOI prefix and patterns."
+        ),
+    ],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Folder for the batch files.", file_okay=False)
+    ],
+    schema_version: Annotated[
+        SchemaVersion | None,
+        typer.Option(
+            "--schema-version", help="Crossref schema (default: the config's, else 5.4.0)."
+        ),
+    ] = None,
+    max_records: Annotated[
+        int | None,
+        typer.Option(
+            "--max-records", min=1, help="Works per batch file (default: the config's, else 500)."
+        ),
+    ] = None,
+    max_bytes: Annotated[
+        int | None,
+        typer.Option("--max-bytes", min=10_000, help="Bytes per batch file (default 10 MB)."),
+    ] = None,
+    from_: Annotated[
+        InputFormat | None,
+        typer.Option("--from", help="Input format (default: detected from each file)."),
+    ] = None,
+    schemas: SchemasOption = None,
+    timestamp: Annotated[
+        int | None,
+        typer.Option(
+            "--timestamp",
+            help="Pin the first batch timestamp (it must still be larger than the "
+            "last one issued here).",
+        ),
+    ] = None,
+    no_validate: Annotated[
+        bool,
+        typer.Option("--no-validate", help="Skip validating each batch against the official XSD."),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Hide warnings.")] = False,
+) -> None:
+    """Write Crossref deposit batches, each validated against the official XSD."""
+    from .batches import make_batches
+    from .config import load_config
+    from .timestamps import TimestampClock, state_dir
+    from .writers.crossref import SPECS
+
+    config = load_config(config_path)
+    version = schema_version.value if schema_version else config.schema_version
+    locator = None
+    if not no_validate:
+        locator = SchemaLocator(schemas)
+        ensure_schema(locator, SPECS[version].schema_id)
+    clock = TimestampClock(state_dir(config.state_dir), config.timestamp_digits, pinned=timestamp)
+    with progress_bar(len(inputs), "reading", not quiet) as bar:
+        run_ = make_batches(
+            [str(p) for p in inputs],
+            config,
+            output,
+            version=version,
+            max_records=max_records,
+            max_bytes=max_bytes,
+            locator=locator,
+            clock=clock,
+            fmt=from_.value if from_ else None,
+            on_input=(lambda _p: bar.advance(bar.task_ids[0])) if bar is not None else None,
+        )
+    report(sorted(run_.diagnostics, key=_order), quiet)
+    if not run_.ok:
+        err(
+            f"no batch written: {sum(d.severity == 'error' for d in run_.diagnostics)} error(s) "
+            f"in {len(run_.inputs_failed) or 'the'} input(s)"
+        )
+        raise typer.Exit(1)
+    checked = "" if no_validate else f", each valid against Crossref {version}"
+    err(
+        f"{run_.works} work(s), {len(run_.batches)} batch(es), {run_.dois} DOI(s) "
+        f"written to {output}{checked}"
+    )
+
+
+def _order(d: Diagnostic) -> tuple[str, int]:
+    return (d.file or "", d.line or 0)
+
+
 # --- validate --------------------------------------------------------------------------------
 
 

@@ -153,7 +153,7 @@ class SchemaLocator:
         s = schema_set(set_id)
         for origin, root in self.candidates():
             if (root / s.dir / s.entry).is_file():
-                return ResolvedSchema(s, root, origin)
+                return ResolvedSchema(s, root.resolve(), origin)
         looked = "; ".join(f"{o} ({p})" for o, p in self.candidates())
         raise SchemaNotFoundError(
             f"no copy of the {s.label} schema ({s.dir}/{s.entry}) was found. Looked in: {looked}. "

@@ -62,9 +62,13 @@ def xsd_errors(
             Diagnostic("error", _clean_lxml(e.message), name, e.line, e.column, None, "xsd")
             for e in schema.error_log
         ]
+    import xmlschema
+
     schema = compile_xmlschema(resolved)
     out = []
-    for err in schema.iter_errors(tree):
+    # The tree is already parsed (safely); the resource may not fetch anything else.
+    resource = xmlschema.XMLResource(tree, allow="none")
+    for err in schema.iter_errors(resource, use_location_hints=False):
         line = getattr(err.elem, "sourceline", None) if err.elem is not None else None
         out.append(Diagnostic("error", f"{err.reason}", name, line, None, err.path, "xsd"))
     return out

@@ -58,6 +58,10 @@ class Builder:
             return f"{{{ns}}}{local}"
         return f"{{{self.namespace}}}{tag}" if self.namespace else tag
 
+    def attr_name(self, name: str) -> str:
+        """Attributes are unqualified unless prefixed ("xml:lang", "xlink:href")."""
+        return self.qname(name) if ":" in name or name.startswith("{") else name
+
     def __call__(self, tag: str, *children: Child) -> etree._Element:
         if not self._root_made and self.nsmap is not None:
             el = etree.Element(self.qname(tag), nsmap=self.nsmap)
@@ -74,7 +78,7 @@ class Builder:
             if isinstance(child, dict):
                 for k, v in child.items():
                     if v is not None:
-                        el.set(self.qname(k), self.clean(str(v), k))
+                        el.set(self.attr_name(k), self.clean(str(v), k))
             elif isinstance(child, str):
                 text = self.clean(child)
                 if len(el):
@@ -129,19 +133,21 @@ MIXED = frozenset(
 
 def serialize(root: etree._Element, doctype: str | None = None) -> bytes:
     """UTF-8 bytes with an XML declaration, indented only where content is element-only."""
-    _indent(root, 0)
+    indent(root, 0)
     data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", doctype=doctype)
     return data + b"\n"
 
 
-def _indent(el: etree._Element, level: int) -> None:
+def indent(el: etree._Element, level: int = 0, mixed: frozenset[str] = MIXED) -> None:
+    """Indent element-only content; elements named in `mixed` (which may hold text and
+    inline markup) and elements that already hold text keep their inside untouched."""
     if not len(el) or el.text is not None or any(c.tail is not None for c in el):
         return
-    if etree.QName(el).localname in MIXED:
+    if etree.QName(el).localname in mixed:
         return
     pad = "\n" + "  " * (level + 1)
     el.text = pad
     for child in el:
-        _indent(child, level + 1)
+        indent(child, level + 1, mixed)
         child.tail = pad
     el[-1].tail = "\n" + "  " * level

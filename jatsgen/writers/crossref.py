@@ -1,0 +1,652 @@
+"""Crossref deposit XML (schemas 5.3.1, 5.4.0 and 5.5.0) from the model.
+
+One writer; the versions differ only as data in `CrossrefSpec` and a few small branches
+(5.5.0 can name a supervisor through a CRediT role, the others cannot). What a version cannot
+carry is reported once per kind of loss, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from ..config import DepositConfig
+from ..diagnostics import Diagnostic, Diagnostics
+from ..dois import Work
+from ..errors import InputError
+from ..model import (
+    Affiliation,
+    Article,
+    Book,
+    Container,
+    Contributor,
+    Journal,
+    PartialDate,
+    Proceedings,
+    Title,
+)
+from .xmlbuild import Builder, indent
+
+JATS_NS = "http://www.ncbi.nlm.nih.gov/JATS1"
+FR_NS = "http://www.crossref.org/fundref.xsd"
+AI_NS = "http://www.crossref.org/AccessIndicators.xsd"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+
+# ISO 639-1 codes accepted by the 5.3.1 `language` attribute (language.atts, common5.3.1.xsd).
+_LANGS_531 = frozenset(
+    "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu "
+    "cv cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi "
+    "ho hr ht hu hy hz ia id ie ig ii ik io is it iu ja jw ka kg ki kj kk kl km kn ko kr ks "
+    "ku kv kw ky la lb lg li ln lo lt lu lv mg mu mi mk ml mn mr ms mt my na nb nd ne ng nl "
+    "nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl "
+    "sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve "
+    "vi vo wa wo xh yi yo za zh zu".split()
+)
+# Crossref elements whose content may mix text and face markup: never re-indented.
+CROSSREF_MIXED = frozenset(
+    {
+        "title",
+        "subtitle",
+        "original_language_title",
+        "unstructured_citation",
+        "p",
+        "full_title",
+        "proceedings_title",
+        "conference_name",
+        "assertion",
+        "license_ref",
+    }
+)
+_ROLES = (
+    "author",
+    "editor",
+    "chair",
+    "reviewer",
+    "review-assistant",
+    "stats-reviewer",
+    "reviewer-external",
+    "reader",
+    "translator",
+)
+
+
+@dataclass(frozen=True)
+class CrossrefSpec:
+    version: str
+    isbn_max: int
+    credit_roles: bool  # 5.5.0: person_name/role with the CRediT vocabulary
+    ror_funders: bool  # 5.4.0+: fr:assertion name="ror"
+
+    @property
+    def namespace(self) -> str:
+        return f"http://www.crossref.org/schema/{self.version}"
+
+    @property
+    def schema_id(self) -> str:
+        return f"crossref-{self.version}"
+
+    def language_ok(self, lang: str | None) -> bool:
+        if not lang:
+            return False
+        if self.version == "5.3.1":
+            return lang in _LANGS_531
+        return bool(re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", lang))
+
+
+SPECS = {
+    "5.3.1": CrossrefSpec("5.3.1", isbn_max=6, credit_roles=False, ror_funders=False),
+    "5.4.0": CrossrefSpec("5.4.0", isbn_max=100, credit_roles=False, ror_funders=True),
+    "5.5.0": CrossrefSpec("5.5.0", isbn_max=100, credit_roles=True, ror_funders=True),
+}
+
+
+@dataclass
+class Losses:
+    """What the target cannot carry, reported once per kind with a count and first place."""
+
+    found: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+
+    def add(self, code: str, message: str, where: str) -> None:
+        msg, count, first = self.found.get(code, (message, 0, where))
+        self.found[code] = (msg, count + 1, first)
+
+    def report(self, diags: Diagnostics) -> None:
+        for code, (message, count, first) in self.found.items():
+            times = f"{count} work(s); first at {first}" if count > 1 else first
+            diags.warn(f"{message} ({times})", code=code)
+
+
+def container_key(c: Container | None) -> tuple[object, ...]:
+    if c is None:
+        return ("none",)
+    title = c.titles[0].text if c.titles else ""
+    if isinstance(c, Journal):
+        return ("journal", title, tuple(i.value for i in c.issns), c.volume, c.issue)
+    return (type(c).__name__, title, tuple(i.value for i in c.isbns))
+
+
+class CrossrefWriter:
+    """Builds the parts of a batch as lxml elements."""
+
+    def __init__(
+        self,
+        spec: CrossrefSpec,
+        config: DepositConfig,
+        diags: Diagnostics,
+        losses: Losses | None = None,
+    ) -> None:
+        self.spec = spec
+        self.config = config
+        self.diags = diags
+        self.losses = losses or Losses()
+        self.nsmap: dict[str | None, str] = {
+            None: spec.namespace,
+            "jats": JATS_NS,
+            "fr": FR_NS,
+            "ai": AI_NS,
+            "xsi": XSI_NS,
+        }
+        # Only fragment roots (see `element`) carry the namespace map; children inherit it.
+        self.b = Builder(diags, namespace=spec.namespace)
+
+    def element(self, tag: str, *children: object) -> etree._Element:
+        """A fragment root: carries the namespace map so it serializes on its own."""
+        el = etree.Element(f"{{{self.spec.namespace}}}{tag}", nsmap=self.nsmap)
+        return self.b.fill(el, children)
+
+    # --- head ------------------------------------------------------------------------------
+
+    def head(self, batch_id: str, timestamp: int) -> etree._Element:
+        b = self.b
+        return self.element(
+            "head",
+            b("doi_batch_id", batch_id),
+            b("timestamp", str(timestamp)),
+            b(
+                "depositor",
+                b("depositor_name", self.config.depositor_name),
+                b("email_address", self.config.depositor_email),
+            ),
+            b("registrant", self.config.registrant),
+        )
+
+    # --- containers -------------------------------------------------------------------------
+
+    def pick_title(self, titles: list[Title], where: str, what: str) -> Title:
+        want = self.config.title_language
+        chosen = next((t for t in titles if want and t.lang == want), titles[0])
+        others = [t.lang or "?" for t in titles if t is not chosen]
+        if others:
+            self.losses.add(
+                f"crossref.{what.replace(' ', '-')}-titles",
+                f"{what} titles in {', '.join(others)} are not carried: Crossref "
+                f"holds one {what} title (set [crossref] title_language to choose)",
+                where,
+            )
+        return chosen
+
+    def publisher(self, c: Container) -> etree._Element | None:
+        b = self.b
+        pub = c.publisher
+        name = pub.name if pub else self.config.publisher_name
+        place = pub.place if pub else self.config.publisher_place
+        if not name:
+            return None
+        return b(
+            "publisher", b("publisher_name", name), b("publisher_place", place) if place else None
+        )
+
+    def container_head(self, c: Container, first: Article, where: str) -> list[etree._Element]:
+        """The metadata elements that open a conference, journal or book element."""
+        if isinstance(c, Proceedings):
+            return [self.event_metadata(c, where), self.proceedings_metadata(c, first, where)]
+        if isinstance(c, Journal):
+            return [self.journal_metadata(c, where), *self.journal_issue(c, first)]
+        return [self.book_metadata(c, first, where)]
+
+    def event_metadata(self, c: Proceedings, where: str) -> etree._Element:
+        b = self.b
+        ev = c.event
+        names = ev.names if ev and ev.names else c.titles
+        name = self.pick_title(names, where, "conference name")
+        date = None
+        if ev and ev.start:
+            s, e = ev.start, ev.end
+            attrs: dict[str, str | None] = {
+                "start_day": _two(s.day),
+                "start_month": _two(s.month),
+                "start_year": str(s.year),
+            }
+            if e:
+                attrs.update(end_day=_two(e.day), end_month=_two(e.month), end_year=str(e.year))
+            date = b("conference_date", attrs, ev.date_text or s.iso())
+        return self.element(
+            "event_metadata",
+            b("conference_name", name.text[:512]),
+            b("conference_theme", ev.theme) if ev and ev.theme else None,
+            b("conference_acronym", ev.acronym) if ev and ev.acronym else None,
+            [b("conference_sponsor", s) for s in (ev.sponsors[:10] if ev else [])],
+            b("conference_number", ev.number) if ev and ev.number else None,
+            b("conference_location", ev.location) if ev and ev.location else None,
+            date,
+        )
+
+    def proceedings_metadata(self, c: Proceedings, first: Article, where: str) -> etree._Element:
+        b = self.b
+        title = self.pick_title(c.titles, where, "proceedings")
+        published = c.published or first.published
+        if published is None:
+            raise missing(
+                first,
+                "Crossref proceedings need a publication date; give the "
+                "container's 'published' year or a conference date",
+            )
+        return self.element(
+            "proceedings_metadata",
+            {"language": title.lang if self.spec.language_ok(title.lang) else None},
+            b("proceedings_title", title.text[:511]),
+            b("proceedings_subject", c.subject) if c.subject else None,
+            self.publisher(c),
+            self.publication_date(published),
+            self.isbns(c.isbns, where),
+            self.doi_data(c.doi, c.url) if c.doi and c.url else None,
+        )
+
+    def isbns(self, isbns: list, where: str) -> list[etree._Element]:  # type: ignore[type-arg]
+        b = self.b
+        if not isbns:
+            return [b("noisbn", {"reason": "archive_volume"})]
+        if len(isbns) > self.spec.isbn_max:
+            self.losses.add(
+                "crossref.isbn-count",
+                f"only {self.spec.isbn_max} ISBNs fit in "
+                f"schema {self.spec.version}; the rest are not carried",
+                where,
+            )
+        return [
+            b("isbn", {"media_type": i.media_type}, i.value) for i in isbns[: self.spec.isbn_max]
+        ]
+
+    def journal_metadata(self, c: Journal, where: str) -> etree._Element:
+        b = self.b
+        title = self.pick_title(c.titles, where, "journal")
+        return self.element(
+            "journal_metadata",
+            {"language": title.lang if self.spec.language_ok(title.lang) else None},
+            b("full_title", title.text),
+            b("abbrev_title", c.abbrev_title) if c.abbrev_title else None,
+            [b("issn", {"media_type": i.media_type}, i.value) for i in c.issns[:6]],
+        )
+
+    def journal_issue(self, c: Journal, first: Article) -> list[etree._Element]:
+        published = c.published or first.published
+        if not (c.volume or c.issue) or published is None:
+            return []
+        b = self.b
+        return [
+            self.element(
+                "journal_issue",
+                self.publication_date(published),
+                b("journal_volume", b("volume", c.volume)) if c.volume else None,
+                b("issue", c.issue) if c.issue else None,
+            )
+        ]
+
+    def book_metadata(self, c: Book, first: Article, where: str) -> etree._Element:
+        b = self.b
+        title = self.pick_title(c.titles, where, "book")
+        published = c.published or first.published
+        if published is None:
+            raise missing(
+                first,
+                "a Crossref book needs a publication date; give the container's 'published' date",
+            )
+        if c.publisher is None and not self.config.publisher_name:
+            raise missing(
+                first,
+                "a Crossref book needs a publisher; give the container's "
+                "'publisher' or [publisher] name in the config",
+            )
+        return self.element(
+            "book_metadata",
+            {"language": title.lang if self.spec.language_ok(title.lang) else None},
+            b("titles", b("title", title.text)),
+            b("edition_number", c.edition) if c.edition else None,
+            self.publication_date(published) if published else None,
+            self.isbns(c.isbns, where),
+            self.publisher(c),
+            self.doi_data(c.doi, c.url) if c.doi and c.url else None,
+        )
+
+    # --- works ------------------------------------------------------------------------------
+
+    def work(self, w: Work) -> etree._Element:
+        a = w.article
+        c = a.container
+        self.note_losses(a, w.where)
+        if isinstance(c, Journal):
+            return self.journal_article(w)
+        if isinstance(c, Book):
+            return self.content_item(w)
+        return self.conference_paper(w)
+
+    def note_losses(self, a: Article, where: str) -> None:
+        kind = {Journal: "journal_article", Book: "content_item"}.get(
+            type(a.container), "conference_paper"
+        )
+        if a.keywords:
+            self.losses.add(
+                "crossref.keywords",
+                f"keywords are not carried: Crossref {kind} has no keywords element",
+                where,
+            )
+        if a.classifications:
+            schemes = ", ".join(sorted({c.scheme.upper() for c in a.classifications}))
+            self.losses.add(
+                "crossref.classifications",
+                f"classifications ({schemes}) are not carried: Crossref has no element for them",
+                where,
+            )
+        if a.section:
+            self.losses.add(
+                "crossref.section",
+                f"the collection section is not carried: Crossref {kind} has no section element",
+                where,
+            )
+        if a.received:
+            self.losses.add(
+                "crossref.received",
+                "the received date is not carried: Crossref "
+                "has only publication and acceptance dates",
+                where,
+            )
+
+    def common_parts(self, w: Work) -> dict[str, object]:
+        a = w.article
+        b = self.b
+        pages = None
+        item = None
+        if a.fpage:
+            pages = b(
+                "pages",
+                b("first_page", a.fpage),
+                b("last_page", a.lpage) if a.lpage and a.lpage != a.fpage else None,
+            )
+        elif a.article_number:
+            item = b(
+                "publisher_item",
+                b("item_number", {"item_number_type": "article_number"}, a.article_number),
+            )
+        published = a.published or (a.container.published if a.container else None)
+        return {
+            "contributors": self.contributors(a, w.where),
+            "abstracts": [self.abstract(x.lang, x.paragraphs) for x in a.abstracts],
+            "published": self.publication_date(published) if published else None,
+            "accepted": self.date("acceptance_date", a.accepted) if a.accepted else None,
+            "pages": pages,
+            "item": item,
+            "programs": [self.funding(a, w.where), self.license(a)],
+            "doi_data": self.doi_data(w.doi, w.resource),
+            "citations": self.citations(a),
+            "lang": a.language if self.spec.language_ok(a.language) else None,
+        }
+
+    def conference_paper(self, w: Work) -> etree._Element:
+        p = self.common_parts(w)
+        a = w.article
+        if a.trans_titles:
+            self.losses.add(
+                "crossref.translated-titles",
+                "translated titles are not carried: a Crossref conference_paper holds one title",
+                w.where,
+            )
+        return self.element(
+            "conference_paper",
+            {"publication_type": "full_text", "language": p["lang"]},
+            p["contributors"],
+            self.titles(a.title),
+            p["abstracts"],
+            p["published"],
+            p["accepted"],
+            p["pages"],
+            p["item"],
+            p["programs"],
+            p["doi_data"],
+            p["citations"],
+        )
+
+    def journal_article(self, w: Work) -> etree._Element:
+        p = self.common_parts(w)
+        a = w.article
+        titles = [self.titles(t) for t in a.all_titles[:20]]
+        if p["published"] is None:
+            raise missing(
+                a,
+                "a Crossref journal_article needs a publication date; give "
+                "dates.published or the journal issue's published date",
+            )
+        return self.element(
+            "journal_article",
+            {"publication_type": "full_text", "language": p["lang"]},
+            titles,
+            p["contributors"],
+            p["abstracts"],
+            p["published"],
+            p["accepted"],
+            p["pages"],
+            p["item"],
+            p["programs"],
+            p["doi_data"],
+            p["citations"],
+        )
+
+    def content_item(self, w: Work) -> etree._Element:
+        p = self.common_parts(w)
+        a = w.article
+        if a.trans_titles:
+            self.losses.add(
+                "crossref.translated-titles",
+                "translated titles are not carried: a Crossref content_item holds one title",
+                w.where,
+            )
+        return self.element(
+            "content_item",
+            {"component_type": "chapter", "publication_type": "full_text", "language": p["lang"]},
+            p["contributors"],
+            self.titles(a.title),
+            p["abstracts"],
+            p["published"],
+            p["accepted"],
+            p["pages"],
+            p["item"],
+            p["programs"],
+            p["doi_data"],
+            p["citations"],
+        )
+
+    def titles(self, t: Title) -> etree._Element:
+        b = self.b
+        return b("titles", b("title", t.text), b("subtitle", t.subtitle) if t.subtitle else None)
+
+    def contributors(self, a: Article, where: str) -> etree._Element | None:
+        b = self.b
+        people: list[etree._Element] = []
+        for c in a.contributors:
+            el = self.person(a, c, where, first=not people)
+            if el is not None:
+                people.append(el)
+        return b("contributors", people) if people else None
+
+    def person(self, a: Article, c: Contributor, where: str, first: bool) -> etree._Element | None:
+        b = self.b
+        role: str | None = c.role if c.role in _ROLES else None
+        credit = None
+        if role is None:
+            if c.role == "supervisor" and self.spec.credit_roles:
+                role, credit = "other", "supervision"
+            else:
+                self.losses.add(
+                    f"crossref.role-{c.role}",
+                    f"{c.role}s are not carried: schema "
+                    f"{self.spec.version} has no {c.role} role for contributors",
+                    where,
+                )
+                return None
+        attrs = {"sequence": "first" if first else "additional", "contributor_role": role}
+        if c.collab:
+            return b("organization", attrs, c.collab)
+        surname, given = c.surname, c.given_names
+        if not surname:  # a single name: Crossref requires a surname element
+            surname, given = given, None
+            attrs["name-style"] = "given-only"
+        elif c.name_style != "western":
+            attrs["name-style"] = c.name_style
+        affs = [x for x in (a.affiliation(i) for i in c.affiliation_ids) if x is not None]
+        return b(
+            "person_name",
+            attrs,
+            b("given_name", given) if given else None,
+            b("surname", surname or "?"),
+            b("role", {"vocab": "credit", "type": credit}) if credit else None,
+            b("affiliations", [self.institution(x) for x in affs]) if affs else None,
+            b("ORCID", {"authenticated": "true" if c.orcid_authenticated else None}, c.orcid)
+            if c.orcid
+            else None,
+        )
+
+    def institution(self, x: Affiliation) -> etree._Element:
+        b = self.b
+        place = ", ".join(p for p in (x.city, x.country or x.country_code) if p)
+        name = x.institution or (x.text if not x.ror else None)
+        return b(
+            "institution",
+            b("institution_name", name) if name else None,
+            b("institution_id", {"type": "ror"}, x.ror) if x.ror else None,
+            b("institution_place", place) if len(place) >= 2 else None,
+            b("institution_department", x.department) if x.department else None,
+        )
+
+    def abstract(self, lang: str | None, paragraphs: list[str]) -> etree._Element:
+        b = self.b
+        return b(
+            f"{{{JATS_NS}}}abstract",
+            {"xml:lang": lang},
+            [b(f"{{{JATS_NS}}}p", p) for p in paragraphs],
+        )
+
+    def publication_date(self, d: PartialDate) -> etree._Element:
+        return self.date("publication_date", d, {"media_type": self.config.media_type})
+
+    def date(self, tag: str, d: PartialDate, attrs: dict[str, str] | None = None) -> etree._Element:
+        b = self.b
+        return b(
+            tag,
+            attrs or {},
+            b("month", _two(d.month)) if d.month else None,
+            b("day", _two(d.day)) if d.day and d.month else None,
+            b("year", str(d.year)),
+        )
+
+    def funding(self, a: Article, where: str) -> etree._Element | None:
+        if not a.funding:
+            return None
+        b = self.b
+        groups = []
+        for f in a.funding:
+            ident = None
+            if f.funder_id:
+                if "ror.org" in f.funder_id:
+                    if self.spec.ror_funders:
+                        ident = b(f"{{{FR_NS}}}assertion", {"name": "ror"}, f.funder_id)
+                    else:
+                        self.losses.add(
+                            "crossref.ror-funder",
+                            "ROR funder ids are not carried by schema 5.3.1 (use 5.4.0+)",
+                            where,
+                        )
+                else:
+                    ident = b(f"{{{FR_NS}}}assertion", {"name": "funder_identifier"}, f.funder_id)
+            name = (
+                b(f"{{{FR_NS}}}assertion", {"name": "funder_name"}, f.funder_name or "", ident)
+                if f.funder_name
+                else ident
+            )
+            groups.append(
+                b(
+                    f"{{{FR_NS}}}assertion",
+                    {"name": "fundgroup"},
+                    name,
+                    [b(f"{{{FR_NS}}}assertion", {"name": "award_number"}, x) for x in f.award_ids],
+                )
+            )
+        return b(f"{{{FR_NS}}}program", {"name": "fundref"}, groups)
+
+    def license(self, a: Article) -> etree._Element | None:
+        lic = a.license
+        if lic is None or not lic.url:
+            return None
+        b = self.b
+        start = lic.start_date.iso() if lic.start_date and lic.start_date.day else None
+        return b(
+            f"{{{AI_NS}}}program",
+            {"name": "AccessIndicators"},
+            b(f"{{{AI_NS}}}license_ref", {"applies_to": "vor", "start_date": start}, lic.url),
+        )
+
+    def doi_data(self, doi: str, resource: str) -> etree._Element:
+        b = self.b
+        return b("doi_data", b("doi", doi), b("resource", resource))
+
+    def citations(self, a: Article) -> etree._Element | None:
+        if not a.references:
+            return None
+        b = self.b
+        seen: set[str] = set()
+        items = []
+        for i, r in enumerate(a.references, start=1):
+            key = r.id if r.id not in seen else f"{r.id}-{i}"
+            seen.add(key)
+            items.append(
+                b(
+                    "citation",
+                    {"key": key[:128]},
+                    b("doi", r.doi) if r.doi else None,
+                    b("unstructured_citation", r.text),
+                )
+            )
+        return b("citation_list", items)
+
+
+def missing(a: Article, message: str) -> InputError:
+    """A located error for a fact the target requires and the record lacks."""
+    s = a.source
+    return InputError(
+        Diagnostic(
+            "error",
+            message,
+            s.path if s else None,
+            s.line if s else None,
+            None,
+            s.pointer if s else None,
+            "crossref.missing",
+        )
+    )
+
+
+def _two(n: int | None) -> str | None:
+    return f"{n:02d}" if n is not None else None
+
+
+def fragment_bytes(el: etree._Element, level: int, declarations: bytes) -> bytes:
+    """`el` serialized and indented for `level`, without the namespace declarations that the
+    enclosing doi_batch already makes."""
+    indent(el, level, CROSSREF_MIXED)
+    data: bytes = etree.tostring(el, encoding="utf-8")
+    return bytes(data.replace(declarations, b"", 1))
+
+
+def namespace_declarations(nsmap: dict[str | None, str]) -> bytes:
+    probe: bytes = etree.tostring(etree.Element("x", nsmap=nsmap), encoding="utf-8")
+    return bytes(probe[len(b"<x") : -len(b"/>")])
