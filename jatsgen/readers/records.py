@@ -14,7 +14,7 @@ from typing import Any
 
 import jsonschema
 import yaml
-from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.exceptions import ValidationError
 
 from ..dates import parse_iso
 from ..diagnostics import Diagnostic, Diagnostics
@@ -122,12 +122,11 @@ def _plain(value: Any) -> Any:
 def _describe(error: ValidationError) -> tuple[Path_, str]:
     """The most specific path and a plain-words message for a schema error."""
     if error.context:
-        deeper = best_match(error.context)
-        depth, own = len(deeper.absolute_path) if deeper else -1, len(error.absolute_path)
-        if deeper is not None and (
-            depth > own or (depth == own and deeper.validator not in ("type", "required"))
-        ):
-            return _describe(deeper)
+        # Among the alternatives that failed, the one that got furthest into the data is the
+        # one the author meant: report its problem, not "not valid under any schema".
+        deepest = max(error.context, key=lambda e: len(e.absolute_path))
+        if len(deepest.absolute_path) > len(error.absolute_path):
+            return _describe(deepest)
     path = tuple(error.absolute_path)
     v = error.validator
     if v == "required":
@@ -138,7 +137,11 @@ def _describe(error: ValidationError) -> tuple[Path_, str]:
         m = re.search(r"\((.*) (?:was|were) unexpected\)", error.message)
         return path, f"unknown field(s) {m.group(1) if m else ''}; see schemas/record.schema.json"
     if v == "type":
-        return path, f"expected {error.validator_value}, got {json.dumps(error.instance)[:60]}"
+        got = json.dumps(error.instance, ensure_ascii=False)[:60]
+        hint = ""
+        if error.validator_value == "string" and isinstance(error.instance, int | float):
+            hint = f" (in YAML, quote it: '{error.instance}')"
+        return path, f"expected {error.validator_value}, got {got}{hint}"
     if v == "pattern":
         hint = error.schema.get("description") if isinstance(error.schema, dict) else None
         return path, f"{json.dumps(error.instance)[:80]} is not in the expected form" + (

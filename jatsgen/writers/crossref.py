@@ -114,8 +114,15 @@ class Losses:
 
     def report(self, diags: Diagnostics) -> None:
         for code, (message, count, first) in self.found.items():
-            times = f"{count} work(s); first at {first}" if count > 1 else first
-            diags.warn(f"{message} ({times})", code=code)
+            path, _, line = first.rpartition(":")
+            located = line.isdigit()
+            times = f" ({count} works; this is the first)" if count > 1 else ""
+            diags.warn(
+                message + times,
+                code=code,
+                file=path if located else first,
+                line=int(line) if located else None,
+            )
 
 
 def container_key(c: Container | None) -> tuple[object, ...]:
@@ -519,7 +526,7 @@ class CrossrefWriter:
     def institution(self, x: Affiliation) -> etree._Element:
         b = self.b
         place = ", ".join(p for p in (x.city, x.country or x.country_code) if p)
-        name = x.institution or (x.text if not x.ror else None)
+        name = x.institution or x.text
         return b(
             "institution",
             b("institution_name", name) if name else None,
