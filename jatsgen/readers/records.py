@@ -138,10 +138,11 @@ def _describe(error: ValidationError) -> tuple[Path_, str]:
         return path, f"unknown field(s) {m.group(1) if m else ''}; see schemas/record.schema.json"
     if v == "type":
         got = json.dumps(error.instance, ensure_ascii=False)[:60]
-        hint = ""
+        quote = ""
         if error.validator_value == "string" and isinstance(error.instance, int | float):
-            hint = f" (in YAML, quote it: '{error.instance}')"
-        return path, f"expected {error.validator_value}, got {got}{hint}"
+            quote = f" (in YAML, quote it: '{error.instance}')"
+        return path, f"expected {error.validator_value}, got {got}{quote}"
+    hint: str | None
     if v == "pattern":
         hint = error.schema.get("description") if isinstance(error.schema, dict) else None
         return path, f"{json.dumps(error.instance)[:80]} is not in the expected form" + (
