@@ -35,14 +35,28 @@ _WRAPPER = (
 def run_size(n: int) -> dict[str, float]:
     data = HERE / "data" / f"c{n}"
     if not data.exists():
-        subprocess.run([sys.executable, str(HERE / "gen_conference.py"), str(n), str(data)],
-                       check=True)
+        subprocess.run(
+            [sys.executable, str(HERE / "gen_conference.py"), str(n), str(data)], check=True
+        )
     inputs = sorted(str(p) for p in data.glob("*.yaml"))
     out = Path(tempfile.mkdtemp(prefix=f"bench-{n}-"))
     env = {**os.environ, "JATSGEN_STATE_DIR": str(out / "state")}
-    cmd = [sys.executable, "-m", "jatsgen", "crossref", *inputs, "--config",
-           str(HERE / "bench.toml"), "-o", str(out / "batches"), "-q",
-           "--max-records", str(MAX_RECORDS), "--max-bytes", str(MAX_BYTES)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jatsgen",
+        "crossref",
+        *inputs,
+        "--config",
+        str(HERE / "bench.toml"),
+        "-o",
+        str(out / "batches"),
+        "-q",
+        "--max-records",
+        str(MAX_RECORDS),
+        "--max-bytes",
+        str(MAX_BYTES),
+    ]
     wrapper = [sys.executable, "-c", _WRAPPER, *cmd]
     t0 = time.perf_counter()
     proc = subprocess.run(wrapper, env=env, capture_output=True, text=True)
@@ -59,8 +73,13 @@ def run_size(n: int) -> dict[str, float]:
         assert len(papers) <= MAX_RECORDS, f
         dois += [p.findtext("{*}doi_data/{*}doi") for p in papers]
     assert len(dois) == len(set(dois)) == n, (len(dois), len(set(dois)))
-    return {"records": n, "seconds": elapsed, "records_per_s": n / elapsed,
-            "peak_mb": peak_kb / 1024, "batches": len(files)}
+    return {
+        "records": n,
+        "seconds": elapsed,
+        "records_per_s": n / elapsed,
+        "peak_mb": peak_kb / 1024,
+        "batches": len(files),
+    }
 
 
 def main() -> None:
@@ -68,8 +87,10 @@ def main() -> None:
     print("| records | batches | seconds | records/s | peak RSS (MB) |")
     print("|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['records']:,} | {r['batches']} | {r['seconds']:.1f} | "
-              f"{r['records_per_s']:.0f} | {r['peak_mb']:.0f} |")
+        print(
+            f"| {r['records']:,} | {r['batches']} | {r['seconds']:.1f} | "
+            f"{r['records_per_s']:.0f} | {r['peak_mb']:.0f} |"
+        )
     ratio = rows[1]["peak_mb"] / rows[0]["peak_mb"]
     print(f"\npeak memory 20,000 / 2,000 = {ratio:.2f} (target <= 1.5)")
 

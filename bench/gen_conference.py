@@ -22,16 +22,30 @@ def paper(i: int) -> dict[str, object]:
         "title": f"Synthetic paper number {i} on metadata quality and deposit throughput",
         "translated_titles": [{"lang": "kk", "title": f"Синтетикалық мақала {i}"}],
         "contributors": [
-            {"surname": f"Author{i % 97}", "given_names": "Aigerim", "affiliations": ["u1"],
-             "orcid": "https://orcid.org/0000-0002-1825-0097"},
+            {
+                "surname": f"Author{i % 97}",
+                "given_names": "Aigerim",
+                "affiliations": ["u1"],
+                "orcid": "https://orcid.org/0000-0002-1825-0097",
+            },
             {"surname": "Seitkali", "given_names": "Daulet", "affiliations": ["u2"]},
             {"surname": "Smith", "given_names": "John", "affiliations": ["u1", "u2"]},
         ],
         "affiliations": [
-            {"id": "u1", "institution": "Example University", "city": "Astana",
-             "country": "Kazakhstan", "country_code": "KZ"},
-            {"id": "u2", "institution": "Another Institute", "department": "Informatics",
-             "city": "Almaty", "country_code": "KZ"},
+            {
+                "id": "u1",
+                "institution": "Example University",
+                "city": "Astana",
+                "country": "Kazakhstan",
+                "country_code": "KZ",
+            },
+            {
+                "id": "u2",
+                "institution": "Another Institute",
+                "department": "Informatics",
+                "city": "Almaty",
+                "country_code": "KZ",
+            },
         ],
         "abstracts": [
             {"lang": "en", "text": "A synthetic abstract. " * 12},
@@ -40,8 +54,10 @@ def paper(i: int) -> dict[str, object]:
         "number": f"{i:06d}",
         "pages": f"{i * 5 % 900 + 1}-{i * 5 % 900 + 5}",
         "references": [
-            {"text": f"Reference {k} of paper {i}. Journal of Examples. 2020;{k}:1-10.",
-             **({"doi": f"10.5555/ref.{i}.{k}"} if k % 2 == 0 else {})}
+            {
+                "text": f"Reference {k} of paper {i}. Journal of Examples. 2020;{k}:1-10.",
+                **({"doi": f"10.5555/ref.{i}.{k}"} if k % 2 == 0 else {}),
+            }
             for k in range(1, 11)
         ],
     }
@@ -62,11 +78,15 @@ def main() -> None:
                 "title": f"Proceedings of the Synthetic Conference, volume {volume}",
                 "isbn": "978-601-262-587-5",
                 "published": 2025,
-                "event": {"name": "Synthetic Conference on Metadata", "location": "Astana",
-                          "start": "2025-04-07"},
+                "event": {
+                    "name": "Synthetic Conference on Metadata",
+                    "location": "Astana",
+                    "start": "2025-04-07",
+                },
             },
-            "articles": [paper(i) for i in range(start + 1,
-                                                 min(start + args.per_file, args.count) + 1)],
+            "articles": [
+                paper(i) for i in range(start + 1, min(start + args.per_file, args.count) + 1)
+            ],
         }
         path = args.outdir / f"volume-{volume:04d}.yaml"
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
