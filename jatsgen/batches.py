@@ -23,7 +23,7 @@ from .model import Book, Journal
 from .readers import read
 from .schemas import SchemaLocator
 from .timestamps import TimestampClock
-from .validate import validate_file
+from .validate import ValidateOptions, Validator
 from .writers.crossref import (
     SPECS,
     CrossrefSpec,
@@ -268,8 +268,10 @@ def make_batches(
                     )
                 )
         if run.ok and locator is not None:
+            prefixes = () if any_prefix else config.prefixes
+            validator = Validator(ValidateOptions(prefixes=prefixes), locator=locator)
             for f in assembler.files:
-                report = validate_file(f.path, locator, schema_id=spec.schema_id)
+                report = validator.validate_file(f.path, spec.schema_id)
                 for d in report.diagnostics:
                     run.diagnostics.append(
                         Diagnostic(

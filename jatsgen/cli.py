@@ -13,21 +13,22 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from . import schemas as schema_mod
-from .convert import Outcome, convert_to_jats, jats_schema_id
 from .diagnostics import Diagnostic
 from .errors import JatsgenError, SchemaNotFoundError
-from .readers import FORMATS
 from .schemas import SchemaLocator
-from .validate import FileReport, validate_file
-from .writers.jats import JatsOptions
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from .convert import Outcome
+
+# Heavier modules (readers, writers, rich) are imported inside the commands that use them, so
+# `jatsgen validate FILE` starts fast.
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -38,7 +39,6 @@ app = typer.Typer(
 schemas_app = typer.Typer(no_args_is_help=True, help="Find and install the official XSD files.")
 app.add_typer(schemas_app, name="schemas")
 
-stderr = Console(stderr=True, highlight=False)
 PROGRESS_THRESHOLD = 5
 
 
@@ -57,8 +57,6 @@ class TagSet(enum.StrEnum):
     publishing = "publishing"
     archiving = "archiving"
 
-
-assert {f.value for f in InputFormat} == set(FORMATS)
 
 SchemasOption = Annotated[
     Path | None,
@@ -92,6 +90,16 @@ def progress_bar(total: int, label: str, enabled: bool) -> Iterator[Progress | N
     if not enabled or total <= PROGRESS_THRESHOLD:
         yield None
         return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    stderr = Console(stderr=True, highlight=False)
     bar = Progress(
         TextColumn(label),
         BarColumn(),
@@ -198,6 +206,9 @@ def jats_cmd(
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Hide warnings.")] = False,
 ) -> None:
     """Write one JATS file per article, each validated against the official XSD first."""
+    from .convert import convert_to_jats, jats_schema_id
+    from .writers.jats import JatsOptions
+
     options = JatsOptions(version=jats_version.value, tag_set=tag_set.value)
     locator = None
     if not no_validate:
@@ -351,34 +362,147 @@ def iter_xml_files(paths: Iterable[Path]) -> Iterator[Path]:
             yield p
 
 
+class ReportFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+
+
+class Engine(enum.StrEnum):
+    auto = "auto"
+    lxml = "lxml"
+    xmlschema = "xmlschema"
+
+
 @app.command("validate")
 @run
 def validate_cmd(
     paths: Annotated[
-        list[Path],
-        typer.Argument(help="XML files or folders (searched for *.xml).", show_default=False),
-    ],
+        list[Path] | None,
+        typer.Argument(
+            help="XML files or folders (searched recursively for *.xml).", show_default=False
+        ),
+    ] = None,
     schemas: SchemasOption = None,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only the summary line.")] = False,
+    config_path: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="jatsgen.toml: its DOI prefixes are checked."),
+    ] = None,
+    prefix: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--prefix", help="A DOI prefix every Crossref DOI must start with (repeatable)."
+        ),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option("--ignore", help="Switch off a rule by id (repeatable; see --list-rules)."),
+    ] = None,
+    list_rules: Annotated[
+        bool, typer.Option("--list-rules", help="Print the rules and exit.")
+    ] = False,
+    fmt: Annotated[
+        ReportFormat,
+        typer.Option(
+            "--format", help="text (grouped per file) or json (one object per finding per line)."
+        ),
+    ] = ReportFormat.text,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Worker processes (default: one per core)."),
+    ] = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger",
+            help="Deposit ledger whose timestamps are checked (default: "
+            "$JATSGEN_LEDGER or the user data folder).",
+        ),
+    ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="XSD engine: auto picks cached xmlschema for a few files, libxml2 for many.",
+        ),
+    ] = Engine.auto,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", help="Only errors and the summary.")
+    ] = False,
 ) -> None:
-    """Check JATS and Crossref files against the official XSD for their kind and version."""
-    locator = SchemaLocator(schemas)
+    """Check JATS and Crossref files against the official XSD and the registry rules."""
+    import json
+
+    from .rules import RULES
+    from .validate import ValidateOptions, rule_table, validate_paths
+
+    if list_rules:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table("rule", "severity", "applies to", "checks")
+        for row in rule_table():
+            table.add_row(*row)
+        Console(width=140).print(table)
+        return
+    if not paths:
+        raise fail("give at least one file or folder (or --list-rules)", 2)
+    unknown = sorted(set(ignore or []) - set(RULES))
+    if unknown:
+        raise fail(f"--ignore {unknown[0]}: no such rule; see `jatsgen validate --list-rules`", 2)
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise fail(f"{missing[0]}: no such file or folder", 2)
+    prefixes = list(prefix or [])
+    if config_path is not None:
+        from .config import load_config
+
+        prefixes += [p for p in load_config(config_path).prefixes if p not in prefixes]
     files = list(iter_xml_files(paths))
     if not files:
         raise fail("no XML files found in the given paths", 1)
-    reports: list[FileReport] = []
+    options = ValidateOptions(
+        schemas=str(schemas) if schemas else None,
+        ignore=frozenset(ignore or []),
+        prefixes=tuple(prefixes),
+        ledger=str(ledger) if ledger else None,
+        engine=engine.value,
+    )
     with progress_bar(len(files), "validating", not quiet) as bar:
-        for f in files:
-            reports.append(validate_file(f, locator))
-            if bar is not None:
-                bar.advance(bar.task_ids[0])
-    bad = 0
+        reports = validate_paths(
+            files,
+            options,
+            jobs=jobs,
+            on_report=(lambda _r: bar.advance(bar.task_ids[0])) if bar is not None else None,
+        )
+    errors = warnings = 0
+    out = sys.stdout
     for r in reports:
-        if not r.ok:
-            bad += 1
-        if not quiet:
-            report(r.diagnostics)
-    err(f"{len(files)} file(s) checked: {len(files) - bad} valid, {bad} with errors")
+        findings = sorted(r.diagnostics, key=lambda d: (d.line or 0, d.column or 0))
+        errors += sum(d.severity == "error" for d in findings)
+        warnings += sum(d.severity == "warning" for d in findings)
+        for d in findings:
+            if quiet and d.severity == "warning":
+                continue
+            if fmt is ReportFormat.json:
+                obj = {
+                    "file": d.file,
+                    "line": d.line,
+                    "column": d.column,
+                    "severity": d.severity,
+                    "rule": d.code,
+                    "message": d.message,
+                    "path": d.field,
+                    "schema": r.schema_id,
+                }
+                out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+            else:
+                out.write(str(d) + "\n")
+    out.flush()
+    bad = sum(not r.ok for r in reports)
+    err(
+        f"{len(files)} file(s) checked: {len(files) - bad} valid, {bad} with errors; "
+        f"{errors} error(s), {warnings} warning(s)"
+    )
     if bad:
         raise typer.Exit(1)
 
@@ -390,6 +514,9 @@ def validate_cmd(
 @run
 def schemas_list(schemas: SchemasOption = None) -> None:
     """Show each known schema set, where it was found, and whether it matches the manifest."""
+    from rich.console import Console
+    from rich.table import Table
+
     locator = SchemaLocator(schemas)
     table = Table("schema", "found", "integrity")
     for s, found in locator.available():

@@ -13,7 +13,7 @@ from .model import Article
 from .output import NameAllocator, atomic_write
 from .readers import read
 from .schemas import SchemaLocator
-from .validate import validate_bytes
+from .validate import ValidateOptions, Validator
 from .writers.jats import JatsOptions, to_jats
 
 
@@ -46,6 +46,12 @@ def convert_to_jats(
     written, so an invalid file never lands in `outdir`. One bad input does not stop the rest.
     """
     options = options or JatsOptions()
+    # The reader already reported citations without a reference; don't say it twice.
+    validator = (
+        Validator(ValidateOptions(ignore=frozenset({"jats.cited-present"})), locator=locator)
+        if locator is not None
+        else None
+    )
     out = Path(outdir)
     names = NameAllocator()
     outcomes = []
@@ -60,10 +66,8 @@ def convert_to_jats(
                 outcome.diagnostics += list(diags)
                 stem = _safe_stem(_stem(str(path), article, i, len(result.articles)))
                 name = names.take(stem)
-                if locator is not None:
-                    report = validate_bytes(
-                        xml, locator, str(out / name), schema_id=jats_schema_id(options)
-                    )
+                if validator is not None:
+                    report = validator.validate_bytes(xml, str(out / name), jats_schema_id(options))
                     if not report.ok:
                         outcome.diagnostics += report.diagnostics
                         outcome.diagnostics.append(

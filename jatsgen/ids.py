@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import re
 
-from stdnum import isbn as _isbn
-from stdnum import issn as _issn
-from stdnum.exceptions import ValidationError as _StdnumError
-from stdnum.iso7064 import mod_11_2
+# python-stdnum is imported where it is used: `jatsgen validate FILE` should start fast.
 
 # Crossref's doi_t pattern is 10\.[0-9]{4,9}/.{1,200}; we also refuse whitespace and the
 # characters that break URLs and XML attributes in practice.
@@ -45,6 +42,9 @@ def find_doi(text: str) -> str | None:
 
 
 def check_isbn(value: str) -> str | None:
+    from stdnum import isbn as _isbn
+    from stdnum.exceptions import ValidationError as _StdnumError
+
     try:
         _isbn.validate(value)
     except _StdnumError as exc:
@@ -54,6 +54,9 @@ def check_isbn(value: str) -> str | None:
 
 def normalize_isbn(value: str) -> str:
     """ISBN-13 with hyphens where the ranges are known (keeps the printed form otherwise)."""
+    from stdnum import isbn as _isbn
+    from stdnum.exceptions import ValidationError as _StdnumError
+
     try:
         return str(_isbn.format(value, convert=True))
     except _StdnumError:
@@ -61,6 +64,9 @@ def normalize_isbn(value: str) -> str:
 
 
 def check_issn(value: str) -> str | None:
+    from stdnum import issn as _issn
+    from stdnum.exceptions import ValidationError as _StdnumError
+
     try:
         _issn.validate(value)
     except _StdnumError as exc:
@@ -69,6 +75,9 @@ def check_issn(value: str) -> str | None:
 
 
 def normalize_issn(value: str) -> str:
+    from stdnum import issn as _issn
+    from stdnum.exceptions import ValidationError as _StdnumError
+
     try:
         return str(_issn.format(value))
     except _StdnumError:
@@ -86,6 +95,8 @@ def normalize_orcid(value: str) -> str:
 
 
 def check_orcid(value: str) -> str | None:
+    from stdnum.iso7064 import mod_11_2
+
     m = ORCID_RE.match(value.strip())
     if not m:
         return f"ORCID {value!r} is not of the form https://orcid.org/0000-0000-0000-0000"

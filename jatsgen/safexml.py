@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from lxml import etree
@@ -10,6 +11,8 @@ from .diagnostics import Diagnostic
 from .errors import InputError
 
 MAX_XML_BYTES = 100 * 1024 * 1024
+# An entity declaration inside a DOCTYPE's internal subset: <!DOCTYPE x [ ... <!ENTITY ...
+_ENTITY_DECL = re.compile(rb"<!DOCTYPE[^>\[]*\[[^\]]*?<!ENTITY", re.DOTALL)
 
 
 def parser() -> etree.XMLParser:
@@ -32,12 +35,23 @@ def parse_bytes(data: bytes, name: str = "<bytes>") -> etree._ElementTree:
             code="xml.too-large",
         )
     if not data.strip():
-        raise InputError.at("the file is empty", file=name, code="xml.empty")
+        raise InputError.at("the file is empty", file=name, code="xml.syntax")
+    m = _ENTITY_DECL.search(data, 0, 1 << 20)
+    if m:
+        raise InputError.at(
+            "the DOCTYPE declares entities; they are not expanded or fetched (XXE and "
+            "entity-expansion attacks), so the file is refused",
+            file=name,
+            line=data.count(b"\n", 0, m.start()) + 1,
+            code="xml.entities",
+        )
     try:
         return etree.ElementTree(etree.fromstring(data, parser()))
     except etree.XMLSyntaxError as exc:
         line, col = exc.position if exc.position else (None, None)
         msg = str(exc.msg or exc).split(", line ")[0]
+        if "encoding" in msg or "UTF-8" in msg:
+            msg += " (not valid UTF-8, or not in the encoding its XML declaration names)"
         raise InputError(
             Diagnostic("error", f"not well-formed XML: {msg}", name, line, col, None, "xml.syntax")
         ) from None

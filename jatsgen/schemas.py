@@ -47,12 +47,19 @@ class SchemaSet:
     catalog: Mapping[str, str] = field(default_factory=dict)
     base_url: str | None = None
     archive_url: str | None = None
+    info_url: str | None = None
 
     @property
     def official_url(self) -> str:
         if self.archive_url:
             return self.archive_url
-        return f"{self.base_url}{self.entry}"
+        if self.base_url:
+            return f"{self.base_url}{self.entry}"
+        return self.info_url or ""
+
+    @property
+    def fetchable(self) -> bool:
+        return bool(self.archive_url or self.base_url)
 
 
 @cache
@@ -69,6 +76,7 @@ def manifest() -> dict[str, SchemaSet]:
             catalog=s.get("catalog", {}),
             base_url=s.get("base_url"),
             archive_url=s.get("archive_url"),
+            info_url=s.get("info_url"),
         )
         for sid, s in data["sets"].items()
     }
@@ -213,6 +221,13 @@ def compile_lxml(resolved: ResolvedSchema) -> etree.XMLSchema:
         raise JatsgenError(f"cannot compile {resolved.entry_path}: {exc}") from None
 
 
+class UriMap(dict[str, str]):
+    """Remote schema location -> local file URI; picklable, so compiled schemas can be cached."""
+
+    def __call__(self, url: str) -> str:
+        return self.get(url, url)
+
+
 @cache
 def compile_xmlschema(resolved: ResolvedSchema) -> Any:
     """An xmlschema schema; the only way to load the XSD 1.1 Crossref 5.5.0 schema."""
@@ -224,7 +239,7 @@ def compile_xmlschema(resolved: ResolvedSchema) -> Any:
         return cls(
             str(resolved.entry_path),
             allow="sandbox",
-            uri_mapper=lambda url: mapping.get(url, url),
+            uri_mapper=UriMap(mapping),
             use_fallback=False,
         )
     except (xmlschema.XMLSchemaException, OSError) as exc:
@@ -428,6 +443,11 @@ def offline(env: Mapping[str, str] | None = None) -> bool:
 def fetch_official(set_id: str, progress: Progress | None = None) -> ResolvedSchema:
     """Install one set from its official URL into the cache (the first-use path)."""
     s = schema_set(set_id)
+    if not s.fetchable:
+        raise JatsgenError(
+            f"{s.label} cannot be fetched automatically; download it from "
+            f"{s.info_url} and run `jatsgen schemas install --from DIR`"
+        )
     result = install(s.archive_url or s.base_url or "", sets=[set_id], progress=progress)
     if set_id not in result.installed:
         raise SchemaIntegrityError("; ".join(result.problems) or f"could not install {s.label}")

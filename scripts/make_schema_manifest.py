@@ -101,6 +101,62 @@ SETS = [
     ),
 ]
 
+# Known by name and home page only (not in ../shared): `jatsgen validate` names them when a
+# file needs one, and `jatsgen schemas install --from DIR` accepts a folder holding them.
+for _v in ("1.0", "1.1", "1.2"):
+    SETS += [
+        (
+            f"jats-{_v}-publishing",
+            f"JATS {_v} Journal Publishing (MathML 3)",
+            f"jats/{_v}/publishing",
+            "JATS-journalpublishing1-mathml3.xsd",
+            "1.0",
+            {"info_url": f"https://jats.nlm.nih.gov/publishing/{_v}/"},
+        ),
+        (
+            f"jats-{_v}-archiving",
+            f"JATS {_v} Archiving and Interchange (MathML 3)",
+            f"jats/{_v}/archiving",
+            "JATS-archivearticle1-mathml3.xsd",
+            "1.0",
+            {"info_url": f"https://jats.nlm.nih.gov/archiving/{_v}/"},
+        ),
+    ]
+SETS += [
+    (
+        "nlm-3.0-publishing",
+        "NLM Journal Publishing 3.0",
+        "nlm/3.0/publishing",
+        "journalpublishing3.xsd",
+        "1.0",
+        {"info_url": "https://dtd.nlm.nih.gov/publishing/3.0/"},
+    ),
+    (
+        "nlm-3.0-archiving",
+        "NLM Journal Archiving and Interchange 3.0",
+        "nlm/3.0/archiving",
+        "archivearticle3.xsd",
+        "1.0",
+        {"info_url": "https://dtd.nlm.nih.gov/archiving/3.0/"},
+    ),
+    (
+        "crossref-4.4.2",
+        "Crossref deposit 4.4.2",
+        "crossref/4.4.2",
+        "crossref4.4.2.xsd",
+        "1.0",
+        {"info_url": "https://www.crossref.org/schemas/crossref4.4.2.xsd"},
+    ),
+    (
+        "crossref-4.8.1",
+        "Crossref deposit 4.8.1",
+        "crossref/4.8.1",
+        "crossref4.8.1.xsd",
+        "1.0",
+        {"info_url": "https://www.crossref.org/schemas/crossref4.8.1.xsd"},
+    ),
+]
+
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()

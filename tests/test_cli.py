@@ -130,7 +130,7 @@ def test_validate_reports_valid_and_invalid_files_with_lines(tmp_path):
     assert ok.exit_code == 0 and "1 valid" in ok.stderr
     res = runner.invoke(app, ["validate", str(tmp_path)])
     assert res.exit_code == 1
-    line = next(ln for ln in res.stderr.splitlines() if "bad.xml:" in ln)
+    line = next(ln for ln in res.stdout.splitlines() if "bad.xml:" in ln)
     assert "fpage" in line and ": error [xsd]" in line
 
 
@@ -139,8 +139,8 @@ def test_validate_unknown_kind_and_broken_xml(tmp_path):
     (tmp_path / "cut.xml").write_text("<article><front>", encoding="utf-8")
     res = runner.invoke(app, ["validate", str(tmp_path)])
     assert res.exit_code == 1
-    assert "other.xml:1: error [kind.unknown]" in res.stderr
-    assert "cut.xml:1" in res.stderr and "not well-formed" in res.stderr
+    assert "other.xml:1: error [kind.unknown]" in res.stdout
+    assert "cut.xml:1" in res.stdout and "not well-formed" in res.stdout
 
 
 def test_every_command_has_help():

@@ -1,0 +1,588 @@
+"""Registry and quality rules beyond the XSD, in one place.
+
+Each rule has a stable id, a severity, the kinds of file it applies to, and a check that
+yields located findings. `jatsgen validate --list-rules` prints this table and `--ignore RULE`
+switches one off. Rules read the parsed tree only; facts from outside the file (configured
+DOI prefixes, the deposit ledger, other files of the run) come in through `RuleContext`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from .diagnostics import Severity
+from .ids import DOI_RE, check_doi, check_isbn, check_issn, check_orcid, check_ror
+
+Kind = str  # "crossref" | "jats"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+FAR_FUTURE_YEARS = 2
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    message: str
+    line: int | None
+    where: str | None = None  # a short path such as doi_data/doi
+
+
+@dataclass
+class RuleContext:
+    kind: Kind
+    prefixes: tuple[str, ...] = ()
+    today: dt.date = field(default_factory=dt.date.today)
+
+
+Check = Callable[[etree._ElementTree, RuleContext], Iterator[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    kinds: tuple[Kind, ...]
+    summary: str
+    check: Check | None = None  # None: checked elsewhere (XSD, parsing, across files)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(
+    rule_id: str, severity: Severity, kinds: tuple[Kind, ...], summary: str
+) -> Callable[[Check], Check]:
+    def register(fn: Check) -> Check:
+        RULES[rule_id] = Rule(rule_id, severity, kinds, summary, fn)
+        return fn
+
+    return register
+
+
+def declare(rule_id: str, severity: Severity, kinds: tuple[Kind, ...], summary: str) -> None:
+    RULES[rule_id] = Rule(rule_id, severity, kinds, summary)
+
+
+BOTH: tuple[Kind, ...] = ("crossref", "jats")
+declare("xml.syntax", "error", BOTH, "the file is well-formed XML (located parser message)")
+declare(
+    "xml.entities",
+    "error",
+    BOTH,
+    "no entity declarations in the DOCTYPE (blocks XXE and entity expansion attacks)",
+)
+declare("xml.too-large", "error", BOTH, "the file is under the size limit")
+declare("kind.unknown", "error", BOTH, "the file is a JATS article or a Crossref deposit")
+declare("schema.missing", "error", BOTH, "the official schema for the file's version is installed")
+declare("xsd", "error", BOTH, "valid against the official XSD for its kind and version")
+declare(
+    "crossref.batch-id-unique",
+    "warning",
+    ("crossref",),
+    "doi_batch_id is not used by another file of the same run",
+)
+declare(
+    "crossref.timestamp-newer",
+    "error",
+    ("crossref",),
+    "the timestamp is larger than the last one this machine deposited for the same DOIs",
+)
+
+
+def local(el: etree._Element) -> str:
+    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+
+
+def elements(tree: etree._ElementTree, *names: str) -> Iterator[etree._Element]:
+    wanted = set(names)
+    for el in tree.getroot().iter():
+        if isinstance(el.tag, str) and local(el) in wanted:
+            yield el
+
+
+def child(el: etree._Element, name: str) -> etree._Element | None:
+    return next((c for c in el if isinstance(c.tag, str) and local(c) == name), None)
+
+
+def text_of(el: etree._Element | None) -> str:
+    return "".join(el.itertext()).strip() if el is not None else ""
+
+
+def path_of(el: etree._Element, depth: int = 2) -> str:
+    names: list[str] = []
+    node: etree._Element | None = el
+    while node is not None and len(names) < depth:
+        names.append(local(node))
+        node = node.getparent()
+    return "/".join(reversed(names))
+
+
+# --- identifiers -----------------------------------------------------------------------------
+
+
+@rule("id.isbn", "error", BOTH, "every ISBN has a valid check digit")
+def _isbn(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    for el in elements(tree, "isbn"):
+        value = text_of(el)
+        if value and (problem := check_isbn(value)):
+            yield Finding("id.isbn", problem, el.sourceline, path_of(el))
+
+
+@rule("id.issn", "error", BOTH, "every ISSN has a valid check digit")
+def _issn(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    for el in elements(tree, "issn"):
+        value = text_of(el)
+        if not value:
+            if el.get("content-type") != "not-assigned":
+                yield Finding(
+                    "id.issn",
+                    "empty ISSN element; remove it or give the ISSN",
+                    el.sourceline,
+                    path_of(el),
+                )
+        elif problem := check_issn(value):
+            yield Finding("id.issn", problem, el.sourceline, path_of(el))
+
+
+@rule(
+    "id.orcid", "error", BOTH, "every ORCID is an https://orcid.org/ URL with a valid check digit"
+)
+def _orcid(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    for el in elements(tree, "ORCID", "contrib-id"):
+        if local(el) == "contrib-id" and (el.get("contrib-id-type") or "").lower() != "orcid":
+            continue
+        value = text_of(el)
+        problem = check_orcid(value)
+        if problem is None and not value.startswith(("https://orcid.org/", "http://orcid.org/")):
+            problem = f"ORCID {value!r} must be written as https://orcid.org/{value}"
+        if problem:
+            yield Finding("id.orcid", problem, el.sourceline, path_of(el))
+
+
+@rule("id.ror", "error", BOTH, "every ROR id has the form https://ror.org/0xxxxxxNN")
+def _ror(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    for el in elements(tree, "institution_id", "institution-id"):
+        kind = el.get("type") or el.get("institution-id-type") or ""
+        if kind.lower() == "ror" and (problem := check_ror(text_of(el))):
+            yield Finding("id.ror", problem, el.sourceline, path_of(el))
+
+
+# --- DOIs and URLs ---------------------------------------------------------------------------
+
+
+def _work_dois(tree: etree._ElementTree) -> Iterator[tuple[etree._Element, str]]:
+    for el in elements(tree, "doi"):
+        parent = el.getparent()
+        if parent is not None and local(parent) == "doi_data":
+            yield el, text_of(el)
+
+
+@rule(
+    "crossref.doi-syntax",
+    "error",
+    ("crossref",),
+    "DOIs are 10.NNNN/suffix with no spaces or look-alike dashes",
+)
+def _doi_syntax(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    for el, doi in _work_dois(tree):
+        if problem := check_doi(doi):
+            yield Finding("crossref.doi-syntax", problem, el.sourceline, "doi_data/doi")
+
+
+@rule(
+    "crossref.citation-doi",
+    "error",
+    ("crossref",),
+    "a citation's DOI is a bare DOI, not a URL (the registry rejects https://doi.org/...)",
+)
+def _citation_doi(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    for el in elements(tree, "doi"):
+        parent = el.getparent()
+        if parent is None or local(parent) != "citation":
+            continue
+        doi = text_of(el)
+        if re.match(r"(?i)^(https?://|doi:)", doi):
+            yield Finding(
+                "crossref.citation-doi",
+                f"citation DOI {doi!r} is a URL; write the bare DOI (10.NNNN/...)",
+                el.sourceline,
+                "citation/doi",
+            )
+        elif not DOI_RE.match(doi):
+            yield Finding(
+                "crossref.citation-doi",
+                f"citation DOI {doi!r} is not of the form 10.NNNN/suffix",
+                el.sourceline,
+                "citation/doi",
+            )
+
+
+@rule(
+    "crossref.doi-prefix",
+    "error",
+    ("crossref",),
+    "every DOI starts with a configured prefix (with --config or --prefix)",
+)
+def _doi_prefix(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    if not ctx.prefixes:
+        return
+    for el, doi in _work_dois(tree):
+        if DOI_RE.match(doi) and doi.split("/", 1)[0] not in ctx.prefixes:
+            yield Finding(
+                "crossref.doi-prefix",
+                f"DOI {doi} does not start with the configured prefix {' or '.join(ctx.prefixes)}",
+                el.sourceline,
+                "doi_data/doi",
+            )
+
+
+@rule(
+    "crossref.one-prefix",
+    "error",
+    ("crossref",),
+    "all DOIs in a file share one prefix (the registry rejects mixed prefixes)",
+)
+def _one_prefix(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    first: str | None = None
+    for el, doi in _work_dois(tree):
+        if not DOI_RE.match(doi):
+            continue
+        prefix = doi.split("/", 1)[0]
+        if first is None:
+            first = prefix
+        elif prefix != first:
+            yield Finding(
+                "crossref.one-prefix",
+                f"DOI {doi} has prefix {prefix} but the file "
+                f"started with {first}; split the file by prefix",
+                el.sourceline,
+                "doi_data/doi",
+            )
+
+
+@rule("crossref.doi-unique", "error", ("crossref",), "a DOI is deposited once per file")
+def _doi_unique(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    seen: dict[str, int | None] = {}
+    for el, doi in _work_dois(tree):
+        key = doi.lower()
+        if key in seen:
+            yield Finding(
+                "crossref.doi-unique",
+                f"DOI {doi} appears again (first at line {seen[key]})",
+                el.sourceline,
+                "doi_data/doi",
+            )
+        else:
+            seen[key] = el.sourceline
+
+
+@rule(
+    "crossref.resource-url", "error", ("crossref",), "every resource URL is an absolute http(s) URL"
+)
+def _resource(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    for el in elements(tree, "resource"):
+        url = text_of(el)
+        if not re.match(r"^https?://[^\s/]+\.[^\s]+$", url):
+            yield Finding(
+                "crossref.resource-url",
+                f"resource {url!r} is not an absolute http(s) URL",
+                el.sourceline,
+                path_of(el),
+            )
+
+
+@rule(
+    "crossref.citation-key-unique",
+    "error",
+    ("crossref",),
+    "citation keys are unique within a citation list",
+)
+def _citation_keys(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    for lst in elements(tree, "citation_list"):
+        keys = Counter(c.get("key") for c in lst if local(c) == "citation")
+        for c in lst:
+            if local(c) == "citation" and keys[c.get("key")] > 1:
+                yield Finding(
+                    "crossref.citation-key-unique",
+                    f"citation key {c.get('key')!r} is used more than once in this citation list",
+                    c.sourceline,
+                    "citation/@key",
+                )
+
+
+@rule("crossref.batch-id", "error", ("crossref",), "doi_batch_id is present and not blank")
+def _batch_id(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    found = list(elements(tree, "doi_batch_id"))
+    if not found:
+        yield Finding("crossref.batch-id", "head has no doi_batch_id", tree.getroot().sourceline)
+    for el in found:
+        if not text_of(el):
+            yield Finding("crossref.batch-id", "doi_batch_id is blank", el.sourceline)
+
+
+@rule("jats.doi-syntax", "error", ("jats",), "article and citation DOIs are 10.NNNN/suffix")
+def _jats_doi(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    for el in elements(tree, "article-id", "pub-id"):
+        if (el.get("pub-id-type") or "").lower() != "doi":
+            continue
+        doi = text_of(el)
+        if problem := check_doi(doi):
+            yield Finding("jats.doi-syntax", problem, el.sourceline, path_of(el))
+
+
+# --- pages and dates -------------------------------------------------------------------------
+
+
+def _page_pairs(tree: etree._ElementTree) -> Iterator[tuple[etree._Element, str, str]]:
+    for pages in elements(tree, "pages"):
+        first, last = child(pages, "first_page"), child(pages, "last_page")
+        if first is not None and last is not None:
+            yield last, text_of(first), text_of(last)
+    for meta in elements(tree, "article-meta"):
+        first, last = child(meta, "fpage"), child(meta, "lpage")
+        if first is not None and last is not None:
+            yield last, text_of(first), text_of(last)
+
+
+@rule("pages.order", "error", BOTH, "the last page is not before the first page")
+def _pages(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    for el, first, last in _page_pairs(tree):
+        if first.isdigit() and last.isdigit() and int(last) < int(first):
+            yield Finding(
+                "pages.order",
+                f"last page {last} is before first page {first}",
+                el.sourceline,
+                path_of(el),
+            )
+
+
+def _check_date(
+    year: str, month: str, day: str, ctx: RuleContext, seasons: bool
+) -> tuple[str, str, str] | None:
+    """(rule, message, the part at fault: year, month or day) or None for a good date."""
+    if not year.isdigit():
+        return ("date.real", f"year {year!r} is not a number", "year")
+    y = int(year)
+    m = int(month) if month.isdigit() else None
+    if month and m is None:
+        return ("date.real", f"month {month!r} is not a number", "month")
+    if m is not None and not (1 <= m <= 12 or (seasons and (21 <= m <= 24 or 31 <= m <= 34))):
+        codes = " or a season code" if seasons else ""
+        return ("date.real", f"month {month} is not 01-12{codes}", "month")
+    if day:
+        if not day.isdigit() or m is None or m > 12:
+            return ("date.real", f"day {day!r} without a calendar month", "day")
+        try:
+            when = dt.date(y, m, int(day))
+        except ValueError:
+            return ("date.real", f"{year}-{month}-{day} is not a real date", "day")
+    else:
+        when = dt.date(y, m if m and m <= 12 else 1, 1)
+    if when.year > ctx.today.year + FAR_FUTURE_YEARS:
+        return (
+            "date.far-future",
+            f"year {when.year} is more than {FAR_FUTURE_YEARS} years in the future",
+            "year",
+        )
+    return None
+
+
+def _date_findings(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    for el in elements(tree, "publication_date", "acceptance_date", "pub-date", "date"):
+        year = child(el, "year")
+        if year is None:
+            continue
+        parts = {"year": year, "month": child(el, "month"), "day": child(el, "day")}
+        found = _check_date(
+            text_of(year),
+            text_of(parts["month"]),
+            text_of(parts["day"]),
+            ctx,
+            seasons=ctx.kind == "crossref",
+        )
+        if found:
+            at = parts[found[2]]
+            target = at if at is not None else el
+            yield Finding(found[0], found[1], target.sourceline, path_of(target))
+    for el in elements(tree, "conference_date"):
+        for side in ("start", "end"):
+            y = el.get(f"{side}_year")
+            if y:
+                month, day = el.get(f"{side}_month") or "", el.get(f"{side}_day") or ""
+                found = _check_date(y, month, day, ctx, seasons=False)
+                if found:
+                    yield Finding(
+                        found[0],
+                        f"conference {side}: {found[1]}",
+                        el.sourceline,
+                        "conference_date",
+                    )
+    for el in tree.getroot().iter():
+        iso = el.get("iso-8601-date") if isinstance(el.tag, str) else None
+        if iso and (m := re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", iso)):
+            found = _check_date(m.group(1), m.group(2) or "", m.group(3) or "", ctx, False)
+            if found:
+                yield Finding(found[0], f"@iso-8601-date: {found[1]}", el.sourceline, path_of(el))
+
+
+@rule(
+    "date.real",
+    "error",
+    BOTH,
+    "dates exist in the calendar (month 01-12, or a season code "
+    "in Crossref; day valid for the month)",
+)
+def _dates_real(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    yield from (f for f in _date_findings(tree, ctx) if f.rule == "date.real")
+
+
+@rule(
+    "date.far-future", "error", BOTH, f"no date is more than {FAR_FUTURE_YEARS} years in the future"
+)
+def _dates_future(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    yield from (f for f in _date_findings(tree, ctx) if f.rule == "date.far-future")
+
+
+# --- JATS internal consistency ---------------------------------------------------------------
+
+
+@rule("jats.id-unique", "error", ("jats",), "every @id is used once")
+def _ids_unique(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    seen: dict[str, int | None] = {}
+    for el in tree.getroot().iter():
+        if not isinstance(el.tag, str):
+            continue
+        value = el.get("id")
+        if value is None:
+            continue
+        if value in seen:
+            yield Finding(
+                "jats.id-unique",
+                f"id {value!r} is used again (first at line {seen[value]})",
+                el.sourceline,
+                path_of(el),
+            )
+        else:
+            seen[value] = el.sourceline
+
+
+@rule("jats.rid-resolves", "error", ("jats",), "every @rid names an element's @id")
+def _rids(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    ids = {el.get("id") for el in tree.getroot().iter() if isinstance(el.tag, str)}
+    for el in tree.getroot().iter():
+        if not isinstance(el.tag, str) or el.get("rid") is None:
+            continue
+        for rid in (el.get("rid") or "").split():
+            if rid not in ids:
+                yield Finding(
+                    "jats.rid-resolves",
+                    f"{local(el)} rid {rid!r} names no element with that id",
+                    el.sourceline,
+                    path_of(el),
+                )
+
+
+@rule(
+    "jats.bibr-target",
+    "error",
+    ("jats",),
+    "a bibliographic xref points at a reference in the reference list",
+)
+def _bibr(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    refs = {el.get("id") for el in elements(tree, "ref")}
+    others = {
+        el.get("id")
+        for el in tree.getroot().iter()
+        if isinstance(el.tag, str) and local(el) != "ref"
+    }
+    for el in elements(tree, "xref"):
+        if el.get("ref-type") != "bibr":
+            continue
+        for rid in (el.get("rid") or "").split():
+            if rid in others and rid not in refs:
+                yield Finding(
+                    "jats.bibr-target",
+                    f"citation xref rid {rid!r} points at a non-reference element",
+                    el.sourceline,
+                    "xref",
+                )
+
+
+_LANG = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
+_ISO639_1 = frozenset(
+    "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu "
+    "cv cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi "
+    "ho hr ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks "
+    "ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl "
+    "nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl "
+    "sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve "
+    "vi vo wa wo xh yi yo za zh zu".split()
+)
+
+
+@rule(
+    "jats.lang-tag",
+    "error",
+    ("jats",),
+    "xml:lang values are language tags (an ISO 639 language, optional subtags)",
+)
+def _lang(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    for el in tree.getroot().iter():
+        if not isinstance(el.tag, str):
+            continue
+        value = el.get(XML_LANG)
+        if value is None:
+            continue
+        primary = value.split("-", 1)[0].lower()
+        if not _LANG.match(value) or (len(primary) == 2 and primary not in _ISO639_1):
+            yield Finding(
+                "jats.lang-tag",
+                f"xml:lang {value!r} is not a language tag (e.g. kk, ru, en, pt-BR)",
+                el.sourceline,
+                path_of(el),
+            )
+
+
+_BRACKETS = re.compile(r"\[(\d{1,4}(?:\s*[-–,;]\s*\d{1,4})*)(?:[,;]\s*[^\]\d][^\]]{0,20})?\]")
+
+
+@rule(
+    "jats.cited-present",
+    "warning",
+    ("jats",),
+    "numbers cited in the text ([9], [2;5]) have an entry in the reference list",
+)
+def _cited(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    ref_lists = list(elements(tree, "ref-list"))
+    if not ref_lists:
+        return
+    count = sum(1 for lst in ref_lists for r in lst if local(r) == "ref")
+    for body in elements(tree, "body"):
+        for el in body.iter():
+            if not isinstance(el.tag, str) or local(el) not in ("p", "td", "th", "title"):
+                continue
+            text = "".join(el.itertext())
+            for m in _BRACKETS.finditer(text):
+                numbers = [int(n) for n in re.findall(r"\d+", m.group(1))]
+                missing = [n for n in numbers if n > count]
+                if missing:
+                    yield Finding(
+                        "jats.cited-present",
+                        f"the text cites [{missing[0]}] but the reference list has {count} entries",
+                        el.sourceline,
+                        path_of(el),
+                    )
+
+
+def run_rules(tree: etree._ElementTree, ctx: RuleContext, ignore: frozenset[str]) -> list[Finding]:
+    out: list[Finding] = []
+    for r in RULES.values():
+        if r.check is None or r.id in ignore or ctx.kind not in r.kinds:
+            continue
+        out.extend(f for f in r.check(tree, ctx) if f.rule not in ignore)
+    return out
