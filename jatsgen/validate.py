@@ -296,17 +296,65 @@ class Validator:
 
 # --- many files --------------------------------------------------------------------------------
 
-_worker: Validator | None = None
+_PEEK_CROSSREF = re.compile(rb'xmlns(?::\w+)?="http://www\.crossref\.org/schema/([\d.]+)"')
+_PEEK_JATS = re.compile(rb'<article\b[^>]*\bdtd-version="([^"]+)"')
 
 
-def _init_worker(options: ValidateOptions) -> None:
-    global _worker
-    _worker = Validator(options, few=False)
+def peek_schema(path: str) -> str:
+    """A cheap guess of a file's schema from its first 4 KB, to plan work across processes
+    (each process then compiles as few schemas as possible). The real detection follows."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return "?"
+    if b"doi_batch" in head and (m := _PEEK_CROSSREF.search(head)):
+        return f"crossref-{m.group(1).decode()}"
+    if m := _PEEK_JATS.search(head):
+        return f"jats-{m.group(1).decode()}"
+    return "?"
 
 
-def _work(path: str) -> FileReport:
-    assert _worker is not None
-    return _worker.validate_file(path)
+def plan_work(kinds: Sequence[str], jobs: int) -> list[list[int]]:
+    """File indices per worker: balanced counts, and each schema on as few workers as
+    possible, because compiling a schema costs as much as validating a thousand files."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, k in enumerate(kinds):
+        groups[k].append(i)
+    target = -(-len(kinds) // jobs)
+    plan: list[list[int]] = [[] for _ in range(jobs)]
+    for _, members in sorted(groups.items(), key=lambda g: -len(g[1])):
+        rest = members
+        while rest:
+            worker = min(range(jobs), key=lambda w: len(plan[w]))
+            room = max(1, target - len(plan[worker]))
+            plan[worker] += rest[:room]
+            rest = rest[room:]
+    return plan
+
+
+def _run_worker(options: ValidateOptions, jobs: list[tuple[int, str]], out: Any) -> None:
+    validator = Validator(options, few=False)
+    for index, path in jobs:
+        try:
+            report = validator.validate_file(path)
+        except Exception as exc:
+            report = FileReport(
+                path,
+                diagnostics=[
+                    Diagnostic(
+                        "error",
+                        f"internal error while validating: {type(exc).__name__}: {exc}",
+                        path,
+                        None,
+                        None,
+                        None,
+                        "internal",
+                    )
+                ],
+            )
+        out.put((index, report))
+    out.put(None)
 
 
 def validate_paths(
@@ -321,26 +369,67 @@ def validate_paths(
     options = options or ValidateOptions()
     paths = [str(f) for f in files]
     few = len(paths) <= FEW_FILES
-    jobs = jobs or os.cpu_count() or 1
-    reports: list[FileReport] = []
+    jobs = min(jobs or os.cpu_count() or 1, max(1, len(paths)))
+    reports: list[FileReport | None] = [None] * len(paths)
     if few or jobs == 1:
         validator = Validator(options, few=few)
-        for p in paths:
-            reports.append(validator.validate_file(p))
+        for i, p in enumerate(paths):
+            reports[i] = validator.validate_file(p)
             if on_report:
-                on_report(reports[-1])
+                on_report(reports[i])  # type: ignore[arg-type]
     else:
         import multiprocessing
 
         ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(jobs, initializer=_init_worker, initargs=(options,)) as pool:
-            chunk = max(1, min(32, len(paths) // (jobs * 8)))
-            for report in pool.imap(_work, paths, chunksize=chunk):
-                reports.append(report)
-                if on_report:
-                    on_report(report)
-    _across_files(reports, options)
-    return reports
+        queue = ctx.Queue()
+        plan = plan_work([peek_schema(p) for p in paths], jobs)
+        workers = [
+            ctx.Process(
+                target=_run_worker,
+                daemon=True,
+                args=(options, [(i, paths[i]) for i in part], queue),
+            )
+            for part in plan
+            if part
+        ]
+        for w in workers:
+            w.start()
+        running = len(workers)
+        while running:
+            try:
+                item = queue.get(timeout=5)
+            except Exception:
+                if not any(w.is_alive() for w in workers):
+                    break
+                continue
+            if item is None:
+                running -= 1
+                continue
+            index, report = item
+            reports[index] = report
+            if on_report:
+                on_report(report)
+        for w in workers:
+            w.join()
+        for i, r in enumerate(reports):
+            if r is None:  # a worker died: say so rather than report the file as valid
+                reports[i] = FileReport(
+                    paths[i],
+                    diagnostics=[
+                        Diagnostic(
+                            "error",
+                            "not validated: a worker process stopped unexpectedly",
+                            paths[i],
+                            None,
+                            None,
+                            None,
+                            "internal",
+                        )
+                    ],
+                )
+    done = [r for r in reports if r is not None]
+    _across_files(done, options)
+    return done
 
 
 def _across_files(reports: list[FileReport], options: ValidateOptions) -> None:

@@ -491,3 +491,22 @@ def test_many_files_are_validated_in_parallel_with_the_same_results(tmp_path, ba
         [d.code for d in r.diagnostics] for r in sequential
     ]
     assert sum(not r.ok for r in parallel) == 1
+
+
+def test_work_plan_keeps_each_schema_on_as_few_workers_as_possible():
+    from jatsgen.validate import plan_work
+
+    kinds = ["crossref-5.4.0"] * 6 + ["jats-1.3"] * 6
+    plan = plan_work(kinds, 2)
+    assert sorted(len(p) for p in plan) == [6, 6]
+    assert all(len({kinds[i] for i in part}) == 1 for part in plan)
+    uneven = plan_work(["a"] * 9 + ["b"] * 1, 2)
+    assert sorted(len(p) for p in uneven) == [5, 5]
+    assert sorted(i for part in uneven for i in part) == list(range(10))
+
+
+def test_peek_guesses_the_schema_from_the_head_of_the_file(bases):
+    from jatsgen.validate import peek_schema
+
+    assert peek_schema(str(bases["conf.cr"])) == "crossref-5.4.0"
+    assert peek_schema(str(bases["seed.jats"])) == "jats-1.3"
