@@ -47,15 +47,34 @@ def inputs() -> tuple[Path, Path]:
     shutil.rmtree(folder, ignore_errors=True)
     src = DATA / "c2000"
     if not src.exists():
-        subprocess.run([sys.executable, str(HERE / "gen_conference.py"), "2000", str(src)],
-                       check=True)
+        subprocess.run(
+            [sys.executable, str(HERE / "gen_conference.py"), "2000", str(src)], check=True
+        )
     records = sorted(str(p) for p in src.glob("*.yaml"))
     state = tempfile.mkdtemp()
-    subprocess.run([sys.executable, "-m", "jatsgen", "crossref", *records, "--config",
-                    str(HERE / "bench.toml"), "-o", str(crossref), "--max-records", "1", "-q"],
-                   check=True, env={**ENV, "JATSGEN_STATE_DIR": state})
-    subprocess.run([sys.executable, "-m", "jatsgen", "jats", *records, "-o", str(jats), "-q"],
-                   check=True, env=ENV)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jatsgen",
+            "crossref",
+            *records,
+            "--config",
+            str(HERE / "bench.toml"),
+            "-o",
+            str(crossref),
+            "--max-records",
+            "1",
+            "-q",
+        ],
+        check=True,
+        env={**ENV, "JATSGEN_STATE_DIR": state},
+    )
+    subprocess.run(
+        [sys.executable, "-m", "jatsgen", "jats", *records, "-o", str(jats), "-q"],
+        check=True,
+        env=ENV,
+    )
     return crossref, jats
 
 
