@@ -38,6 +38,10 @@ app = typer.Typer(
 )
 schemas_app = typer.Typer(no_args_is_help=True, help="Find and install the official XSD files.")
 app.add_typer(schemas_app, name="schemas")
+registry_app = typer.Typer(
+    no_args_is_help=True, help="A local registry sandbox that speaks the deposit protocol."
+)
+app.add_typer(registry_app, name="registry")
 
 PROGRESS_THRESHOLD = 5
 
@@ -505,6 +509,306 @@ def validate_cmd(
     )
     if bad:
         raise typer.Exit(1)
+
+
+# --- deposit ---------------------------------------------------------------------------------
+
+LedgerOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--ledger",
+        help="Deposit ledger (default: $JATSGEN_LEDGER or the user data folder).",
+        dir_okay=False,
+    ),
+]
+
+
+def _print_dois(outcomes: Iterable[Any]) -> None:
+    for o in outcomes:
+        for doi, result, message in o.dois:
+            sys.stdout.write(f"{doi}\t{result}\t{message}\n")
+    sys.stdout.flush()
+
+
+@app.command("deposit")
+@run
+def deposit_cmd(
+    batches: Annotated[
+        list[Path], typer.Argument(help="Crossref batch files.", show_default=False)
+    ],
+    endpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint",
+            help="test (default), production, or a base URL such as http://127.0.0.1:8080.",
+        ),
+    ] = None,
+    config_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="jatsgen.toml ([registry] user, role, password, endpoint; DOI prefixes).",
+        ),
+    ] = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="Poll until the registry has processed every batch, then print per-DOI results.",
+        ),
+    ] = False,
+    wait_timeout: Annotated[
+        float, typer.Option("--wait-timeout", help="Give up waiting after this many seconds.")
+    ] = 1800.0,
+    poll_interval: Annotated[
+        float,
+        typer.Option(
+            "--poll-interval", help="First pause between status polls, seconds (grows to 60)."
+        ),
+    ] = 10.0,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Send a file again although the registry already received it."
+        ),
+    ] = False,
+    ledger: LedgerOption = None,
+    schemas: SchemasOption = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds to wait for each answer.")
+    ] = 120.0,
+    retries: Annotated[int, typer.Option("--retries", min=1, help="Attempts per request.")] = 8,
+    retry_base: Annotated[
+        float,
+        typer.Option("--retry-base", help="First backoff in seconds (exponential, with jitter)."),
+    ] = 1.0,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", help="Only problems and results.")
+    ] = False,
+) -> None:
+    """Validate, then deposit batch files to the registry, recording every step in the ledger."""
+    from .config import load_config
+    from .deposit import Depositor, RegistryClient, RetryPolicy, load_credentials
+    from .ledger import ledger_path
+    from .protocol import endpoint_url
+
+    config = load_config(config_path) if config_path else None
+    label = endpoint or (config.registry.get("endpoint") if config else None) or "test"
+    base = endpoint_url(label)
+    creds = load_credentials(config)
+    policy = RetryPolicy(
+        attempts=retries,
+        base=retry_base,
+        read_timeout=timeout,
+        connect_timeout=min(timeout, 10.0),
+        grace_delay=min(2.0, max(0.2, timeout)),
+    )
+    from .validate import ValidateOptions
+
+    depositor = Depositor(
+        RegistryClient(base, creds, policy, label=label),
+        ledger_path(ledger),
+        label,
+        validate=ValidateOptions(schemas=str(schemas) if schemas else None),
+        force=force,
+        prefixes=config.prefixes if config else (),
+    )
+    missing = [b for b in batches if not b.is_file()]
+    if missing:
+        raise fail(f"{missing[0]}: no such file", 2)
+
+    def said(o: Any) -> None:
+        if o.report is not None:
+            report(o.report.diagnostics, quiet)
+        if o.state in ("received", "skipped", "completed") and quiet:
+            return
+        err(creds.redact(f"{o.path}: {o.state}: {o.message}"))
+
+    with progress_bar(len(batches), "depositing", not quiet) as bar:
+
+        def done(o: Any) -> None:
+            said(o)
+            if bar is not None:
+                bar.advance(bar.task_ids[0])
+
+        outcomes = depositor.deposit([str(b) for b in batches], on_done=done)
+    if wait:
+        depositor.wait(outcomes, wait_timeout, poll_interval)
+        _print_dois(outcomes)
+        for o in outcomes:
+            if o.state in ("completed", "pending"):
+                err(creds.redact(f"{o.path}: {o.state}: {o.message}"))
+    states = [o.state for o in outcomes]
+    dois = sum(len(o.dois) for o in outcomes)
+    bad_dois = sum(r == "failure" for o in outcomes for _, r, _ in o.dois)
+    err(
+        f"{len(outcomes)} batch(es) to {label}: "
+        + ", ".join(f"{states.count(s)} {s}" for s in dict.fromkeys(states))
+        + (f"; {dois} DOI result(s), {bad_dois} failed" if wait else "")
+    )
+    if any(o.failed for o in outcomes):
+        raise typer.Exit(1)
+
+
+@app.command("status")
+@run
+def status_cmd(
+    ledger: LedgerOption = None,
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", help="text or json.")
+    ] = ReportFormat.text,
+    refresh: Annotated[
+        bool,
+        typer.Option(
+            "--refresh/--no-refresh", help="Ask the registry about submissions still pending."
+        ),
+    ] = True,
+    config_path: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="jatsgen.toml with [registry] credentials."),
+    ] = None,
+) -> None:
+    """Show every submission in the ledger with its per-DOI results; refresh pending ones."""
+    import json
+
+    from .config import load_config
+    from .deposit import Depositor, Outcome, RegistryClient, load_credentials
+    from .ledger import connect, ledger_path
+    from .protocol import endpoint_url
+
+    path = ledger_path(ledger)
+    if not path.is_file():
+        err(f"no ledger at {path}: nothing has been deposited from here yet")
+        return
+    with connect(path) as db:
+        rows = db.execute("SELECT * FROM submissions ORDER BY id").fetchall()
+    if refresh and any(r["state"] == "received" for r in rows):
+        try:
+            creds = load_credentials(load_config(config_path) if config_path else None)
+        except JatsgenError as exc:
+            err(f"note: pending submissions not refreshed ({exc})")
+        else:
+            for r in rows:
+                if r["state"] != "received":
+                    continue
+                client = RegistryClient(endpoint_url(r["endpoint"]), creds, label=r["endpoint"])
+                o = Outcome(r["source_path"], "received", "", r["upload_name"], r["id"])
+                try:
+                    Depositor(client, path, r["endpoint"]).refresh(o)
+                except JatsgenError as exc:
+                    err(creds.redact(f"note: {r['upload_name']}: not refreshed ({exc})"))
+            with connect(path) as db:
+                rows = db.execute("SELECT * FROM submissions ORDER BY id").fetchall()
+    with connect(path) as db:
+        for r in rows:
+            dois = [
+                dict(
+                    doi=d["doi"], timestamp=d["timestamp"], result=d["result"], message=d["message"]
+                )
+                for d in db.execute(
+                    "SELECT * FROM dois WHERE submission=? ORDER BY doi", (r["id"],)
+                )
+            ]
+            item = {
+                k: r[k]
+                for k in (
+                    "id",
+                    "source_path",
+                    "upload_name",
+                    "batch_id",
+                    "endpoint",
+                    "state",
+                    "attempts",
+                    "submission_id",
+                    "message",
+                    "created_at",
+                    "updated_at",
+                )
+            }
+            item["dois"] = dois
+            if fmt is ReportFormat.json:
+                sys.stdout.write(json.dumps(item, ensure_ascii=False) + "\n")
+                continue
+            sys.stdout.write(
+                f"{r['upload_name']}  {r['endpoint']}  {r['state']}"
+                f"{'  ' + r['message'] if r['message'] else ''}\n"
+            )
+            for d in dois:
+                sys.stdout.write(
+                    f"    {d['doi']}  {d['result']}{'  ' + d['message'] if d['message'] else ''}\n"
+                )
+    sys.stdout.flush()
+
+
+@registry_app.command("serve")
+@run
+def registry_serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port (0 picks a free one).")] = 8080,
+    data: Annotated[
+        Path,
+        typer.Option(
+            "--data", help="Folder for uploads and the registry's SQLite store.", file_okay=False
+        ),
+    ] = Path("sandbox-data"),
+    accounts: Annotated[
+        Path | None,
+        typer.Option(
+            "--accounts",
+            help="TOML with [[account]] user, password, roles, prefixes (default: "
+            "DATA/accounts.toml).",
+            dir_okay=False,
+        ),
+    ] = None,
+    fail_rate: Annotated[
+        float,
+        typer.Option(
+            "--fail-rate", min=0.0, max=1.0, help="Fraction of requests given an injected fault."
+        ),
+    ] = 0.0,
+    faults: Annotated[
+        str,
+        typer.Option(
+            "--faults", help="Fault kinds to draw from: latency, drop, 500, 503, 429, lost."
+        ),
+    ] = "latency,drop,500,503,429,lost",
+    latency: Annotated[
+        float, typer.Option("--latency", help="Seconds a 'latency' fault delays the answer.")
+    ] = 2.0,
+    retry_after: Annotated[
+        int, typer.Option("--retry-after", help="Retry-After seconds sent with 429.")
+    ] = 1,
+    process_delay: Annotated[
+        float, typer.Option("--process-delay", help="Seconds each submission waits in processing.")
+    ] = 1.0,
+    max_upload: Annotated[
+        int, typer.Option("--max-upload", help="Largest accepted file, bytes.")
+    ] = 10_000_000,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for fault injection.")] = None,
+    schemas: SchemasOption = None,
+) -> None:
+    """Run a local registry for rehearsing deposits (Ctrl-C stops it)."""
+    from .sandbox import Faults, Sandbox, load_accounts, sandbox_url, serve
+
+    kinds = tuple(k.strip() for k in faults.split(",") if k.strip())
+    sandbox = Sandbox(
+        data,
+        load_accounts(accounts or data / "accounts.toml"),
+        Faults(fail_rate, kinds, latency, retry_after, seed),
+        process_delay=process_delay,
+        max_upload=max_upload,
+        schemas=str(schemas) if schemas else None,
+    )
+    server = serve(sandbox, host, port)
+    err(f"sandbox registry listening on {sandbox_url(server)} (data: {data}); Ctrl-C stops it")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        sandbox.close()
 
 
 # --- schemas ---------------------------------------------------------------------------------
