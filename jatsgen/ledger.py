@@ -86,10 +86,17 @@ class SentTimestamp:
     timestamp: int
     endpoint: str
     upload_name: str
+    file_sha256: str
 
 
-def last_sent(path: Path, dois: Iterable[str]) -> dict[str, SentTimestamp]:
-    """The largest timestamp already sent for each DOI (any endpoint), from the ledger."""
+def last_sent(
+    path: Path, dois: Iterable[str], *, except_file: str | None = None
+) -> dict[str, SentTimestamp]:
+    """The largest timestamp already sent for each DOI (any endpoint), from the ledger.
+
+    `except_file` (a sha256) leaves out that file's own submissions: resuming an interrupted
+    deposit of the same file is not a second deposit with the same timestamp.
+    """
     wanted = sorted({d.lower() for d in dois})
     if not wanted or not path.is_file():
         return {}
@@ -99,15 +106,21 @@ def last_sent(path: Path, dois: Iterable[str]) -> dict[str, SentTimestamp]:
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows = conn.execute(
-                f"SELECT d.doi, d.timestamp, s.endpoint, s.upload_name FROM dois d "
-                f"JOIN submissions s ON s.id = d.submission WHERE d.doi IN ({marks}) "
+                "SELECT d.doi, d.timestamp, s.endpoint, s.upload_name, s.file_sha256 "
+                f"FROM dois d JOIN submissions s ON s.id = d.submission WHERE d.doi IN ({marks}) "
                 f"AND s.state IN ({','.join('?' * len(SENT_STATES))})",
                 [*chunk, *SENT_STATES],
             )
             for row in rows:
+                if except_file is not None and row["file_sha256"] == except_file:
+                    continue
                 best = out.get(row["doi"])
                 if best is None or row["timestamp"] > best.timestamp:
                     out[row["doi"]] = SentTimestamp(
-                        row["doi"], row["timestamp"], row["endpoint"], row["upload_name"]
+                        row["doi"],
+                        row["timestamp"],
+                        row["endpoint"],
+                        row["upload_name"],
+                        row["file_sha256"],
                     )
     return out

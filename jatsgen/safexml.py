@@ -57,7 +57,8 @@ def parse_bytes(data: bytes, name: str = "<bytes>") -> etree._ElementTree:
         ) from None
 
 
-def parse_file(path: str | Path) -> etree._ElementTree:
+def read_xml_file(path: str | Path) -> bytes:
+    """The bytes of an XML file, refusing missing and oversized files before reading."""
     p = Path(path)
     if not p.is_file():
         raise InputError.at("no such file", file=str(path), code="input.missing")
@@ -68,4 +69,8 @@ def parse_file(path: str | Path) -> etree._ElementTree:
             file=str(path),
             code="xml.too-large",
         )
-    return parse_bytes(p.read_bytes(), str(path))
+    return p.read_bytes()
+
+
+def parse_file(path: str | Path) -> etree._ElementTree:
+    return parse_bytes(read_xml_file(path), str(path))

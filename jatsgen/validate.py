@@ -29,7 +29,7 @@ from lxml import etree
 from .diagnostics import Diagnostic
 from .errors import InputError, JatsgenError
 from .rules import RULES, RuleContext, run_rules
-from .safexml import parse_bytes, parse_file
+from .safexml import parse_bytes, read_xml_file
 from .schemas import (
     ResolvedSchema,
     SchemaLocator,
@@ -51,6 +51,7 @@ class FileReport:
     batch_id: str | None = None
     timestamp: int | None = None
     dois: list[str] = field(default_factory=list)
+    sha256: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -217,7 +218,13 @@ class Validator:
     def validate_file(self, path: str | Path, schema_id: str | None = None) -> FileReport:
         report = FileReport(str(path))
         try:
-            tree = parse_file(path)
+            data = read_xml_file(path)
+        except InputError as exc:
+            report.diagnostics += exc.diagnostics
+            return report
+        report.sha256 = hashlib.sha256(data).hexdigest()
+        try:
+            tree = parse_bytes(data, str(path))
         except InputError as exc:
             report.diagnostics += exc.diagnostics
             return report
@@ -457,10 +464,10 @@ def _across_files(reports: list[FileReport], options: ValidateOptions) -> None:
         from .ledger import last_sent, ledger_path
 
         path = ledger_path(options.ledger)
-        sent = last_sent(path, [d for r in crossref for d in r.dois])
         for r in crossref:
             if r.timestamp is None:
                 continue
+            sent = last_sent(path, r.dois, except_file=r.sha256)
             for doi in r.dois:
                 prior = sent.get(doi.lower())
                 if prior and r.timestamp <= prior.timestamp:
