@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import EXAMPLES, FIXTURES, ROOT, SEED
 from typer.testing import CliRunner
 
-from conftest import EXAMPLES, FIXTURES, ROOT, SEED
 from jatsgen.batches import make_batches
 from jatsgen.cli import app
 from jatsgen.config import load_config
