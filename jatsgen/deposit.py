@@ -307,6 +307,8 @@ class Outcome:
     def failed(self) -> bool:
         if self.state in ("invalid", "rejected", "unavailable", "pending"):
             return True
+        if self.state == "completed" and not self.dois:
+            return True  # the registry completed an empty batch: nothing was registered
         return any(result == "failure" for _, result, _ in self.dois)
 
 
