@@ -50,6 +50,7 @@ class InputFormat(enum.StrEnum):
     page = "page"
     yaml = "yaml"
     json = "json"
+    jats = "jats"
 
 
 class JatsVersion(enum.StrEnum):

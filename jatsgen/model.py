@@ -15,6 +15,7 @@ class ArticleKind(enum.StrEnum):
     JOURNAL_ARTICLE = "journal-article"
     CONFERENCE_PAPER = "conference-paper"
     BOOK_CHAPTER = "book-chapter"
+    POSTED_CONTENT = "posted-content"  # a preprint on a server such as bioRxiv
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Title:
     text: str
     lang: str | None = None
     subtitle: str | None = None
+    markup: list[Inline] | None = None  # the title with face markup, when it has any
 
 
 # --- inline content -----------------------------------------------------------------------
@@ -162,6 +164,8 @@ class Affiliation:
     country: str | None = None  # the country as printed
     country_code: str | None = None  # ISO 3166-1 alpha-2
     ror: str | None = None  # https://ror.org/0xxxxxxxx
+    isni: str | None = None
+    ringgold: str | None = None
     text: str | None = None  # the affiliation line as printed, when the source had one
 
 
@@ -179,6 +183,7 @@ class Contributor:
     position: str | None = None  # status as printed ("Студент", "PhD candidate")
     role_label: str | None = None  # the role as the source words it ("Ғылыми жетекші")
     collab: str | None = None  # an organisation as author
+    suffix: str | None = None  # Jr., III
 
     @property
     def display_name(self) -> str:
@@ -199,6 +204,7 @@ class Abstract:
     lang: str | None
     paragraphs: list[str]
     title: str | None = None
+    markup: list[list[Inline]] | None = None  # the paragraphs with inline markup, if any
 
 
 @dataclass

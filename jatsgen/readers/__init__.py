@@ -11,13 +11,23 @@ from pathlib import Path
 from ..diagnostics import Diagnostics
 from ..errors import InputError
 from ..model import Article
+from ..safexml import read_xml_file
+from .jats import read_jats
 from .page import looks_like_page, read_page
 from .records import read_records
 
-FORMATS = ("page", "yaml", "json")
+FORMATS = ("page", "yaml", "json", "jats")
 MAX_INPUT_BYTES = 50 * 1024 * 1024
 
-_BY_SUFFIX = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".txt": "page", ".md": "page"}
+_BY_SUFFIX = {
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".json": "json",
+    ".txt": "page",
+    ".md": "page",
+    ".xml": "jats",
+    ".nxml": "jats",
+}
 
 
 @dataclass
@@ -91,12 +101,19 @@ def read(path: str | Path, fmt: str | None = None) -> ReadResult:
             file=name,
             code="input.format",
         )
-    text = read_text(path)
-    fmt = fmt or detect_format(path, text)
+    if fmt == "jats" or (fmt is None and Path(path).suffix.lower() in (".xml", ".nxml")):
+        data = read_xml_file(path)
+        fmt, text = "jats", ""
+    else:
+        text = read_text(path)
+        fmt = fmt or detect_format(path, text)
+        data = text.encode("utf-8") if fmt == "jats" else b""
     diags = Diagnostics(name)
     try:
         if fmt == "page":
             articles = [read_page(text, name, diags)]
+        elif fmt == "jats":
+            articles = [read_jats(data, name, diags)]
         else:
             articles = read_records(text, name, fmt, diags)
     except InputError as exc:

@@ -164,8 +164,11 @@ class _JatsWriter:
                 "jats.no-container",
             )
             titles = []
+        id_type = "publisher-id"
         if not journal_id:
+            # JATS requires a journal-id; one made up here is marked so a reader can tell
             journal_id = _slug(titles[0].text) if titles else "unknown"
+            id_type = "jatsgen-made"
         if not issns and self.o.tag_set == "publishing":
             kind = {Proceedings: "proceedings volume", Book: "book"}.get(type(c), "journal")
             self.warn(
@@ -196,7 +199,7 @@ class _JatsWriter:
                 )
         return b(
             "journal-meta",
-            b("journal-id", {"journal-id-type": "publisher-id"}, journal_id),
+            b("journal-id", {"journal-id-type": id_type}, journal_id),
             title_group,
             issns,
             b(
@@ -209,9 +212,8 @@ class _JatsWriter:
         )
 
     def primary(self, titles: list[Title]) -> tuple[Title, list[Title]]:
-        """The title in the article's language first (else the first), then the others."""
-        main = next((t for t in titles if t.lang and t.lang == self.a.language), titles[0])
-        return main, [t for t in titles if t is not main]
+        """The container's main title (its first) and the others, in the record's order."""
+        return titles[0], titles[1:]
 
     # --- article-meta ----------------------------------------------------------------------
 
@@ -223,7 +225,7 @@ class _JatsWriter:
             b("article-id", {"pub-id-type": "publisher-id"}, a.number) if a.number else None,
         ]
         categories = self.categories()
-        published = a.published or (c.published if c is not None else None)
+        collection = c.published if c is not None else None
         volume = issue = None
         if isinstance(c, Journal):
             volume = b("volume", c.volume) if c.volume else None
@@ -250,9 +252,9 @@ class _JatsWriter:
             self.title_groups(),
             self.contrib_groups(),
             [self.aff(x) for x in a.affiliations],
-            self.date("pub-date", published, {"publication-format": "print", "date-type": "pub"})
-            if published
-            else b("pub-date-not-available"),
+            self.date("pub-date", a.published, {"date-type": "pub"}) if a.published else None,
+            self.date("pub-date", collection, {"date-type": "collection"}) if collection else None,
+            None if a.published or collection else b("pub-date-not-available"),
             volume,
             issue,
             isbns,
@@ -272,6 +274,27 @@ class _JatsWriter:
             ],
             self.funding(),
             self.conference(),
+            self.custom_meta(),
+        )
+
+    def custom_meta(self) -> etree._Element:
+        """Facts JATS has no element for, as name/value pairs, so a reader loses nothing."""
+        b, a, c = self.b, self.a, self.a.container
+        kind = {Proceedings: "proceedings", Journal: "journal", Book: "book"}.get(type(c), "none")
+        pairs: list[tuple[str, str | None]] = [("kind", a.kind.value), ("container", kind)]
+        if isinstance(c, Proceedings):
+            pairs += [("subject", c.subject), ("doi", c.doi), ("url", c.url)]
+            if c.event and c.event.end:
+                pairs.append(("conference-end", c.event.end.iso()))
+        if isinstance(c, Book):
+            pairs += [("edition", c.edition), ("doi", c.doi), ("url", c.url)]
+        return b(
+            "custom-meta-group",
+            [
+                b("custom-meta", b("meta-name", f"jatsgen-{name}"), b("meta-value", value))
+                for name, value in pairs
+                if value
+            ],
         )
 
     def categories(self) -> etree._Element | None:
@@ -296,7 +319,7 @@ class _JatsWriter:
                 b(
                     "title-group",
                     {"xml:lang": t.lang or a.language},
-                    b("article-title", t.text),
+                    b("article-title", self.title_content(t)),
                     b("subtitle", t.subtitle) if t.subtitle else None,
                 )
                 for t in a.all_titles
@@ -304,19 +327,22 @@ class _JatsWriter:
         return [
             b(
                 "title-group",
-                b("article-title", a.title.text),
+                b("article-title", self.title_content(a.title)),
                 b("subtitle", a.title.subtitle) if a.title.subtitle else None,
                 [
                     b(
                         "trans-title-group",
                         {"xml:lang": t.lang},
-                        b("trans-title", t.text),
+                        b("trans-title", self.title_content(t)),
                         b("trans-subtitle", t.subtitle) if t.subtitle else None,
                     )
                     for t in a.trans_titles
                 ],
             )
         ]
+
+    def title_content(self, t: Title) -> list[etree._Element | str]:
+        return self.inlines(t.markup) if t.markup else [t.text]
 
     def contrib_groups(self) -> list[etree._Element]:
         roles: list[str] = []
@@ -344,6 +370,7 @@ class _JatsWriter:
                 {"name-style": c.name_style if c.name_style != "western" else None},
                 b("surname", c.surname),
                 b("given-names", c.given_names) if c.given_names else None,
+                b("suffix", c.suffix) if c.suffix else None,
             )
         role = None
         if c.role != "author" or c.role_label:
@@ -387,16 +414,19 @@ class _JatsWriter:
     def aff(self, x: Affiliation) -> etree._Element:
         """Structured parts tagged inside the printed line when there is one, else joined."""
         b = self.b
+        ids = [
+            (kind, value)
+            for kind, value in (("ror", x.ror), ("isni", x.isni), ("ringgold", x.ringgold))
+            if value
+        ]
         parts: list[tuple[str | None, etree._Element]] = []
-        if x.institution or x.ror:
+        if x.institution or ids:
             parts.append(
                 (
                     x.institution,
                     b(
                         "institution-wrap",
-                        b("institution-id", {"institution-id-type": "ror"}, x.ror)
-                        if x.ror
-                        else None,
+                        [b("institution-id", {"institution-id-type": k}, v) for k, v in ids],
                         b("institution", {"content-type": "orgname"}, x.institution)
                         if x.institution
                         else None,
@@ -410,13 +440,14 @@ class _JatsWriter:
         if x.city:
             parts.append((x.city, b("city", x.city)))
         if x.country or x.country_code:
-            shown = x.country or x.country_code
-            parts.append((shown, b("country", {"country": x.country_code}, shown)))
+            parts.append((x.country, b("country", {"country": x.country_code}, x.country)))
         el = b("aff", {"id": self.aff_ids[x.id]})
         if x.text:
             return b.fill(el, _tag_in_place(x.text, parts))
-        for i, (_, part) in enumerate(parts):
-            b.fill(el, [", " if i else None, part])
+        shown = False
+        for value, part in parts:
+            b.fill(el, [", " if value and shown else None, part])
+            shown = shown or bool(value)
         return el
 
     def date(self, tag: str, d: PartialDate, attrs: dict[str, str]) -> etree._Element:
@@ -462,7 +493,12 @@ class _JatsWriter:
         others = [x for x in a.abstracts if x is not main]
 
         def content(x: Abstract) -> list[etree._Element | None]:
-            return [b("title", x.title) if x.title else None, [b("p", p) for p in x.paragraphs]]
+            paras = (
+                [b("p", self.inlines(p)) for p in x.markup]
+                if x.markup
+                else [b("p", p) for p in x.paragraphs]
+            )
+            return [b("title", x.title) if x.title else None, paras]
 
         out = [
             b(
@@ -645,25 +681,29 @@ class _JatsWriter:
             ):
                 continue  # the DOI's pub-id, which carries the same link, stands for it
             parts.append((url, b("ext-link", {"ext-link-type": "uri", "xlink:href": url}, url)))
-        return _tag_in_place(r.text, parts, separator=" ")
+        return _tag_in_place(r.text, parts, separator=" ", mark_added=True)
 
 
 def _tag_in_place(
-    text: str, parts: list[tuple[str | None, etree._Element]], separator: str = ", "
+    text: str,
+    parts: list[tuple[str | None, etree._Element]],
+    separator: str = ", ",
+    mark_added: bool = False,
 ) -> list[etree._Element | str]:
     """`text` with the first occurrence of each part's string replaced by its element.
 
-    Parts whose string does not occur (or that have none) are appended after `separator`,
-    so nothing the model holds is lost.
+    Parts whose string does not occur are appended after `separator` (parts with no string,
+    without one), so nothing the model holds is lost; with `mark_added` they carry
+    specific-use="jatsgen-added" so a reader can tell them from the printed text.
     """
     found: list[tuple[int, int, etree._Element]] = []
-    leftovers: list[etree._Element] = []
+    leftovers: list[tuple[str | None, etree._Element]] = []
     for value, el in parts:
         idx = text.find(value) if value else -1
         while idx >= 0 and any(not (idx + len(value or "") <= s or idx >= e) for s, e, _ in found):
             idx = text.find(value or "", idx + 1)
         if idx < 0:
-            leftovers.append(el)
+            leftovers.append((value, el))
             continue
         found.append((idx, idx + len(value or ""), el))
     out: list[etree._Element | str] = []
@@ -672,8 +712,10 @@ def _tag_in_place(
         out += [text[pos:start], el]
         pos = end
     out.append(text[pos:])
-    for el in leftovers:
-        out += [separator, el]
+    for value, el in leftovers:
+        if mark_added:
+            el.set("specific-use", "jatsgen-added")
+        out += [separator, el] if value else [el]
     return [o for o in out if not (isinstance(o, str) and o == "")]
 
 

@@ -1,0 +1,869 @@
+"""JATS (1.0-1.4) and NLM 3.0 articles from any publisher into the model.
+
+Publishers tag the same facts in different ways (ORCIDs as URLs or bare, affiliations by xref
+or inline, dates by pub-type or date-type, licences as @xlink:href or ali:license_ref,
+citations as element- or mixed-citation); the reader accepts them all. Only the main article
+is read: sub-articles (decision letters, translations) are not separate works. Facts that
+jatsgen's own writer has to park in `custom-meta` (the kind of container, an event's end
+date) are read back, so model -> JATS -> model loses nothing the model holds.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from ..dates import parse_iso
+from ..diagnostics import Diagnostics
+from ..errors import InputError
+from ..ids import find_doi, normalize_doi, normalize_isbn, normalize_orcid, normalize_ror
+from ..model import (
+    Abstract,
+    Affiliation,
+    Article,
+    ArticleKind,
+    Block,
+    Book,
+    Classification,
+    Contributor,
+    Email,
+    Event,
+    Funding,
+    Inline,
+    Isbn,
+    Issn,
+    Journal,
+    Keywords,
+    License,
+    Link,
+    ListBlock,
+    Paragraph,
+    PartialDate,
+    Proceedings,
+    Publisher,
+    Reference,
+    Section,
+    Source,
+    Styled,
+    Table,
+    Text,
+    Title,
+)
+from ..model import CiteRef as Cite
+from ..safexml import parse_bytes
+
+XLINK = "{http://www.w3.org/1999/xlink}href"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+ALI = "{http://www.niso.org/schemas/ali/1.0/}"
+STYLES = {
+    "bold": "bold",
+    "italic": "italic",
+    "sup": "sup",
+    "sub": "sub",
+    "underline": "underline",
+    "monospace": "monospace",
+    "sc": "sc",
+    "b": "bold",
+    "i": "italic",
+}
+PREPRINT_SERVERS = re.compile(
+    r"(?i)\b(biorxiv|medrxiv|arxiv|chemrxiv|research square|ssrn|"
+    r"preprints?|osf preprints|psyarxiv|socarxiv)\b"
+)
+META = "jatsgen-"  # custom-meta names jatsgen writes for facts JATS has no element for
+_SPACE = re.compile(r"\s+")
+
+
+def looks_like_jats(data: bytes) -> bool:
+    head = data[:4096]
+    return b"<article" in head and (
+        b"dtd-version" in head
+        or b"JATS" in head
+        or b"journal-meta" in data[:20000]
+        or b"<front" in head
+    )
+
+
+def local(el: etree._Element) -> str:
+    tag = el.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def kids(el: etree._Element | None, *names: str) -> list[etree._Element]:
+    if el is None:
+        return []
+    return [c for c in el if isinstance(c.tag, str) and local(c) in names]
+
+
+def kid(el: etree._Element | None, *names: str) -> etree._Element | None:
+    found = kids(el, *names)
+    return found[0] if found else None
+
+
+def text(el: etree._Element | None, *, skip: tuple[str, ...] = ()) -> str:
+    """Normalised text of an element, leaving out the subtrees named in `skip`."""
+    if el is None:
+        return ""
+    parts: list[str] = []
+
+    def walk(node: etree._Element) -> None:
+        if node.text:
+            parts.append(node.text)
+        for c in node:
+            if isinstance(c.tag, str) and local(c) not in skip:
+                walk(c)
+            if c.tail:
+                parts.append(c.tail)
+
+    walk(el)
+    return _SPACE.sub(" ", "".join(parts)).strip()
+
+
+def opt(el: etree._Element | None, *, skip: tuple[str, ...] = ()) -> str | None:
+    return text(el, skip=skip) or None
+
+
+# --- inline content -----------------------------------------------------------------------------
+
+
+def inlines(el: etree._Element) -> list[Inline]:
+    """Inline content: face markup, links, e-mail and citations kept; anything else as text."""
+    out: list[Inline] = []
+
+    def add_text(s: str | None) -> None:
+        if s:
+            s = _SPACE.sub(" ", s)
+            if out and isinstance(out[-1], Text):
+                out[-1] = Text(out[-1].text + s)
+            else:
+                out.append(Text(s))
+
+    add_text(el.text)
+    for c in el:
+        if isinstance(c.tag, str):
+            name = local(c)
+            if name in STYLES:
+                out.append(Styled(STYLES[name], inlines(c)))
+            elif name in ("ext-link", "uri"):
+                t = text(c)
+                out.append(Link(c.get(XLINK) or t, t))
+            elif name == "email":
+                out.append(Email(text(c)))
+            elif name == "xref" and c.get("ref-type") == "bibr" and c.get("rid"):
+                out.append(Cite((c.get("rid") or "").split(), text(c)))
+            elif name not in ("fn", "target"):
+                add_text(text(c))
+        add_text(c.tail)
+    if out and isinstance(out[0], Text):
+        out[0] = Text(out[0].text.lstrip())
+    if out and isinstance(out[-1], Text):
+        out[-1] = Text(out[-1].text.rstrip())
+    return [n for n in out if not (isinstance(n, Text) and not n.text)]
+
+
+def has_markup(nodes: list[Inline]) -> bool:
+    return any(not isinstance(n, Text) for n in nodes)
+
+
+def plain(nodes: list[Inline]) -> str:
+    from ..model import plain_text
+
+    return plain_text(nodes)
+
+
+def blocks(parent: etree._Element) -> list[Block]:
+    out: list[Block] = []
+    for c in parent:
+        if not isinstance(c.tag, str):
+            continue
+        name = local(c)
+        if name == "p":
+            out.append(Paragraph(inlines(c)))
+        elif name == "sec":
+            title = kid(c, "title")
+            out.append(Section(inlines(title) if title is not None else [], blocks(c)))
+        elif name == "list":
+            out.append(_list(c))
+        elif name == "table-wrap":
+            table = _table(c)
+            if table is not None:
+                out.append(table)
+        elif name in ("disp-quote", "boxed-text", "statement"):
+            out += [b for b in blocks(c) if isinstance(b, Paragraph)]
+    return out
+
+
+def _list(el: etree._Element) -> ListBlock:
+    items: list[list[Inline]] = []
+    labels: list[str] = []
+    for item in kids(el, "list-item"):
+        label = kid(item, "label")
+        if label is not None:
+            labels.append(text(label))
+        paras = kids(item, "p")
+        items.append(inlines(paras[0]) if paras else [Text(text(item, skip=("label",)))])
+    kind = el.get("list-type") or "bullet"
+    prefix = labels[0] if labels and kind == "simple" and len(set(labels)) == 1 else None
+    return ListBlock(
+        items=items,
+        ordered=kind in ("order", "alpha-lower", "alpha-upper", "roman-lower", "roman-upper"),
+        prefix=prefix,
+    )
+
+
+def _table(el: etree._Element) -> Table | None:
+    table = next((t for t in el.iter("{*}table", "table")), None)
+    if table is None:
+        return None
+    rows: list[list[list[Inline]]] = []
+    header = 0
+    for tr in table.iter("{*}tr", "tr"):
+        cells = [inlines(td) for td in tr if isinstance(td.tag, str) and local(td) in ("td", "th")]
+        parent = tr.getparent()
+        if parent is not None and local(parent) == "thead":
+            header += 1
+        rows.append(cells)
+    caption = kid(el, "caption")
+    return Table(rows=rows, header_rows=header, caption=opt(caption))
+
+
+# --- the reader -------------------------------------------------------------------------------
+
+
+def read_jats(data: bytes, path: str, diags: Diagnostics) -> Article:
+    tree = parse_bytes(data, path)
+    root = tree.getroot()
+    if local(root) != "article":
+        raise InputError.at(
+            f"<{local(root)}> is not a JATS <article>",
+            file=path,
+            line=root.sourceline,
+            code="jats.not-article",
+        )
+    front = kid(root, "front")
+    meta = kid(front, "article-meta")
+    if meta is None:
+        raise InputError.at(
+            "no front/article-meta: the article carries no metadata",
+            file=path,
+            line=root.sourceline,
+            code="jats.no-meta",
+        )
+    r = _Reader(root, meta, kid(front, "journal-meta"), path, diags)
+    return r.article()
+
+
+class _Reader:
+    def __init__(
+        self,
+        root: etree._Element,
+        meta: etree._Element,
+        journal: etree._Element | None,
+        path: str,
+        diags: Diagnostics,
+    ) -> None:
+        self.root = root
+        self.meta = meta
+        self.journal = journal
+        self.path = path
+        self.diags = diags
+        lang = root.get(XML_LANG)
+        self.lang = lang.lower() if lang else None
+        self.custom = {
+            text(kid(m, "meta-name")): text(kid(m, "meta-value"))
+            for g in kids(meta, "custom-meta-group")
+            for m in kids(g, "custom-meta")
+        }
+        self._aff_seq = 0
+
+    def warn(self, message: str, el: etree._Element | None, code: str) -> None:
+        self.diags.warn(message, line=el.sourceline if el is not None else None, code=code)
+
+    def article(self) -> Article:
+        m = self.meta
+        titles = self.titles()
+        main = titles[0] if titles else Title("")
+        if not main.text:
+            raise InputError.at(
+                "the article has no article-title",
+                file=self.path,
+                line=m.sourceline,
+                code="jats.no-title",
+            )
+        affs = self.affiliations()
+        contributors = self.contributors(affs)
+        pages = kid(m, "fpage"), kid(m, "lpage")
+        dates = self.dates()
+        categories = self.categories()
+        body = kid(self.root, "body")
+        back = kid(self.root, "back")
+        refs, ref_title = self.references(back)
+        article = Article(
+            kind=ArticleKind.JOURNAL_ARTICLE,
+            title=main,
+            language=self.lang,
+            trans_titles=titles[1:],
+            contributors=contributors,
+            affiliations=list(affs.values()),
+            abstracts=self.abstracts(),
+            keywords=self.keywords(),
+            classifications=categories[1],
+            section=categories[0],
+            number=next(
+                (text(a) for a in kids(m, "article-id") if a.get("pub-id-type") == "publisher-id"),
+                None,
+            ),
+            fpage=opt(pages[0]),
+            lpage=opt(pages[1]),
+            article_number=opt(kid(m, "elocation-id")),
+            published=dates.get("pub"),
+            received=dates.get("received"),
+            accepted=dates.get("accepted"),
+            license=self.license(),
+            funding=self.funding(),
+            doi=self.doi(),
+            url=next(
+                (
+                    s.get(XLINK)
+                    for s in kids(m, "self-uri")
+                    if s.get(XLINK) and not s.get("content-type")
+                ),
+                None,
+            ),
+            body=blocks(body) if body is not None else [],
+            references=refs,
+            ref_list_title=ref_title,
+            source=Source(self.path, m.sourceline),
+        )
+        if article.fpage and article.article_number:
+            article.article_number = None  # pages win; JATS should not have both
+        article.container = self.container(dates.get("collection"))
+        article.kind = self.kind(article)
+        return article
+
+    # --- titles and people ----------------------------------------------------------------
+
+    def titles(self) -> list[Title]:
+        groups = kids(self.meta, "title-group")
+        out: list[Title] = []
+        for g in groups:
+            t = kid(g, "article-title")
+            if t is None:
+                continue
+            nodes = inlines(t)
+            lang = g.get(XML_LANG) or t.get(XML_LANG) or (self.lang if not out else None)
+            out.append(
+                Title(
+                    plain(nodes),
+                    lang,
+                    opt(kid(g, "subtitle")),
+                    nodes if has_markup(nodes) else None,
+                )
+            )
+            for tg in kids(g, "trans-title-group"):
+                tt = kid(tg, "trans-title")
+                if tt is None:
+                    continue
+                tnodes = inlines(tt)
+                out.append(
+                    Title(
+                        plain(tnodes),
+                        tg.get(XML_LANG) or tt.get(XML_LANG),
+                        opt(kid(tg, "trans-subtitle")),
+                        tnodes if has_markup(tnodes) else None,
+                    )
+                )
+        # JATS 1.4: the title in the article's language is the main one
+        for i, t in enumerate(out):
+            if i and self.lang and t.lang == self.lang and out[0].lang != self.lang:
+                out.insert(0, out.pop(i))
+                break
+        return out
+
+    def affiliations(self) -> dict[str, Affiliation]:
+        affs: dict[str, Affiliation] = {}
+        holders = [self.meta, *kids(self.meta, "contrib-group")]
+        for holder in holders:
+            for a in kids(holder, "aff"):
+                aff = self.affiliation(a)
+                affs[aff.id] = aff
+            for alt in kids(holder, "aff-alternatives"):
+                first = kid(alt, "aff")
+                if first is not None:
+                    aff = self.affiliation(first, alt.get("id"))
+                    affs[aff.id] = aff
+        return affs
+
+    def affiliation(self, a: etree._Element, aff_id: str | None = None) -> Affiliation:
+        self._aff_seq += 1
+        aff = Affiliation(id=aff_id or a.get("id") or f"aff-{self._aff_seq}")
+        for el in a.iter():
+            if not isinstance(el.tag, str):
+                continue
+            name = local(el)
+            if name == "institution-id":
+                kind = (el.get("institution-id-type") or "").lower()
+                value = text(el)
+                if kind == "ror" or "ror.org" in value:
+                    aff.ror = normalize_ror(value)
+                elif kind == "isni":
+                    aff.isni = value
+                elif kind == "ringgold":
+                    aff.ringgold = value
+            elif name == "institution":
+                ctype = (el.get("content-type") or "").lower()
+                if ctype in ("dept", "department", "orgdiv1", "orgdiv2", "division"):
+                    aff.department = aff.department or opt(el)
+                else:
+                    aff.institution = aff.institution or opt(el)
+            elif name == "city" or (
+                name in ("named-content", "addr-line")
+                and (el.get("content-type") or "").lower() == "city"
+            ):
+                aff.city = aff.city or opt(el)
+            elif name == "country":
+                aff.country = opt(el)
+                aff.country_code = el.get("country") or aff.country_code
+        line = text(a, skip=("label", "institution-id"))
+        if line and line != self._joined(aff):
+            aff.text = line.strip(" ,;")
+        return aff
+
+    @staticmethod
+    def _joined(aff: Affiliation) -> str:
+        """The line jatsgen's writer prints for an affiliation that has no line of its own."""
+        return ", ".join(p for p in (aff.institution, aff.department, aff.city, aff.country) if p)
+
+    def contributors(self, affs: dict[str, Affiliation]) -> list[Contributor]:
+        people: list[Contributor] = []
+        for group in kids(self.meta, "contrib-group"):
+            group_affs = [a.get("id") for a in kids(group, "aff") if a.get("id")]
+            for c in kids(group, "contrib"):
+                ctype = (c.get("contrib-type") or group.get("content-type") or "author").lower()
+                if "non-byline" in ctype:
+                    continue
+                person = self.contributor(c, ctype.split()[0], affs)
+                if person is None:
+                    continue
+                if not person.affiliation_ids and len(group_affs) == 1:
+                    person.affiliation_ids = [str(group_affs[0])]
+                people.append(person)
+        all_affs = list(affs)
+        if len(all_affs) == 1:
+            for p in people:
+                if not p.affiliation_ids and p.role == "author":
+                    p.affiliation_ids = [all_affs[0]]
+        return people
+
+    def contributor(
+        self, c: etree._Element, role: str, affs: dict[str, Affiliation]
+    ) -> Contributor | None:
+        person = Contributor(role=role)
+        name = kid(c, "name")
+        alternatives = kid(c, "name-alternatives")
+        if name is None and alternatives is not None:
+            names = kids(alternatives, "name")
+            name = next(
+                (n for n in names if n.get(XML_LANG) == self.lang), names[0] if names else None
+            )
+        collab = kid(c, "collab")
+        string_name = kid(c, "string-name")
+        if name is not None:
+            person.surname = opt(kid(name, "surname"))
+            person.given_names = opt(kid(name, "given-names"))
+            person.suffix = opt(kid(name, "suffix"))
+            person.name_style = name.get("name-style") or "western"
+            if person.name_style == "given-only":
+                person.surname = None
+        elif string_name is not None:
+            person.surname = opt(kid(string_name, "surname"))
+            person.given_names = opt(kid(string_name, "given-names"))
+            if person.surname is None:
+                from .people import parse_name
+
+                parsed = parse_name(text(string_name))
+                if parsed is None:
+                    person.surname = text(string_name)
+                else:
+                    person.surname, person.given_names = parsed.surname, parsed.given_names
+        elif collab is not None:
+            person.collab = text(collab, skip=("contrib-group", "xref", "fn"))
+        else:
+            return None
+        if not (person.surname or person.given_names or person.collab):
+            return None
+        for cid in kids(c, "contrib-id"):
+            kind = (cid.get("contrib-id-type") or "").lower()
+            value = text(cid)
+            if kind == "orcid" or "orcid.org" in value:
+                person.orcid = normalize_orcid(value)
+                person.orcid_authenticated = cid.get("authenticated") == "true"
+        for x in kids(c, "xref"):
+            if x.get("ref-type") == "aff":
+                person.affiliation_ids += [r for r in (x.get("rid") or "").split() if r in affs]
+        for a in kids(c, "aff"):
+            aff = self.affiliation(a)
+            affs[aff.id] = aff
+            person.affiliation_ids.append(aff.id)
+        email = kid(c, "email")
+        person.email = opt(email if email is not None else kid(kid(c, "address"), "email"))
+        person.degrees = opt(kid(c, "degrees"))
+        for r in kids(c, "role"):
+            if r.get("content-type") == "position":
+                person.position = opt(r)
+            elif text(r) != r.get("content-type"):  # jatsgen writes the bare role name
+                person.role_label = opt(r)
+        return person
+
+    # --- abstracts, keywords, categories ----------------------------------------------------
+
+    def abstracts(self) -> list[Abstract]:
+        out: list[Abstract] = []
+        for a in kids(self.meta, "abstract", "trans-abstract"):
+            kind = (a.get("abstract-type") or "").lower()
+            if kind and kind not in ("abstract", "summary", "structured"):
+                continue
+            lang = a.get(XML_LANG) or (self.lang if local(a) == "abstract" else None)
+            paras: list[list[Inline]] = []
+            for el in a.iter("{*}p", "p"):
+                nodes = inlines(el)
+                sec = el.getparent()
+                title = kid(sec, "title") if sec is not None and local(sec) == "sec" else None
+                if title is not None and sec is not None and kids(sec, "p")[0] is el:
+                    nodes = [Text(text(title) + ": "), *nodes]
+                paras.append(_merged(nodes))
+            if not paras:
+                continue
+            title = kid(a, "title")
+            markup = paras if any(has_markup(p) for p in paras) else None
+            out.append(Abstract(lang, [plain(p) for p in paras], opt(title), markup))
+        return out
+
+    def keywords(self) -> list[Keywords]:
+        out = []
+        for g in kids(self.meta, "kwd-group"):
+            terms = [text(k) for k in g.iter("{*}kwd", "kwd") if text(k)]
+            if terms:
+                out.append(Keywords(g.get(XML_LANG) or self.lang, terms))
+        return out
+
+    def categories(self) -> tuple[str | None, list[Classification]]:
+        section = None
+        classes: list[Classification] = []
+        cats = kid(self.meta, "article-categories")
+        for g in kids(cats, "subj-group"):
+            kind = (g.get("subj-group-type") or "heading").lower()
+            subject = opt(kid(g, "subject"))
+            if subject is None:
+                continue
+            if kind in ("heading", "display-channel") and section is None:
+                section = subject
+            elif kind not in ("heading", "display-channel", "subject", "toc-heading"):
+                classes.append(Classification(kind, subject))
+        return section, classes
+
+    # --- dates, ids, licence, funding ---------------------------------------------------------
+
+    def dates(self) -> dict[str, PartialDate]:
+        found: dict[str, PartialDate] = {}
+        ranked = ("pub", "epub", "epub-ppub", "publication", "ppub", "pubmed")
+        best = len(ranked)
+        for d in kids(self.meta, "pub-date"):
+            kind = (d.get("date-type") or d.get("pub-type") or "pub").lower()
+            value = _date(d)
+            if value is None:
+                continue
+            if kind == "collection":
+                found.setdefault("collection", value)
+            elif kind in ranked and ranked.index(kind) < best:
+                best = ranked.index(kind)
+                found["pub"] = value
+        for d in kids(kid(self.meta, "history"), "date"):
+            kind = (d.get("date-type") or "").lower()
+            value = _date(d)
+            if value is not None and kind in ("received", "accepted"):
+                found.setdefault(kind, value)
+        return found
+
+    def doi(self) -> str | None:
+        for a in kids(self.meta, "article-id"):
+            if (a.get("pub-id-type") or "").lower() == "doi" and text(a):
+                return normalize_doi(text(a))
+        return None
+
+    def license(self) -> License | None:
+        perms = kid(self.meta, "permissions")
+        lic = kid(perms, "license")
+        if lic is None:
+            return None
+        ref = next((el for el in lic.iter(f"{ALI}license_ref")), None)
+        url = lic.get(XLINK) or (text(ref) if ref is not None else None)
+        if not url:
+            link = next(
+                (
+                    el
+                    for el in lic.iter("{*}ext-link", "ext-link", "{*}uri", "uri")
+                    if (el.get(XLINK) or text(el)).startswith("http")
+                ),
+                None,
+            )
+            if link is not None:
+                url = link.get(XLINK) or text(link)
+        start = (
+            parse_iso(ref.get("start_date")) if ref is not None and ref.get("start_date") else None
+        )
+        paragraph = kid(lic, "license-p")
+        return License(url or None, opt(paragraph), start)
+
+    def funding(self) -> list[Funding]:
+        out = []
+        for group in kids(self.meta, "funding-group"):
+            for award in kids(group, "award-group"):
+                sources = kids(award, "funding-source")
+                awards = [text(a) for a in kids(award, "award-id") if text(a)]
+                for src in sources or [None]:
+                    if src is None:
+                        continue
+                    wrap = kid(src, "institution-wrap")
+                    name = (
+                        opt(kid(wrap, "institution"))
+                        if wrap is not None
+                        else opt(src, skip=("institution-id",))
+                    )
+                    ident = opt(kid(wrap, "institution-id")) if wrap is not None else None
+                    ident = ident or src.get(XLINK)
+                    if ident and re.fullmatch(r"\d{9,}", ident):
+                        ident = f"https://doi.org/10.13039/{ident}"
+                    if ident and ident.startswith("10.13039/"):
+                        ident = f"https://doi.org/{ident}"
+                    if name or ident:
+                        out.append(Funding(name, ident, list(awards)))
+        return out
+
+    # --- references -------------------------------------------------------------------------
+
+    def references(self, back: etree._Element | None) -> tuple[list[Reference], str | None]:
+        refs: list[Reference] = []
+        title = None
+        if back is None:
+            return refs, None
+        for ref_list in back.iter("{*}ref-list", "ref-list"):
+            if title is None:
+                title = opt(kid(ref_list, "title"))
+            for i, ref in enumerate(kids(ref_list, "ref"), start=len(refs) + 1):
+                refs.append(self.reference(ref, i))
+        return refs, title
+
+    def reference(self, ref: etree._Element, n: int) -> Reference:
+        cite = kid(ref, "mixed-citation", "element-citation", "citation", "nlm-citation")
+        label = opt(kid(ref, "label"))
+        rid = ref.get("id") or f"ref{n}"
+        if cite is None:
+            return Reference(rid, text(ref, skip=("label",)), label)
+        doi = None
+        urls: list[str] = []
+        for el in cite.iter():
+            if not isinstance(el.tag, str):
+                continue
+            name = local(el)
+            if name == "pub-id" and (el.get("pub-id-type") or "").lower() == "doi":
+                doi = doi or normalize_doi(text(el))
+                href = el.get(XLINK)
+                before = (
+                    el.getprevious().tail if el.getprevious() is not None else el.getparent().text
+                ) or ""
+                if (
+                    href
+                    and before.endswith(href[: len(href) - len(text(el))])
+                    and href.endswith(text(el))
+                ):
+                    urls.append(href)  # jatsgen printed the DOI URL with the DOI tagged
+            elif name in ("ext-link", "uri"):
+                url = el.get(XLINK) or text(el)
+                if (el.get("ext-link-type") or "").lower() == "doi":
+                    doi = doi or normalize_doi(url)
+                elif url.startswith(("http://", "https://", "ftp://")):
+                    urls.append(url)
+        body = text(cite) if local(cite) != "element-citation" else _assemble(cite)
+        for el in reversed(
+            [e for e in cite if isinstance(e.tag, str) and e.get("specific-use") == "jatsgen-added"]
+        ):
+            added = text(el)
+            if body.endswith(added):  # jatsgen appended it; it is not part of the printed text
+                body = body[: len(body) - len(added)].rstrip()
+        if doi is None:
+            found = find_doi(body)
+            doi = found if found else None
+        return Reference(rid, body, label, doi, urls)
+
+    # --- container and kind -------------------------------------------------------------------
+
+    def container(self, collection: PartialDate | None) -> Proceedings | Journal | Book | None:
+        jm = self.journal
+        cm = self.custom
+        titles: list[Title] = []
+        group = kid(jm, "journal-title-group")
+        for t in kids(group, "journal-title") or kids(jm, "journal-title"):
+            titles.append(Title(text(t), t.get(XML_LANG) or (self.lang if not titles else None)))
+        for tg in kids(group, "trans-title-group"):
+            titles.append(Title(text(kid(tg, "trans-title")), tg.get(XML_LANG)))
+        titles = [t for t in titles if t.text]
+        pub_el = kid(jm, "publisher")
+        publisher = None
+        if pub_el is not None and opt(kid(pub_el, "publisher-name")):
+            publisher = Publisher(
+                text(kid(pub_el, "publisher-name")), opt(kid(pub_el, "publisher-loc"))
+            )
+        isbns = [
+            Isbn(normalize_isbn(text(i)), _media(i)) for i in kids(self.meta, "isbn") if text(i)
+        ]
+        kind = cm.get(f"{META}container")
+        conference = kid(self.meta, "conference")
+        if kind == "none" or (jm is None and kind is None):
+            return None
+        if kind == "book":
+            return Book(
+                titles=titles,
+                isbns=isbns,
+                publisher=publisher,
+                published=collection,
+                edition=cm.get(f"{META}edition"),
+                doi=cm.get(f"{META}doi"),
+                url=cm.get(f"{META}url"),
+            )
+        if kind == "proceedings" or (kind is None and conference is not None):
+            return Proceedings(
+                titles=titles,
+                event=self.event(conference),
+                isbns=isbns,
+                publisher=publisher,
+                published=collection,
+                subject=cm.get(f"{META}subject"),
+                doi=cm.get(f"{META}doi"),
+                url=cm.get(f"{META}url"),
+            )
+        ids = [j for j in kids(jm, "journal-id") if j.get("journal-id-type") != f"{META}made"]
+        preferred = next(
+            (j for j in ids if j.get("journal-id-type") == "publisher-id"), ids[0] if ids else None
+        )
+        issns = []
+        for i in kids(jm, "issn"):
+            if text(i):
+                issns.append(Issn(text(i), _media(i)))
+        return Journal(
+            titles=titles,
+            issns=issns,
+            abbrev_title=opt(kid(group, "abbrev-journal-title")),
+            journal_id=opt(preferred),
+            volume=opt(kid(self.meta, "volume")),
+            issue=opt(kid(self.meta, "issue")),
+            publisher=publisher,
+            published=collection,
+        )
+
+    def event(self, conf: etree._Element | None) -> Event | None:
+        if conf is None:
+            return None
+        names = [Title(text(n), n.get(XML_LANG)) for n in kids(conf, "conf-name") if text(n)]
+        date = kid(conf, "conf-date")
+        start = (
+            parse_iso(date.get("iso-8601-date"))
+            if date is not None and date.get("iso-8601-date")
+            else None
+        )
+        end = parse_iso(self.custom.get(f"{META}conference-end", "")) or None
+        shown = opt(date)
+        generated = (start.iso() if start else "") + (f"/{end.iso()}" if start and end else "")
+        return Event(
+            names=names,
+            acronym=opt(kid(conf, "conf-acronym")),
+            number=opt(kid(conf, "conf-num")),
+            location=opt(kid(conf, "conf-loc")),
+            start=start,
+            end=end,
+            date_text=None if shown == generated else shown,
+            theme=opt(kid(conf, "conf-theme")),
+            sponsors=[text(s) for s in kids(conf, "conf-sponsor") if text(s)],
+        )
+
+    def kind(self, article: Article) -> ArticleKind:
+        declared = self.custom.get(f"{META}kind")
+        if declared in {k.value for k in ArticleKind}:
+            return ArticleKind(declared)
+        c = article.container
+        if isinstance(c, Proceedings):
+            return ArticleKind.CONFERENCE_PAPER
+        if isinstance(c, Book):
+            return ArticleKind.BOOK_CHAPTER
+        ids = " ".join(text(j) for j in kids(self.journal, "journal-id"))
+        names = " ".join(t.text for t in c.titles) if c is not None else ""
+        if PREPRINT_SERVERS.search(f"{ids} {names}") or (
+            self.root.get("article-type") == "preprint"
+        ):
+            return ArticleKind.POSTED_CONTENT
+        return ArticleKind.JOURNAL_ARTICLE
+
+
+def _merged(nodes: list[Inline]) -> list[Inline]:
+    out: list[Inline] = []
+    for n in nodes:
+        if isinstance(n, Text) and out and isinstance(out[-1], Text):
+            out[-1] = Text(out[-1].text + n.text)
+        else:
+            out.append(n)
+    return out
+
+
+def _media(el: etree._Element) -> str:
+    kind = (el.get("publication-format") or el.get("pub-type") or "print").lower()
+    return "electronic" if kind in ("epub", "electronic", "online") else "print"
+
+
+def _date(d: etree._Element) -> PartialDate | None:
+    iso = d.get("iso-8601-date")
+    year = text(kid(d, "year"))
+    if not year.isdigit():
+        return parse_iso(iso) if iso else None
+    month = text(kid(d, "month"))
+    day = text(kid(d, "day"))
+    try:
+        m = int(month) if month.isdigit() and 1 <= int(month) <= 12 else None
+        return PartialDate(int(year), m, int(day) if day.isdigit() and m else None)
+    except ValueError:
+        return None
+
+
+def _assemble(cite: etree._Element) -> str:
+    """A readable string for an element-citation, which has no text of its own."""
+    names = []
+    for group in kids(cite, "person-group") or [cite]:
+        for n in kids(group, "name", "string-name", "collab"):
+            if local(n) == "collab":
+                names.append(text(n))
+            else:
+                given = text(kid(n, "given-names"))
+                names.append(" ".join(p for p in (text(kid(n, "surname")), given) if p) or text(n))
+    parts: tuple[str | None, ...] = (
+        ", ".join(names) if names else None,
+        f"({text(kid(cite, 'year'))})" if text(kid(cite, "year")) else None,
+        opt(kid(cite, "article-title", "chapter-title", "data-title")),
+        opt(kid(cite, "source")),
+        " ".join(
+            p
+            for p in (
+                text(kid(cite, "volume")),
+                f"({text(kid(cite, 'issue'))})" if text(kid(cite, "issue")) else "",
+            )
+            if p
+        )
+        or None,
+        "–".join(p for p in (text(kid(cite, "fpage")), text(kid(cite, "lpage"))) if p) or None,
+        opt(kid(cite, "elocation-id")),
+    )
+    body = ". ".join(p.rstrip(".") for p in parts if p)
+    doi = next(
+        (text(p) for p in kids(cite, "pub-id") if (p.get("pub-id-type") or "").lower() == "doi"),
+        None,
+    )
+    return f"{body}. doi:{doi}" if doi else body
