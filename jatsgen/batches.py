@@ -19,7 +19,7 @@ from .config import DepositConfig
 from .diagnostics import Diagnostic, Diagnostics
 from .dois import DoiPlanner, Work
 from .errors import InputError, JatsgenError
-from .model import Book, Journal
+from .model import ArticleKind, Book, Journal
 from .readers import read
 from .schemas import SchemaLocator
 from .timestamps import TimestampClock
@@ -68,10 +68,11 @@ class _Group:
     attrs: bytes
     head: bytes
     works: list[bytes] = field(default_factory=list)
+    bare: bool = False  # posted_content: works go straight into the body, no wrapper
 
     @property
     def overhead(self) -> int:
-        return len(self.head) + len(self.attrs) + 2 * len(self.tag) + 16
+        return 0 if self.bare else len(self.head) + len(self.attrs) + 2 * len(self.tag) + 16
 
 
 @dataclass
@@ -126,10 +127,15 @@ class BatchAssembler:
     def add(self, work: Work) -> None:
         data = b"      " + fragment_bytes(self.w.work(work), 3, self.decl) + b"\n"
         ckey = container_key(work.article.container)
-        group = self._group(work)
-        bkey = (group.tag, work.doi.split("/", 1)[0])
+        tag = self._tag(work)
+        bkey = (tag, work.doi.split("/", 1)[0])
         batch = self.open.setdefault(bkey, _OpenBatch())
-        cost = len(data) + (0 if ckey in batch.groups else group.overhead)
+        group = batch.groups.get(ckey)
+        if group is None:
+            group = self._group(work, tag)
+            cost = len(data) + group.overhead
+        else:
+            cost = len(data)
         alone = self.envelope + len(data) + group.overhead
         if alone > self.max_bytes:
             raise InputError(
@@ -150,13 +156,29 @@ class BatchAssembler:
         ):
             self.flush(bkey)
             batch = self.open.setdefault(bkey, _OpenBatch())
+            group = _Group(group.tag, group.attrs, group.head, bare=group.bare)
             cost = len(data) + group.overhead
         batch.groups.setdefault(ckey, group).works.append(data)
         batch.dois.append(work.doi)
         batch.size += cost
 
-    def _group(self, work: Work) -> _Group:
+    @staticmethod
+    def _tag(work: Work) -> str:
         c = work.article.container
+        if work.article.kind is ArticleKind.POSTED_CONTENT:
+            return "posted_content"
+        return (
+            "journal"
+            if isinstance(c, Journal)
+            else "book"
+            if isinstance(c, Book)
+            else ("conference")
+        )
+
+    def _group(self, work: Work, tag: str) -> _Group:
+        c = work.article.container
+        if tag == "posted_content":
+            return _Group(tag, b"", b"", bare=True)  # preprints sit directly in the body
         if c is None:
             s = work.article.source
             raise InputError(
@@ -171,13 +193,6 @@ class BatchAssembler:
                     "batch.no-container",
                 )
             )
-        tag = (
-            "journal"
-            if isinstance(c, Journal)
-            else "book"
-            if isinstance(c, Book)
-            else ("conference")
-        )
         attrs = b' book_type="edited_book"' if tag == "book" else b""
         head = b"".join(
             b"      " + fragment_bytes(el, 3, self.decl) + b"\n"
@@ -202,11 +217,13 @@ class BatchAssembler:
             fh.write(self._head(batch_id, timestamp))
             fh.write(b"  <body>\n")
             for g in batch.groups.values():
-                fh.write(f"    <{g.tag}".encode() + g.attrs + b">\n")
-                fh.write(g.head)
+                if not g.bare:
+                    fh.write(f"    <{g.tag}".encode() + g.attrs + b">\n")
+                    fh.write(g.head)
                 for data in g.works:
                     fh.write(data)
-                fh.write(f"    </{g.tag}>\n".encode())
+                if not g.bare:
+                    fh.write(f"    </{g.tag}>\n".encode())
             fh.write(b"  </body>\n</doi_batch>\n")
             size = fh.tell()
         self.files.append(BatchFile(path, batch_id, timestamp, list(batch.dois), size))
@@ -224,6 +241,7 @@ def make_batches(
     clock: TimestampClock,
     fmt: str | None = None,
     any_prefix: bool = False,
+    skip_invalid: bool = False,
     on_input: Callable[[str], None] | None = None,
 ) -> BatchRun:
     """Write Crossref batches for every article in `inputs` into `outdir`, all or nothing."""
@@ -243,13 +261,27 @@ def make_batches(
         for path in inputs:
             failed = False
             try:
-                result = read(path, fmt)
+                result = read(path, fmt, skip_invalid=skip_invalid, container=config.container)
                 run.diagnostics += list(result.diagnostics)
                 for seq, article in enumerate(result.articles, start=1):
                     try:
                         assembler.add(planner.plan(article, seq))
                         run.works += 1
                     except InputError as exc:
+                        if skip_invalid:  # reported, left out, and the run goes on
+                            run.diagnostics += [
+                                Diagnostic(
+                                    "warning",
+                                    f"skipped: {d.message}",
+                                    d.file,
+                                    d.line,
+                                    d.column,
+                                    d.field,
+                                    d.code,
+                                )
+                                for d in exc.diagnostics
+                            ]
+                            continue
                         run.diagnostics += exc.diagnostics
                         failed = True
             except InputError as exc:

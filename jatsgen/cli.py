@@ -51,6 +51,7 @@ class InputFormat(enum.StrEnum):
     yaml = "yaml"
     json = "json"
     jats = "jats"
+    csv = "csv"
 
 
 class JatsVersion(enum.StrEnum):
@@ -306,6 +307,22 @@ def crossref_cmd(
             "last one issued here).",
         ),
     ] = None,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid",
+            help="Leave out records (CSV rows, articles) with errors, report them as "
+            "warnings, and deposit the rest.",
+        ),
+    ] = False,
+    any_prefix: Annotated[
+        bool,
+        typer.Option(
+            "--any-prefix",
+            help="Accept whatever DOI prefix the sources carry (service providers); batch "
+            "files are still split so that each holds one prefix.",
+        ),
+    ] = False,
     no_validate: Annotated[
         bool,
         typer.Option("--no-validate", help="Skip validating each batch against the official XSD."),
@@ -336,6 +353,8 @@ def crossref_cmd(
             locator=locator,
             clock=clock,
             fmt=from_.value if from_ else None,
+            any_prefix=any_prefix,
+            skip_invalid=skip_invalid,
             on_input=(lambda _p: bar.advance(bar.task_ids[0])) if bar is not None else None,
         )
     report(sorted(run_.diagnostics, key=_order), quiet)

@@ -63,6 +63,23 @@ _KNOWN: dict[str, set[str]] = {
         "state_dir",
     },
     "registry": {"endpoint", "user", "role", "password"},
+    # the container of CSV sheets that have no container columns
+    "container": {
+        "type",
+        "title",
+        "isbn",
+        "issn",
+        "publisher",
+        "publisher_place",
+        "published",
+        "volume",
+        "issue",
+        "event_name",
+        "event_acronym",
+        "event_location",
+        "event_start",
+        "event_end",
+    },
 }
 
 
@@ -85,6 +102,7 @@ class DepositConfig:
     timestamp_digits: int = DEFAULT_TIMESTAMP_DIGITS
     state_dir: str | None = None
     registry: dict[str, str] = field(default_factory=dict)
+    container: dict[str, Any] | None = None  # in the record format (schemas/record.schema.json)
 
     @property
     def prefix(self) -> str:
@@ -239,6 +257,7 @@ def load_config(path: str | Path) -> DepositConfig:
         ),
         state_dir=text_value("crossref", "state_dir"),
         registry={k: str(v) for k, v in registry.items()},
+        container=_container(data.get("container")),
     )
     if problems:
         raise ConfigError(problems)
@@ -257,3 +276,28 @@ def check_pattern(pattern: str, allowed: dict[str, str]) -> str | None:
             f"{{{k}}}" for k in allowed
         )
     return None
+
+
+def _container(table: Any) -> dict[str, Any] | None:
+    """[container] as a record-format container (checked like any record when used)."""
+    if not isinstance(table, dict) or not table:
+        return None
+    c: dict[str, Any] = {"type": table.get("type", "proceedings")}
+    for key in ("title", "isbn", "issn", "published", "volume", "issue"):
+        if key in table:
+            c[key] = table[key]
+    if "publisher" in table:
+        c["publisher"] = {
+            "name": table["publisher"],
+            **({"place": table["publisher_place"]} if "publisher_place" in table else {}),
+        }
+    if "event_name" in table:
+        c["event"] = {
+            "name": table["event_name"],
+            **{
+                k: table[f"event_{k}"]
+                for k in ("acronym", "location", "start", "end")
+                if f"event_{k}" in table
+            },
+        }
+    return c

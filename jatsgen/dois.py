@@ -166,7 +166,8 @@ class DoiPlanner:
                 doi = f"{self.config.prefix}/{suffix}"
             else:
                 raise ValueError(
-                    "the record has no DOI and the config has no [doi] suffix pattern to make one"
+                    'the article has no DOI (article-id pub-id-type="doi" in JATS, doi in a '
+                    "record) and the config has no [doi] suffix pattern to make one"
                 )
             problem = check_doi(doi)
             if problem:
@@ -184,7 +185,8 @@ class DoiPlanner:
                 resource = fill(self.config.resource_pattern, values, "resource URL")
             else:
                 raise ValueError(
-                    "the record has no URL and the config has no [doi] resource pattern to make one"
+                    "the article has no landing-page URL (self-uri in JATS, url in a record) "
+                    "and the config has no [doi] resource pattern to make one"
                 )
             if not re.match(r"^https?://\S+$", resource):
                 raise ValueError(f"resource URL {resource!r} is not an absolute http(s) URL")

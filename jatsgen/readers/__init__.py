@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from ..diagnostics import Diagnostics
 from ..errors import InputError
@@ -15,8 +16,9 @@ from ..safexml import read_xml_file
 from .jats import read_jats
 from .page import looks_like_page, read_page
 from .records import read_records
+from .sheet import read_sheet
 
-FORMATS = ("page", "yaml", "json", "jats")
+FORMATS = ("page", "yaml", "json", "jats", "csv")
 MAX_INPUT_BYTES = 50 * 1024 * 1024
 
 _BY_SUFFIX = {
@@ -27,6 +29,8 @@ _BY_SUFFIX = {
     ".md": "page",
     ".xml": "jats",
     ".nxml": "jats",
+    ".csv": "csv",
+    ".tsv": "csv",
 }
 
 
@@ -92,8 +96,19 @@ def detect_format(path: str | Path, text: str) -> str:
     return "yaml"
 
 
-def read(path: str | Path, fmt: str | None = None) -> ReadResult:
-    """Read one input file into articles; warnings are in the result, errors raise InputError."""
+def read(
+    path: str | Path,
+    fmt: str | None = None,
+    *,
+    skip_invalid: bool = False,
+    container: dict[str, Any] | None = None,
+) -> ReadResult:
+    """Read one input file into articles; warnings are in the result, errors raise InputError.
+
+    For CSV sheets, `skip_invalid` leaves bad rows out (reported as warnings) instead of
+    failing the sheet, and `container` is the record-format container for sheets without
+    container columns.
+    """
     name = str(path)
     if fmt is not None and fmt not in FORMATS:
         raise InputError.at(
@@ -114,6 +129,8 @@ def read(path: str | Path, fmt: str | None = None) -> ReadResult:
             articles = [read_page(text, name, diags)]
         elif fmt == "jats":
             articles = [read_jats(data, name, diags)]
+        elif fmt == "csv":
+            articles = read_sheet(text, name, diags, skip_invalid=skip_invalid, container=container)
         else:
             articles = read_records(text, name, fmt, diags)
     except InputError as exc:

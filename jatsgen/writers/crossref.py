@@ -17,15 +17,20 @@ from ..diagnostics import Diagnostic, Diagnostics
 from ..dois import Work
 from ..errors import InputError
 from ..model import (
+    Abstract,
     Affiliation,
     Article,
+    ArticleKind,
     Book,
     Container,
     Contributor,
+    Inline,
     Journal,
     PartialDate,
     Proceedings,
+    Styled,
     Title,
+    plain_text,
 )
 from .xmlbuild import Builder, indent
 
@@ -104,16 +109,18 @@ SPECS = {
 
 @dataclass
 class Losses:
-    """What the target cannot carry, reported once per kind with a count and first place."""
+    """What the target cannot carry, reported once per kind and input file, with a count and
+    the first place it happened."""
 
-    found: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+    found: dict[tuple[str, str], tuple[str, int, str]] = field(default_factory=dict)
 
     def add(self, code: str, message: str, where: str) -> None:
-        msg, count, first = self.found.get(code, (message, 0, where))
-        self.found[code] = (msg, count + 1, first)
+        key = (code, where.rpartition(":")[0] if where.rpartition(":")[2].isdigit() else where)
+        msg, count, first = self.found.get(key, (message, 0, where))
+        self.found[key] = (msg, count + 1, first)
 
     def report(self, diags: Diagnostics) -> None:
-        for code, (message, count, first) in self.found.items():
+        for (code, _file), (message, count, first) in self.found.items():
             path, _, line = first.rpartition(":")
             located = line.isdigit()
             times = f" ({count} works; this is the first)" if count > 1 else ""
@@ -333,6 +340,8 @@ class CrossrefWriter:
         a = w.article
         c = a.container
         self.note_losses(a, w.where)
+        if a.kind is ArticleKind.POSTED_CONTENT:
+            return self.posted_content(w)
         if isinstance(c, Journal):
             return self.journal_article(w)
         if isinstance(c, Book):
@@ -389,7 +398,7 @@ class CrossrefWriter:
         published = a.published or (a.container.published if a.container else None)
         return {
             "contributors": self.contributors(a, w.where),
-            "abstracts": [self.abstract(x.lang, x.paragraphs) for x in a.abstracts],
+            "abstracts": [self.abstract(x) for x in a.abstracts],
             "published": self.publication_date(published) if published else None,
             "accepted": self.date("acceptance_date", a.accepted) if a.accepted else None,
             "pages": pages,
@@ -431,8 +440,8 @@ class CrossrefWriter:
         if p["published"] is None:
             raise missing(
                 a,
-                "a Crossref journal_article needs a publication date; give "
-                "dates.published or the journal issue's published date",
+                "a Crossref journal_article needs a publication date, and the article has none "
+                "(a pub-date in JATS, dates.published in a record)",
             )
         return self.element(
             "journal_article",
@@ -475,7 +484,44 @@ class CrossrefWriter:
 
     def titles(self, t: Title) -> etree._Element:
         b = self.b
-        return b("titles", b("title", t.text), b("subtitle", t.subtitle) if t.subtitle else None)
+        title = face_markup(b, t.markup, "") if t.markup else [t.text]
+        return b("titles", b("title", title), b("subtitle", t.subtitle) if t.subtitle else None)
+
+    def posted_content(self, w: Work) -> etree._Element:
+        """A preprint: no container element; the posting server is its institution."""
+        p = self.common_parts(w)
+        a = w.article
+        if p["published"] is None:
+            raise missing(a, "a Crossref posted_content needs a posted date; give dates.published")
+        server = a.container.titles[0].text if a.container and a.container.titles else None
+        posted = self.date("posted_date", a.published) if a.published else None
+        item = (
+            self.b("item_number", {"item_number_type": "article_number"}, a.article_number)
+            if a.article_number
+            else None
+        )
+        if a.trans_titles:
+            self.losses.add(
+                "crossref.translated-titles",
+                "translated titles are not carried: a Crossref posted_content holds one title",
+                w.where,
+            )
+        b = self.b
+        return self.element(
+            "posted_content",
+            {"type": "preprint", "language": p["lang"]},
+            b("group_title", a.section) if a.section else None,
+            p["contributors"],
+            self.titles(a.title),
+            posted,
+            p["accepted"],
+            b("institution", b("institution_name", server)) if server else None,
+            item,
+            p["abstracts"],
+            p["programs"],
+            p["doi_data"],
+            p["citations"],
+        )
 
     def contributors(self, a: Article, where: str) -> etree._Element | None:
         b = self.b
@@ -535,13 +581,14 @@ class CrossrefWriter:
             b("institution_department", x.department) if x.department else None,
         )
 
-    def abstract(self, lang: str | None, paragraphs: list[str]) -> etree._Element:
+    def abstract(self, x: Abstract) -> etree._Element:
         b = self.b
-        return b(
-            f"{{{JATS_NS}}}abstract",
-            {"xml:lang": lang},
-            [b(f"{{{JATS_NS}}}p", p) for p in paragraphs],
+        paras = (
+            [b(f"{{{JATS_NS}}}p", face_markup(b, p, JATS_NS)) for p in x.markup]
+            if x.markup
+            else [b(f"{{{JATS_NS}}}p", p) for p in x.paragraphs]
         )
+        return b(f"{{{JATS_NS}}}abstract", {"xml:lang": x.lang}, paras)
 
     def publication_date(self, d: PartialDate) -> etree._Element:
         return self.date("publication_date", d, {"media_type": self.config.media_type})
@@ -624,6 +671,31 @@ class CrossrefWriter:
                 )
             )
         return b("citation_list", items)
+
+
+# Crossref face markup (and the JATS names used inside jats:abstract) for our inline styles.
+_FACES = {
+    "bold": "b",
+    "italic": "i",
+    "sup": "sup",
+    "sub": "sub",
+    "underline": "u",
+    "sc": "scp",
+    "monospace": "tt",
+}
+
+
+def face_markup(b: Builder, nodes: list[Inline], jats_ns: str) -> list[etree._Element | str]:
+    """Inline content as Crossref face markup (or JATS inline elements inside jats:abstract):
+    styles kept as elements, links and citations as their text."""
+    out: list[etree._Element | str] = []
+    for n in nodes:
+        if isinstance(n, Styled):
+            tag = f"{{{jats_ns}}}{n.style}" if jats_ns else _FACES.get(n.style, "i")
+            out.append(b(tag, face_markup(b, n.children, jats_ns)))
+        else:
+            out.append(plain_text([n]))
+    return out
 
 
 def missing(a: Article, message: str) -> InputError:

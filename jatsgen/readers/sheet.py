@@ -1,0 +1,401 @@
+"""CSV metadata sheets: one row per paper, as conference organisers keep them.
+
+Columns (header names are case-insensitive; see examples/papers.csv):
+
+- the paper: id, kind, language, title, subtitle, title_<lang> (a translated title),
+  abstract, abstract_<lang>, keywords, keywords_<lang> (terms separated by ';'), udc,
+  section, number, pages (12-18), article_number, published, received, accepted, doi, url,
+  license_url, funder, funder_id, award, references (one per line inside the cell);
+- authors, either repeated columns author1_surname, author1_given_names, author1_orcid,
+  author1_email, author1_affiliation, author1_ror, author1_city, author1_country_code
+  (author2_..., author3_..., in order), or one 'authors' cell such as
+  "Abdugani, Zhanerke; Smith, John" (';' between people, ',' between surname and given names);
+- the container, in columns or, when a sheet has none, from the config's [container]:
+  container_type (proceedings, journal, book), container_title, container_title_<lang>,
+  isbn, issn, publisher, publisher_place, container_published, volume, issue, event_name,
+  event_acronym, event_location, event_start, event_end.
+
+Each row becomes a record in the JSON record format and goes through the same checks, so a
+problem is reported by row and column. With `skip_invalid`, bad rows are reported and left
+out; without it, any bad row fails the whole sheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import Any
+
+from ..diagnostics import Diagnostic, Diagnostics
+from ..errors import InputError
+from ..model import Article
+from .records import Path_, _Builder, _describe, _validator
+
+CONTAINER_COLUMNS = {
+    "container_type",
+    "container_title",
+    "isbn",
+    "issn",
+    "publisher",
+    "publisher_place",
+    "container_published",
+    "volume",
+    "issue",
+    "event_name",
+    "event_acronym",
+    "event_location",
+    "event_start",
+    "event_end",
+}
+ARTICLE_COLUMNS = {
+    "id",
+    "kind",
+    "language",
+    "title",
+    "subtitle",
+    "abstract",
+    "keywords",
+    "udc",
+    "section",
+    "number",
+    "pages",
+    "article_number",
+    "published",
+    "received",
+    "accepted",
+    "doi",
+    "url",
+    "license_url",
+    "funder",
+    "funder_id",
+    "award",
+    "references",
+    "authors",
+}
+AUTHOR_FIELDS = {
+    "surname": "surname",
+    "given_names": "given_names",
+    "orcid": "orcid",
+    "email": "email",
+    "affiliation": "institution",
+    "ror": "ror",
+    "city": "city",
+    "country_code": "country_code",
+    "role": "role",
+}
+_AUTHOR_COL = re.compile(r"^author(\d+)_(\w+)$")
+_LANG_COL = re.compile(r"^(title|abstract|keywords|container_title)_([a-z]{2,3})$")
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s-]+", "_", name.strip().lower())
+
+
+def read_sheet(
+    text: str,
+    path: str,
+    diags: Diagnostics,
+    *,
+    skip_invalid: bool = False,
+    container: dict[str, Any] | None = None,
+) -> list[Article]:
+    sample = text[:4096]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputError.at("the sheet is empty", file=path, code="sheet.empty") from None
+    columns = [_norm(h) for h in header]
+    for i, col in enumerate(columns):
+        known = (
+            col in ARTICLE_COLUMNS
+            or col in CONTAINER_COLUMNS
+            or _AUTHOR_COL.match(col)
+            or _LANG_COL.match(col)
+        )
+        if col and not known:
+            diags.warn(
+                f"unknown column {header[i]!r} (column {i + 1}) ignored; see the "
+                "sheet format in the README",
+                line=1,
+                code="sheet.unknown-column",
+            )
+    if "title" not in columns:
+        raise InputError.at(
+            "the sheet has no 'title' column",
+            file=path,
+            line=1,
+            field="title",
+            code="sheet.no-title",
+        )
+    has_container = any(c in CONTAINER_COLUMNS for c in columns)
+    if not has_container and container is None:
+        diags.warn(
+            "the sheet has no container columns and none came from a config; the "
+            "papers have no proceedings, journal or book",
+            line=1,
+            code="sheet.no-container",
+        )
+    articles: list[Article] = []
+    problems: list[Diagnostic] = []
+    start = 2
+    for values in reader:
+        line = start
+        start = reader.line_num + 1
+        if not any(v.strip() for v in values):
+            continue
+        row = {columns[i]: v.strip() for i, v in enumerate(values) if i < len(columns)}
+        record, origin = _record(row, container if not has_container else None)
+        row_problems = _check(record, origin, path, line)
+        article = None
+        if not row_problems:
+            builder = _Builder(path, {(): line}, diags)
+            article = builder.article(record, (), None)
+            row_problems = [_relocate(d, origin, line) for d in builder.problems]
+        if row_problems:
+            problems += row_problems
+            continue
+        assert article is not None
+        articles.append(article)
+    if problems:
+        if not skip_invalid:
+            raise InputError(problems)
+        for d in problems:
+            diags.warn(
+                f"row skipped: {d.message}", line=d.line, field=d.field, code="sheet.row-skipped"
+            )
+    if not articles and not problems:
+        raise InputError.at(
+            "the sheet has a header but no rows", file=path, line=1, code="sheet.empty"
+        )
+    return articles
+
+
+def _record(
+    row: dict[str, str], container: dict[str, Any] | None
+) -> tuple[dict[str, Any], dict[Path_, str]]:
+    """The row as a JSON record, and for each record field the column it came from."""
+    rec: dict[str, Any] = {}
+    origin: dict[Path_, str] = {}
+
+    def put(path: tuple[str, ...], value: Any, column: str) -> None:
+        node = rec
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = value
+        origin[path] = column
+
+    simple = {
+        "id": "id",
+        "kind": "kind",
+        "language": "language",
+        "title": "title",
+        "subtitle": "subtitle",
+        "section": "section",
+        "number": "number",
+        "pages": "pages",
+        "article_number": "article_number",
+        "doi": "doi",
+        "url": "url",
+    }
+    for col, key in simple.items():
+        if row.get(col):
+            put((key,), row[col], col)
+    for col in ("published", "received", "accepted"):
+        if row.get(col):
+            put(("dates", col), row[col], col)
+    translated: list[tuple[dict[str, Any], str]] = []
+    abstracts: list[tuple[dict[str, Any], str]] = []
+    keywords: list[tuple[dict[str, Any], str]] = []
+    if row.get("abstract"):
+        abstracts.append(
+            ({"lang": row.get("language") or None, "text": row["abstract"]}, "abstract")
+        )
+    if row.get("keywords"):
+        keywords.append(
+            ({"lang": row.get("language") or None, "terms": _split(row["keywords"])}, "keywords")
+        )
+    for col, value in row.items():
+        m = _LANG_COL.match(col)
+        if not m or not value:
+            continue
+        kind, lang = m.groups()
+        if kind == "title":
+            translated.append(({"lang": lang, "title": value}, col))
+        elif kind == "abstract":
+            abstracts.append(({"lang": lang, "text": value}, col))
+        elif kind == "keywords":
+            keywords.append(({"lang": lang, "terms": _split(value)}, col))
+    for name, items in (
+        ("translated_titles", translated),
+        ("abstracts", abstracts),
+        ("keywords", keywords),
+    ):
+        if items:
+            rec[name] = [{k: v for k, v in item.items() if v is not None} for item, _ in items]
+            for i, (_, col) in enumerate(items):
+                origin[(name, i)] = col
+    if row.get("udc"):
+        put(("classifications",), [{"scheme": "udc", "code": row["udc"]}], "udc")
+    if row.get("license_url"):
+        put(("license", "url"), row["license_url"], "license_url")
+    if row.get("funder") or row.get("funder_id"):
+        funding: dict[str, Any] = {}
+        if row.get("funder"):
+            funding["funder"] = row["funder"]
+        if row.get("funder_id"):
+            funding["funder_id"] = row["funder_id"]
+        if row.get("award"):
+            funding["awards"] = _split(row["award"])
+        put(("funding",), [funding], "funder")
+    if row.get("references"):
+        refs = [r.strip() for r in re.split(r"\r?\n", row["references"]) if r.strip()]
+        rec["references"] = refs
+        for i in range(len(refs)):
+            origin[("references", i)] = "references"
+    _authors(row, rec, origin)
+    _container(row, rec, origin, container)
+    return rec, origin
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in value.split(";") if v.strip()]
+
+
+def _authors(row: dict[str, str], rec: dict[str, Any], origin: dict[Path_, str]) -> None:
+    people: dict[int, dict[str, Any]] = {}
+    columns: dict[int, dict[str, str]] = {}
+    for col, value in row.items():
+        m = _AUTHOR_COL.match(col)
+        if not m or not value:
+            continue
+        n, field = int(m.group(1)), m.group(2)
+        if field not in AUTHOR_FIELDS:
+            continue
+        people.setdefault(n, {})[field] = value
+        columns.setdefault(n, {})[field] = col
+    contributors: list[dict[str, Any]] = []
+    if row.get("authors"):
+        for part in [p.strip() for p in row["authors"].split(";") if p.strip()]:
+            surname, _, given = part.partition(",")
+            person: dict[str, Any] = {"surname": surname.strip()}
+            if given.strip():
+                person["given_names"] = given.strip()
+            origin[("contributors", len(contributors))] = "authors"
+            contributors.append(person)
+    for n in sorted(people):
+        fields = people[n]
+        person = {
+            AUTHOR_FIELDS[f]: v
+            for f, v in fields.items()
+            if f not in ("affiliation", "ror", "city", "country_code")
+        }
+        aff = {
+            AUTHOR_FIELDS[f]: v
+            for f, v in fields.items()
+            if f in ("affiliation", "ror", "city", "country_code")
+        }
+        if aff:
+            person["affiliations"] = [aff]
+        index = len(contributors)
+        origin[("contributors", index)] = next(iter(columns[n].values()))
+        for f, col in columns[n].items():
+            key = AUTHOR_FIELDS[f]
+            if f in ("affiliation", "ror", "city", "country_code"):
+                origin[("contributors", index, "affiliations", 0, key)] = col
+            else:
+                origin[("contributors", index, key)] = col
+        contributors.append(person)
+    if contributors:
+        rec["contributors"] = contributors
+
+
+def _container(
+    row: dict[str, str],
+    rec: dict[str, Any],
+    origin: dict[Path_, str],
+    default: dict[str, Any] | None,
+) -> None:
+    if not any(row.get(c) for c in CONTAINER_COLUMNS | {"container_title"}) and not any(
+        _LANG_COL.match(c) and c.startswith("container_title") for c in row
+    ):
+        if default is not None:
+            rec["container"] = default
+        return
+    c: dict[str, Any] = {"type": row.get("container_type") or "proceedings"}
+    origin[("container", "type")] = "container_type"
+    titles = []
+    if row.get("container_title"):  # its language is unknown unless given by a _<lang> column
+        titles.append({"text": row["container_title"]})
+    for col, value in row.items():
+        m = _LANG_COL.match(col)
+        if m and m.group(1) == "container_title" and value:
+            titles.append({"text": value, "lang": m.group(2)})
+    if titles:
+        c["title"] = [{k: v for k, v in t.items() if v} for t in titles]
+        origin[("container", "title")] = "container_title"
+    plain = {
+        "isbn": "isbn",
+        "issn": "issn",
+        "volume": "volume",
+        "issue": "issue",
+        "container_published": "published",
+    }
+    for col, key in plain.items():
+        if row.get(col):
+            c[key] = _split(row[col]) if key in ("isbn", "issn") else row[col]
+            origin[("container", key)] = col
+    if row.get("publisher"):
+        c["publisher"] = {
+            "name": row["publisher"],
+            **({"place": row["publisher_place"]} if row.get("publisher_place") else {}),
+        }
+        origin[("container", "publisher")] = "publisher"
+    if row.get("event_name"):
+        event: dict[str, Any] = {"name": row["event_name"]}
+        for col, key in (
+            ("event_acronym", "acronym"),
+            ("event_location", "location"),
+            ("event_start", "start"),
+            ("event_end", "end"),
+        ):
+            if row.get(col):
+                event[key] = row[col]
+                origin[("container", "event", key)] = col
+        origin[("container", "event")] = "event_name"
+        c["event"] = event
+    rec["container"] = c
+
+
+def _column(origin: dict[Path_, str], path: Path_) -> str | None:
+    p = tuple(path)
+    while p:
+        if p in origin:
+            return origin[p]
+        p = p[:-1]
+    return None
+
+
+def _check(
+    record: dict[str, Any], origin: dict[Path_, str], path: str, line: int
+) -> list[Diagnostic]:
+    out = []
+    for error in _validator("article").iter_errors(record):
+        epath, message = _describe(error)
+        column = _column(origin, epath) or "row"
+        out.append(Diagnostic("error", message, path, line, None, column, "sheet.cell"))
+    return out
+
+
+def _relocate(d: Diagnostic, origin: dict[Path_, str], line: int) -> Diagnostic:
+    """A record-builder problem (located by JSON path) located by row and column instead."""
+    parts: list[str | int] = []
+    for m in re.finditer(r"\.(\w+)|\[(\d+)\]", d.field or ""):
+        parts.append(m.group(1) if m.group(1) else int(m.group(2)))
+    column = _column(origin, tuple(parts)) or "row"
+    return Diagnostic("error", d.message, d.file, line, None, column, d.code)
