@@ -428,6 +428,14 @@ class _Reader:
         line = text(a, skip=("label", "institution-id"))
         if line and line != self._joined(aff):
             aff.text = line.strip(" ,;")
+        if aff.institution is None and aff.text and not (aff.ror or aff.isni):
+            # an untagged line: its first part that is not the city or country names it
+            rest = [
+                p.strip()
+                for p in aff.text.split(",")
+                if p.strip() and p.strip() not in (aff.city, aff.country)
+            ]
+            aff.institution = rest[0] if rest else None
         return aff
 
     @staticmethod
@@ -436,25 +444,28 @@ class _Reader:
         return ", ".join(p for p in (aff.institution, aff.department, aff.city, aff.country) if p)
 
     def contributors(self, affs: dict[str, Affiliation]) -> list[Contributor]:
-        people: list[Contributor] = []
+        people: list[tuple[Contributor, list[str]]] = []
         for group in kids(self.meta, "contrib-group"):
-            group_affs = [a.get("id") for a in kids(group, "aff") if a.get("id")]
+            group_affs = [str(a.get("id")) for a in kids(group, "aff") if a.get("id")]
             for c in kids(group, "contrib"):
                 ctype = (c.get("contrib-type") or group.get("content-type") or "author").lower()
                 if "non-byline" in ctype:
                     continue
                 person = self.contributor(c, ctype.split()[0], affs)
-                if person is None:
-                    continue
-                if not person.affiliation_ids and len(group_affs) == 1:
-                    person.affiliation_ids = [str(group_affs[0])]
-                people.append(person)
-        all_affs = list(affs)
-        if len(all_affs) == 1:
-            for p in people:
-                if not p.affiliation_ids and p.role == "author":
-                    p.affiliation_ids = [all_affs[0]]
-        return people
+                if person is not None:
+                    people.append((person, group_affs))
+        linked = any(p.affiliation_ids for p, _ in people)
+        out: list[Contributor] = []
+        for person, group_affs in people:
+            # Some publishers list the affiliations without linking them: with no link in the
+            # whole article, a single affiliation (of the group, or of the article) is everyone's.
+            if not linked and person.role == "author":
+                if len(group_affs) == 1:
+                    person.affiliation_ids = [group_affs[0]]
+                elif len(affs) == 1:
+                    person.affiliation_ids = list(affs)
+            out.append(person)
+        return out
 
     def contributor(
         self, c: etree._Element, role: str, affs: dict[str, Affiliation]
@@ -685,6 +696,8 @@ class _Reader:
                     doi = doi or normalize_doi(url)
                 elif url.startswith(("http://", "https://", "ftp://")):
                     urls.append(url)
+                    if re.match(r"(?i)https?://(dx\.)?doi\.org/10\.", url):
+                        doi = doi or normalize_doi(url)
         body = text(cite) if local(cite) != "element-citation" else _assemble(cite)
         for el in reversed(
             [e for e in cite if isinstance(e.tag, str) and e.get("specific-use") == "jatsgen-added"]
@@ -705,7 +718,7 @@ class _Reader:
         titles: list[Title] = []
         group = kid(jm, "journal-title-group")
         for t in kids(group, "journal-title") or kids(jm, "journal-title"):
-            titles.append(Title(text(t), t.get(XML_LANG) or (self.lang if not titles else None)))
+            titles.append(Title(text(t), t.get(XML_LANG)))
         for tg in kids(group, "trans-title-group"):
             titles.append(Title(text(kid(tg, "trans-title")), tg.get(XML_LANG)))
         titles = [t for t in titles if t.text]

@@ -549,6 +549,13 @@ class CrossrefWriter:
                 return None
         attrs = {"sequence": "first" if first else "additional", "contributor_role": role}
         if c.collab:
+            if c.affiliation_ids:
+                self.losses.add(
+                    "crossref.collab-affiliations",
+                    "affiliations of group authors "
+                    "are not carried: a Crossref organization has none",
+                    where,
+                )
             return b("organization", attrs, c.collab)
         surname, given = c.surname, c.given_names
         if not surname:  # a single name: Crossref requires a surname element

@@ -154,7 +154,7 @@ class _JatsWriter:
         issns: list[etree._Element] = []
         publisher = c.publisher if c is not None else None
         if isinstance(c, Journal):
-            journal_id = c.journal_id or c.abbrev_title
+            journal_id = c.journal_id
             issns = [b("issn", {"publication-format": i.media_type}, i.value) for i in c.issns]
         elif isinstance(c, Proceedings | Book) and c.isbns:
             journal_id = f"isbn-{c.isbns[0].value}"
@@ -184,6 +184,9 @@ class _JatsWriter:
                 title_group = b(
                     "journal-title-group",
                     [b("journal-title", {"xml:lang": t.lang}, t.text) for t in [main, *others]],
+                    b("abbrev-journal-title", c.abbrev_title)
+                    if isinstance(c, Journal) and c.abbrev_title
+                    else None,
                 )
             else:
                 title_group = b(
@@ -542,14 +545,16 @@ class _JatsWriter:
         if not ev.names and not ev.acronym:
             return None
         main, others = self.primary(ev.names) if ev.names else (None, [])
-        date_el = None
-        if ev.start:
-            iso = ev.start.iso()
-            text = ev.date_text or (iso if not ev.end else f"{iso}/{ev.end.iso()}")
-            date_el = b("conf-date", {"iso-8601-date": iso}, text)
-        else:
-            self.warn("the conference has no date; <conf-date/> is left empty", "jats.no-conf-date")
-            date_el = b("conf-date")
+        iso = ev.start.iso() if ev.start else None
+        shown = ev.date_text
+        if shown is None and iso:
+            shown = iso if not ev.end else f"{iso}/{ev.end.iso()}"
+        if iso is None:
+            self.warn(
+                "the conference date is not known as a date; conf-date has no ISO date",
+                "jats.no-conf-date",
+            )
+        date_el = b("conf-date", {"iso-8601-date": iso}, shown)
         return b(
             "conference",
             date_el,

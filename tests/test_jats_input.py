@@ -1,0 +1,212 @@
+"""Existing JATS in, Crossref out: any publisher's JATS, preprints, prefixes, retention."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, ROOT, SHARED
+from lxml import etree
+from typer.testing import CliRunner
+
+from jatsgen.batches import make_batches
+from jatsgen.cli import app
+from jatsgen.config import load_config
+from jatsgen.model import ArticleKind, Journal
+from jatsgen.readers import read
+from jatsgen.retention import FIELDS, crossref_counts, jats_counts
+from jatsgen.timestamps import TimestampClock
+
+CORPUS = sorted((SHARED / "corpus" / "jats").glob("*.xml"))
+VARIANTS = FIXTURES / "jats" / "variants.xml"
+BENCH_CONFIG = ROOT / "bench" / "corpus.toml"
+runner = CliRunner()
+
+
+def convert(path: Path, tmp: Path, locator, **kw):
+    return make_batches(
+        [path],
+        load_config(kw.pop("config", BENCH_CONFIG)),
+        tmp,
+        locator=locator,
+        clock=TimestampClock(tmp / "state"),
+        any_prefix=kw.pop("any_prefix", True),
+        **kw,
+    )
+
+
+@pytest.fixture(scope="module")
+def corpus_runs(tmp_path_factory, locator):
+    out = {}
+    for i, path in enumerate(CORPUS):
+        tmp = tmp_path_factory.mktemp(f"c{i}")
+        out[path.name] = (path, convert(path, tmp, locator))
+    return out
+
+
+def test_at_least_95_percent_of_the_corpus_becomes_valid_5_4_0_batches(corpus_runs):
+    assert len(corpus_runs) >= 40
+    ok = [name for name, (_, run) in corpus_runs.items() if run.ok]
+    assert len(ok) / len(corpus_runs) >= 0.95, sorted(set(corpus_runs) - set(ok))
+    for _name, (path, run) in corpus_runs.items():
+        if run.ok:
+            root = etree.parse(str(run.batches[0].path)).getroot()
+            assert root.get("version") == "5.4.0"
+            continue
+        errors = [d for d in run.diagnostics if d.severity == "error"]
+        # every failure names the file, the place, and the fact the source lacks
+        assert errors and all(d.file == str(path) and d.line for d in errors), errors
+        assert any(fact in errors[0].message for fact in ("publication date", "no DOI")), errors
+
+
+def test_field_retention_report_carries_what_the_sources_hold(corpus_runs):
+    present = dict.fromkeys(FIELDS, 0)
+    carried = dict.fromkeys(FIELDS, 0)
+    for _, (path, run) in sorted(corpus_runs.items()):
+        if not run.ok:
+            continue
+        doi = read(path).articles[0].doi
+        src, out = jats_counts(path), crossref_counts(run.batches[0].path, doi)
+        for f in FIELDS:
+            present[f] += src[f]
+            carried[f] += out[f]
+            if f not in ("affiliations", "reference_dois"):
+                assert out[f] == src[f], (path.name, f, out[f], src[f])
+    for f in FIELDS:
+        assert present[f] > 0, f
+    assert carried["reference_dois"] >= present["reference_dois"] * 0.99
+    # group authors' affiliations have no place in Crossref's <organization>
+    assert carried["affiliations"] >= present["affiliations"] * 0.98
+
+
+def test_preprints_become_posted_content_with_their_own_doi(corpus_runs):
+    _path, run = corpus_runs["biorxiv-498369.xml"]
+    ns = {"c": "http://www.crossref.org/schema/5.4.0"}
+    root = etree.parse(str(run.batches[0].path)).getroot()
+    (posted,) = root.xpath("//c:body/c:posted_content", namespaces=ns)
+    assert posted.get("type") == "preprint"
+    assert posted.findtext("c:institution/c:institution_name", namespaces=ns) == "bioRxiv"
+    assert posted.findtext("c:posted_date/c:year", namespaces=ns) == "2022"
+    assert posted.findtext("c:doi_data/c:doi", namespaces=ns) == "10.1101/2022.06.30.498369"
+
+
+def test_journal_articles_keep_doi_issn_volume_and_issue(corpus_runs):
+    _path, run = corpus_runs["plos-journal.ppat.1002769.xml"]
+    ns = {"c": "http://www.crossref.org/schema/5.4.0"}
+    root = etree.parse(str(run.batches[0].path)).getroot()
+    assert root.xpath("//c:journal_metadata/c:issn/text()", namespaces=ns) == [
+        "1553-7366",
+        "1553-7374",
+    ]
+    assert root.xpath("//c:journal_volume/c:volume/text()", namespaces=ns) == ["8"]
+    assert root.xpath("//c:journal_article/c:doi_data/c:doi/text()", namespaces=ns) == [
+        "10.1371/journal.ppat.1002769"
+    ]
+
+
+def test_reader_handles_the_ways_publishers_tag_facts():
+    result = read(VARIANTS)
+    a = result.articles[0]
+    assert a.kind is ArticleKind.JOURNAL_ARTICLE and isinstance(a.container, Journal)
+    assert a.title.text == "Water in Drosophila: H2O uptake" and a.title.subtitle == "A study"
+    assert [t.lang for t in a.trans_titles] == ["pt"]
+    ivanova, silva, group = a.contributors  # the non-byline member is not an author
+    assert (ivanova.surname, ivanova.given_names) == ("Ivanova", "Anna")  # name-alternatives
+    assert ivanova.orcid == silva.orcid == "https://orcid.org/0000-0002-1825-0097"
+    assert (silva.surname, silva.given_names) == ("Silva", "Pedro")  # string-name
+    assert group.collab == "The Variants Consortium"
+    a1 = a.affiliation("a1")
+    assert (a1.institution, a1.city, a1.country_code, a1.ror, a1.ringgold) == (
+        "Nazarbayev University",
+        "Astana",
+        "KZ",
+        "https://ror.org/052bx8q98",
+        "12345",
+    )
+    a2 = a.affiliation("a2")
+    assert (a2.institution, a2.department) == ("Example University", "Department of Biology")
+    inline = a.affiliation(silva.affiliation_ids[0])
+    assert (inline.institution, inline.city, inline.country_code) == (
+        "Universidade Exemplo",
+        "Lisboa",
+        "PT",
+    )
+    assert a.published.iso() == "2024-03-05" and a.container.published.iso() == "2024"
+    assert (a.received.iso(), a.accepted.iso()) == ("2024-01-01", "2024-02-01")
+    assert a.license.url == "https://creativecommons.org/licenses/by/4.0/"
+    assert a.license.start_date.iso() == "2024-03-05"
+    (fund,) = a.funding
+    assert fund.funder_name == "National Science Foundation" and fund.award_ids == ["NSF-1"]
+    assert fund.funder_id == "http://dx.doi.org/10.13039/100000001"
+    assert [r.doi for r in a.references] == ["10.1023/A:1010933404324", "10.5555/thing.1", None]
+    assert a.references[2].urls == ["https://example.org/page"]
+    assert a.article_number == "e101" and a.container.volume == "7"
+    assert a.abstracts[0].markup is not None  # the italic is kept for jats:abstract
+
+
+def test_face_markup_is_carried_into_crossref_not_escaped(tmp_path, locator):
+    run = convert(VARIANTS, tmp_path, locator)
+    assert run.ok, [str(d) for d in run.diagnostics]
+    data = run.batches[0].path.read_text("utf-8")
+    assert "<title>Water in <i>Drosophila</i>: H<sub>2</sub>O uptake</title>" in data
+    assert "<jats:p>Flies need <jats:italic>water</jats:italic>.</jats:p>" in data
+    assert "&lt;" not in data
+
+
+def test_what_the_target_cannot_carry_is_reported_once_per_file(tmp_path, locator):
+    run = convert(VARIANTS, tmp_path, locator)
+    codes = [d.code for d in run.diagnostics if d.severity == "warning"]
+    assert codes.count("crossref.keywords") == 1
+    assert all(d.file == str(VARIANTS) for d in run.diagnostics if d.code == "crossref.keywords")
+
+
+def test_default_is_strict_about_prefixes(tmp_path, locator):
+    run = convert(VARIANTS, tmp_path, locator, any_prefix=False)
+    assert not run.ok
+    assert "does not start with the configured prefix 10.5555" in run.diagnostics[0].message
+
+
+def test_several_prefixes_from_the_config_split_files_by_prefix(tmp_path, locator):
+    cfg = tmp_path / "multi.toml"
+    cfg.write_text(
+        BENCH_CONFIG.read_text().replace('prefix = "10.5555"', 'prefixes = ["10.7554", "10.1371"]')
+    )
+    files = [
+        SHARED / "corpus/jats/elife-43154-v2.xml",
+        SHARED / "corpus/jats/plos-journal.pcbi.1004692.xml",
+        VARIANTS,
+    ]
+    run = make_batches(
+        files,
+        load_config(cfg),
+        tmp_path / "out",
+        locator=locator,
+        clock=TimestampClock(tmp_path / "state"),
+    )
+    assert run.ok, [str(d) for d in run.diagnostics]
+    prefixes = []
+    for b in run.batches:
+        dois = {d.split("/")[0] for d in b.dois}
+        assert len(dois) == 1
+        prefixes += dois
+    assert sorted(prefixes) == ["10.1371", "10.7554"]  # eLife and the fixture share 10.7554
+
+
+def test_cli_converts_jats_with_any_prefix(tmp_path, monkeypatch):
+    monkeypatch.setenv("JATSGEN_STATE_DIR", str(tmp_path / "state"))
+    res = runner.invoke(
+        app,
+        [
+            "crossref",
+            str(VARIANTS),
+            str(CORPUS[0]),
+            "--config",
+            str(BENCH_CONFIG),
+            "-o",
+            str(tmp_path / "o"),
+            "--any-prefix",
+            "-q",
+        ],
+    )
+    assert res.exit_code == 0, res.stderr
+    assert "2 work(s), 2 batch(es), 2 DOI(s)" in res.stderr
