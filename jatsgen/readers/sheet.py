@@ -388,6 +388,11 @@ def _check(
     for error in _validator("article").iter_errors(record):
         epath, message = _describe(error)
         column = _column(origin, epath) or "row"
+        missing = re.match(r"required field '(\w+)' is missing", message)
+        if missing:  # name the (empty) column the field comes from
+            column = origin.get((*epath, missing.group(1))) or (
+                missing.group(1) if not epath else column
+            )
         out.append(Diagnostic("error", message, path, line, None, column, "sheet.cell"))
     return out
 
