@@ -19,7 +19,7 @@ from .config import DepositConfig
 from .diagnostics import Diagnostic, Diagnostics
 from .dois import DoiPlanner, Work
 from .errors import InputError, JatsgenError
-from .model import ArticleKind, Book, Journal
+from .model import Article, ArticleKind, Book, Journal, PartialDate
 from .readers import read
 from .schemas import SchemaLocator
 from .timestamps import TimestampClock
@@ -229,6 +229,29 @@ class BatchAssembler:
         self.files.append(BatchFile(path, batch_id, timestamp, list(batch.dois), size))
 
 
+def date_undated(article: Article, clock: TimestampClock) -> list[Diagnostic]:
+    """Date an article that has no publication date on the deposit date (the config asked
+    for that with [crossref] undated = "deposit-date"); say so, located."""
+    container = article.container
+    if article.published is not None or (container is not None and container.published):
+        return []
+    today = clock.today()
+    article.published = PartialDate(today.year, today.month, today.day)
+    s = article.source
+    return [
+        Diagnostic(
+            "warning",
+            f"no publication date: dated {today.isoformat()}, the deposit date "
+            '([crossref] undated = "deposit-date")',
+            s.path if s else None,
+            s.line if s else None,
+            None,
+            s.pointer if s else None,
+            "crossref.undated",
+        )
+    ]
+
+
 def make_batches(
     inputs: Sequence[str | Path],
     config: DepositConfig,
@@ -261,9 +284,17 @@ def make_batches(
         for path in inputs:
             failed = False
             try:
-                result = read(path, fmt, skip_invalid=skip_invalid, container=config.container)
+                result = read(
+                    path,
+                    fmt,
+                    skip_invalid=skip_invalid,
+                    container=config.container,
+                    body=False,  # deposits carry no body
+                )
                 run.diagnostics += list(result.diagnostics)
                 for seq, article in enumerate(result.articles, start=1):
+                    if config.undated == "deposit-date":
+                        run.diagnostics += date_undated(article, clock)
                     try:
                         assembler.add(planner.plan(article, seq))
                         run.works += 1

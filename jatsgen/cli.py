@@ -188,7 +188,7 @@ def run(fn: F) -> F:
 def jats_cmd(
     inputs: Annotated[
         list[Path],
-        typer.Argument(help="Article pages, YAML or JSON record files.", show_default=False),
+        typer.Argument(help="Article pages, YAML, JSON, JATS or CSV files.", show_default=False),
     ],
     output: Annotated[
         Path, typer.Option("-o", "--output", help="Folder for the JATS files.", file_okay=False)
@@ -267,7 +267,7 @@ class SchemaVersion(enum.StrEnum):
 def crossref_cmd(
     inputs: Annotated[
         list[Path],
-        typer.Argument(help="Article pages, YAML or JSON record files.", show_default=False),
+        typer.Argument(help="Article pages, YAML, JSON, JATS or CSV files.", show_default=False),
     ],
     config_path: Annotated[
         Path,

@@ -48,6 +48,8 @@ RESOURCE_FIELDS = {
     "prefix": "the DOI prefix",
 }
 
+UNDATED = ("error", "deposit-date")
+
 _KNOWN: dict[str, set[str]] = {
     "depositor": {"name", "email"},
     "registrant": {"name"},
@@ -61,6 +63,7 @@ _KNOWN: dict[str, set[str]] = {
         "media_type",
         "timestamp_digits",
         "state_dir",
+        "undated",
     },
     "registry": {"endpoint", "user", "role", "password"},
     # the container of CSV sheets that have no container columns
@@ -102,6 +105,9 @@ class DepositConfig:
     timestamp_digits: int = DEFAULT_TIMESTAMP_DIGITS
     state_dir: str | None = None
     registry: dict[str, str] = field(default_factory=dict)
+    # "deposit-date": an article with no publication date is dated on the day it is deposited
+    # (publish-on-acceptance workflows); "error" (the default) refuses it
+    undated: str = "error"
     container: dict[str, Any] | None = None  # in the record format (schemas/record.schema.json)
 
     @property
@@ -227,6 +233,9 @@ def load_config(path: str | Path) -> DepositConfig:
     media = get("crossref", "media_type") or "print"
     if media not in ("print", "online", "other"):
         bad("crossref.media_type", f"{media!r}; choose print, online or other")
+    undated = get("crossref", "undated") or "error"
+    if undated not in UNDATED:
+        bad("crossref.undated", f"{undated!r}; choose {' or '.join(UNDATED)}")
     registry = data.get("registry", {}) if isinstance(data.get("registry"), dict) else {}
     if "password" in registry:
         mode = p.stat().st_mode & 0o077
@@ -257,6 +266,7 @@ def load_config(path: str | Path) -> DepositConfig:
         ),
         state_dir=text_value("crossref", "state_dir"),
         registry={k: str(v) for k, v in registry.items()},
+        undated=str(undated),
         container=_container(data.get("container")),
     )
     if problems:

@@ -107,7 +107,7 @@ def elements(tree: etree._ElementTree, *names: str) -> Iterator[etree._Element]:
 
 
 def child(el: etree._Element, name: str) -> etree._Element | None:
-    return next((c for c in el if isinstance(c.tag, str) and local(c) == name), None)
+    return next(el.iterchildren(f"{{*}}{name}"), None)
 
 
 def text_of(el: etree._Element | None) -> str:
@@ -393,6 +393,9 @@ def _check_date(
     return None
 
 
+_WITH_ISO_DATE = etree.XPath("//*[@iso-8601-date]")
+
+
 def _date_findings(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
     for el in elements(tree, "publication_date", "acceptance_date", "pub-date", "date"):
         year = child(el, "year")
@@ -423,8 +426,8 @@ def _date_findings(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Findi
                         el.sourceline,
                         "conference_date",
                     )
-    for el in tree.getroot().iter():
-        iso = el.get("iso-8601-date") if isinstance(el.tag, str) else None
+    for el in _WITH_ISO_DATE(tree):
+        iso = el.get("iso-8601-date")
         if iso and (m := re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", iso)):
             found = _check_date(m.group(1), m.group(2) or "", m.group(3) or "", ctx, False)
             if found:

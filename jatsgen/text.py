@@ -19,6 +19,10 @@ def forbidden_chars(text: str) -> list[str]:
     return [f"U+{ord(c):04X}" for c in _FORBIDDEN.findall(text)]
 
 
+def has_forbidden(text: str) -> bool:
+    return _FORBIDDEN.search(text) is not None
+
+
 def strip_forbidden(text: str) -> str:
     return _FORBIDDEN.sub("", text)
 

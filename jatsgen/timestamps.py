@@ -69,6 +69,14 @@ class TimestampClock:
             tmp.write_text(json.dumps(state, indent=2), "utf-8")
             os.replace(tmp, self.path)
 
+    def today(self) -> dt.date:
+        """The deposit date: from a pinned timestamp when there is one, else today in UTC."""
+        if self.pinned is not None:
+            digits = str(self.pinned)[:8]
+            with contextlib.suppress(ValueError):
+                return dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+        return (self.now or dt.datetime.now(dt.UTC)).date()
+
     def last(self) -> int | None:
         if not self.path.is_file():
             return None

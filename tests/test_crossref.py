@@ -472,6 +472,7 @@ def test_suffix_pattern_needing_a_missing_field_is_located(tmp_path, state):
         (lambda t: t.replace("[depositor]", "[depositr]"), "unknown table [depositr]"),
         (lambda t: t.replace('email = "test@example.org"', ""), "missing required key 'email'"),
         (lambda t: t + "\n[doi\n", "not valid TOML"),
+        (lambda t: t + '\n[crossref]\nundated = "today"\n', "crossref.undated"),
     ],
 )
 def test_config_problems_are_located_one_line_errors(tmp_path, state, edit, needle):

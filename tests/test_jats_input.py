@@ -160,6 +160,33 @@ def test_what_the_target_cannot_carry_is_reported_once_per_file(tmp_path, locato
     assert all(d.file == str(VARIANTS) for d in run.diagnostics if d.code == "crossref.keywords")
 
 
+def test_undated_articles_take_the_deposit_date_only_when_the_config_says_so(tmp_path, locator):
+    poa = SHARED / "corpus" / "jats" / "elife_poa_e06828.xml"  # publish-on-accept: no pub-date
+    strict = convert(poa, tmp_path / "strict", locator)
+    assert not strict.ok and "needs a publication date" in strict.diagnostics[0].message
+    cfg = tmp_path / "poa.toml"
+    cfg.write_text(BENCH_CONFIG.read_text() + '\n[crossref]\nundated = "deposit-date"\n')
+    run = make_batches(
+        [poa],
+        load_config(cfg),
+        tmp_path / "out",
+        locator=locator,
+        clock=TimestampClock(tmp_path / "state", pinned=20260315120000000),
+        any_prefix=True,
+    )
+    assert run.ok, run.diagnostics
+    (warning,) = [d for d in run.diagnostics if d.code == "crossref.undated"]
+    assert warning.file == str(poa) and warning.line and "2026-03-15" in warning.message
+    ns = {"c": "http://www.crossref.org/schema/5.4.0"}
+    root = etree.parse(str(run.batches[0].path)).getroot()
+    date = root.xpath("//c:journal_article/c:publication_date", namespaces=ns)[0]
+    assert [date.findtext(f"c:{p}", namespaces=ns) for p in ("month", "day", "year")] == [
+        "03",
+        "15",
+        "2026",
+    ]
+
+
 def test_default_is_strict_about_prefixes(tmp_path, locator):
     run = convert(VARIANTS, tmp_path, locator, any_prefix=False)
     assert not run.ok

@@ -102,8 +102,12 @@ def read(
     *,
     skip_invalid: bool = False,
     container: dict[str, Any] | None = None,
+    body: bool = True,
 ) -> ReadResult:
     """Read one input file into articles; warnings are in the result, errors raise InputError.
+
+    `body=False` lets a reader skip the article body where that saves work (JATS input), for
+    targets that carry none, such as Crossref deposits.
 
     For CSV sheets, `skip_invalid` leaves bad rows out (reported as warnings) instead of
     failing the sheet, and `container` is the record-format container for sheets without
@@ -128,7 +132,7 @@ def read(
         if fmt == "page":
             articles = [read_page(text, name, diags)]
         elif fmt == "jats":
-            articles = [read_jats(data, name, diags)]
+            articles = [read_jats(data, name, diags, body=body)]
         elif fmt == "csv":
             articles = read_sheet(text, name, diags, skip_invalid=skip_invalid, container=container)
         else:

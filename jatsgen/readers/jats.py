@@ -11,6 +11,7 @@ date) are read back, so model -> JATS -> model loses nothing the model holds.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from lxml import etree
 
@@ -87,24 +88,39 @@ def looks_like_jats(data: bytes) -> bool:
 
 def local(el: etree._Element) -> str:
     tag = el.tag
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+    if not isinstance(tag, str):
+        return ""
+    return tag if tag[0] != "{" else tag.rpartition("}")[2]
+
+
+@cache
+def _any_ns(names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f"{{*}}{n}" for n in names)  # lxml matches these with or without a namespace
 
 
 def kids(el: etree._Element | None, *names: str) -> list[etree._Element]:
     if el is None:
         return []
-    return [c for c in el if isinstance(c.tag, str) and local(c) in names]
+    return list(el.iterchildren(*_any_ns(names)))
 
 
 def kid(el: etree._Element | None, *names: str) -> etree._Element | None:
-    found = kids(el, *names)
-    return found[0] if found else None
+    if el is None:
+        return None
+    return next(el.iterchildren(*_any_ns(names)), None)
+
+
+def collapse_spaces(s: str) -> str:
+    """Runs of whitespace as one space, trimmed."""
+    return " ".join(s.split())
 
 
 def text(el: etree._Element | None, *, skip: tuple[str, ...] = ()) -> str:
     """Normalised text of an element, leaving out the subtrees named in `skip`."""
     if el is None:
         return ""
+    if not skip:
+        return collapse_spaces("".join(el.itertext()))
     parts: list[str] = []
 
     def walk(node: etree._Element) -> None:
@@ -117,7 +133,7 @@ def text(el: etree._Element | None, *, skip: tuple[str, ...] = ()) -> str:
                 parts.append(c.tail)
 
     walk(el)
-    return _SPACE.sub(" ", "".join(parts)).strip()
+    return collapse_spaces("".join(parts))
 
 
 def opt(el: etree._Element | None, *, skip: tuple[str, ...] = ()) -> str | None:
@@ -231,7 +247,8 @@ def _table(el: etree._Element) -> Table | None:
 # --- the reader -------------------------------------------------------------------------------
 
 
-def read_jats(data: bytes, path: str, diags: Diagnostics) -> Article:
+def read_jats(data: bytes, path: str, diags: Diagnostics, *, body: bool = True) -> Article:
+    """One JATS/NLM article; `body=False` leaves the body out (Crossref carries none)."""
     tree = parse_bytes(data, path)
     root = tree.getroot()
     if local(root) != "article":
@@ -251,7 +268,8 @@ def read_jats(data: bytes, path: str, diags: Diagnostics) -> Article:
             code="jats.no-meta",
         )
     r = _Reader(root, meta, kid(front, "journal-meta"), path, diags)
-    return r.article()
+    r.has_added_parts = b"jatsgen-added" in data
+    return r.article(body)
 
 
 class _Reader:
@@ -276,11 +294,12 @@ class _Reader:
             for m in kids(g, "custom-meta")
         }
         self._aff_seq = 0
+        self.has_added_parts = True  # citation parts jatsgen appended (see writers.jats)
 
     def warn(self, message: str, el: etree._Element | None, code: str) -> None:
         self.diags.warn(message, line=el.sourceline if el is not None else None, code=code)
 
-    def article(self) -> Article:
+    def article(self, with_body: bool = True) -> Article:
         m = self.meta
         titles = self.titles()
         main = titles[0] if titles else Title("")
@@ -296,7 +315,7 @@ class _Reader:
         pages = kid(m, "fpage"), kid(m, "lpage")
         dates = self.dates()
         categories = self.categories()
-        body = kid(self.root, "body")
+        body = kid(self.root, "body") if with_body else None
         back = kid(self.root, "back")
         refs, ref_title = self.references(back)
         article = Article(
@@ -674,9 +693,7 @@ class _Reader:
             return Reference(rid, text(ref, skip=("label",)), label)
         doi = None
         urls: list[str] = []
-        for el in cite.iter():
-            if not isinstance(el.tag, str):
-                continue
+        for el in cite.iter("{*}pub-id", "{*}ext-link", "{*}uri"):
             name = local(el)
             if name == "pub-id" and (el.get("pub-id-type") or "").lower() == "doi":
                 doi = doi or normalize_doi(text(el))
@@ -699,9 +716,7 @@ class _Reader:
                     if re.match(r"(?i)https?://(dx\.)?doi\.org/10\.", url):
                         doi = doi or normalize_doi(url)
         body = text(cite) if local(cite) != "element-citation" else _assemble(cite)
-        for el in reversed(
-            [e for e in cite if isinstance(e.tag, str) and e.get("specific-use") == "jatsgen-added"]
-        ):
+        for el in reversed(_ADDED(cite) if self.has_added_parts else []):
             added = text(el)
             if body.endswith(added):  # jatsgen appended it; it is not part of the printed text
                 body = body[: len(body) - len(added)].rstrip()
@@ -847,36 +862,59 @@ def _date(d: etree._Element) -> PartialDate | None:
         return None
 
 
+_NAMES = _any_ns(("name", "string-name", "collab"))
+_NAME_PARTS = _any_ns(("surname", "given-names"))
+_ADDED = etree.XPath("*[@specific-use='jatsgen-added']")
+_ASSEMBLED = _any_ns(
+    (
+        "year",
+        "article-title",
+        "chapter-title",
+        "data-title",
+        "source",
+        "volume",
+        "issue",
+        "fpage",
+        "lpage",
+        "elocation-id",
+        "pub-id",
+    )
+)
+
+
 def _assemble(cite: etree._Element) -> str:
     """A readable string for an element-citation, which has no text of its own."""
+    first: dict[str, str] = {}
+    doi = None
+    for c in cite.iterchildren(*_ASSEMBLED):
+        name = local(c)
+        if name == "pub-id":
+            if doi is None and (c.get("pub-id-type") or "").lower() == "doi":
+                doi = text(c)
+        elif name not in first:
+            first[name] = text(c)
     names = []
     for group in kids(cite, "person-group") or [cite]:
-        for n in kids(group, "name", "string-name", "collab"):
+        for n in group.iterchildren(*_NAMES):
             if local(n) == "collab":
                 names.append(text(n))
-            else:
-                given = text(kid(n, "given-names"))
-                names.append(" ".join(p for p in (text(kid(n, "surname")), given) if p) or text(n))
+                continue
+            part = {local(p): p for p in reversed(list(n.iterchildren(*_NAME_PARTS)))}
+            names.append(
+                " ".join(t for t in (text(part.get("surname")), text(part.get("given-names"))) if t)
+                or text(n)
+            )
+    get = first.get
+    title = get("article-title") or get("chapter-title") or get("data-title")
     parts: tuple[str | None, ...] = (
         ", ".join(names) if names else None,
-        f"({text(kid(cite, 'year'))})" if text(kid(cite, "year")) else None,
-        opt(kid(cite, "article-title", "chapter-title", "data-title")),
-        opt(kid(cite, "source")),
-        " ".join(
-            p
-            for p in (
-                text(kid(cite, "volume")),
-                f"({text(kid(cite, 'issue'))})" if text(kid(cite, "issue")) else "",
-            )
-            if p
-        )
+        f"({first['year']})" if get("year") else None,
+        title,
+        get("source"),
+        " ".join(p for p in (get("volume"), f"({first['issue']})" if get("issue") else "") if p)
         or None,
-        "–".join(p for p in (text(kid(cite, "fpage")), text(kid(cite, "lpage"))) if p) or None,
-        opt(kid(cite, "elocation-id")),
+        "–".join(p for p in (get("fpage"), get("lpage")) if p) or None,
+        get("elocation-id"),
     )
     body = ". ".join(p.rstrip(".") for p in parts if p)
-    doi = next(
-        (text(p) for p in kids(cite, "pub-id") if (p.get("pub-id-type") or "").lower() == "doi"),
-        None,
-    )
     return f"{body}. doi:{doi}" if doi else body

@@ -16,7 +16,7 @@ from typing import Any
 from lxml import etree
 
 from ..diagnostics import Diagnostics
-from ..text import forbidden_chars, strip_forbidden
+from ..text import forbidden_chars, has_forbidden, strip_forbidden
 
 XLINK = "http://www.w3.org/1999/xlink"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -35,8 +35,11 @@ class Builder:
         self.namespace = namespace
         self.nsmap = nsmap
         self._root_made = False
+        self._qnames: dict[str, str] = {}
 
     def clean(self, text: str, where: str = "") -> str:
+        if not has_forbidden(text):
+            return text
         bad = forbidden_chars(text)
         if bad:
             self.diags.warn(
@@ -48,6 +51,12 @@ class Builder:
         return text
 
     def qname(self, tag: str) -> str:
+        known = self._qnames.get(tag)
+        if known is None:
+            known = self._qnames[tag] = self._qname(tag)
+        return known
+
+    def _qname(self, tag: str) -> str:
         if tag.startswith("{"):
             return tag
         if ":" in tag:
@@ -143,7 +152,7 @@ def indent(el: etree._Element, level: int = 0, mixed: frozenset[str] = MIXED) ->
     inline markup) and elements that already hold text keep their inside untouched."""
     if not len(el) or el.text is not None or any(c.tail is not None for c in el):
         return
-    if etree.QName(el).localname in mixed:
+    if el.tag.rpartition("}")[2] in mixed:
         return
     pad = "\n" + "  " * (level + 1)
     el.text = pad
