@@ -96,7 +96,6 @@ class ToolResult:
     converted: int = 0
     valid: int = 0
     seconds: list[float] = field(default_factory=list)  # one entry per timed pass
-    carried: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIELDS, 0))
     per_file: dict[str, Counts] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
 

@@ -180,16 +180,12 @@ class BatchAssembler:
         if tag == "posted_content":
             return _Group(tag, b"", b"", bare=True)  # preprints sit directly in the body
         if c is None:
-            s = work.article.source
             raise InputError(
-                Diagnostic(
+                Diagnostic.at_source(
                     "error",
                     "the work has no container (proceedings, journal or book); Crossref "
                     "deposits need one",
-                    s.path if s else None,
-                    s.line if s else None,
-                    None,
-                    s.pointer if s else None,
+                    work.article.source,
                     "batch.no-container",
                 )
             )
@@ -237,16 +233,12 @@ def date_undated(article: Article, clock: TimestampClock) -> list[Diagnostic]:
         return []
     today = clock.today()
     article.published = PartialDate(today.year, today.month, today.day)
-    s = article.source
     return [
-        Diagnostic(
+        Diagnostic.at_source(
             "warning",
             f"no publication date: dated {today.isoformat()}, the deposit date "
             '([crossref] undated = "deposit-date")',
-            s.path if s else None,
-            s.line if s else None,
-            None,
-            s.pointer if s else None,
+            article.source,
             "crossref.undated",
         )
     ]

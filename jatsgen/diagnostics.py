@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .model import Source
 
 Severity = Literal["error", "warning"]
 
@@ -22,6 +25,15 @@ class Diagnostic:
     column: int | None = None
     field: str | None = None  # a JSON path ($.articles[0].title) or a model/XML path
     code: str | None = None  # a stable id such as "page.author-spelling"
+
+    @classmethod
+    def at_source(
+        cls, severity: Severity, message: str, source: Source | None, code: str
+    ) -> Diagnostic:
+        """A message located where an article came from (file, line, record path)."""
+        if source is None:
+            return cls(severity, message, code=code)
+        return cls(severity, message, source.path, source.line, None, source.pointer, code)
 
     def __str__(self) -> str:
         where = ""

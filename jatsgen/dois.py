@@ -206,13 +206,4 @@ class DoiPlanner:
 
     @staticmethod
     def _diag(article: Article, message: str, code: str) -> Diagnostic:
-        s = article.source
-        return Diagnostic(
-            "error",
-            message,
-            s.path if s else None,
-            s.line if s else None,
-            None,
-            s.pointer if s else None,
-            code,
-        )
+        return Diagnostic.at_source("error", message, article.source, code)

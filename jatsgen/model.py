@@ -54,9 +54,13 @@ class Text:
     text: str
 
 
+# Inline styles, named as JATS names their elements.
+STYLES = ("bold", "italic", "sup", "sub", "underline", "monospace", "sc")
+
+
 @dataclass
 class Styled:
-    style: str  # bold | italic | sup | sub | underline | monospace | sc
+    style: str  # one of STYLES
     children: list[Inline]
 
 

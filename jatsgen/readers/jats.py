@@ -20,6 +20,7 @@ from ..diagnostics import Diagnostics
 from ..errors import InputError
 from ..ids import find_doi, normalize_doi, normalize_isbn, normalize_orcid, normalize_ror
 from ..model import (
+    STYLES,
     Abstract,
     Affiliation,
     Article,
@@ -57,17 +58,8 @@ from ..safexml import parse_bytes
 XLINK = "{http://www.w3.org/1999/xlink}href"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 ALI = "{http://www.niso.org/schemas/ali/1.0/}"
-STYLES = {
-    "bold": "bold",
-    "italic": "italic",
-    "sup": "sup",
-    "sub": "sub",
-    "underline": "underline",
-    "monospace": "monospace",
-    "sc": "sc",
-    "b": "bold",
-    "i": "italic",
-}
+# JATS inline elements -> model styles (the same names, plus HTML-style b and i)
+INLINE_STYLES = {**{s: s for s in STYLES}, "b": "bold", "i": "italic"}
 PREPRINT_SERVERS = re.compile(
     r"(?i)\b(biorxiv|medrxiv|arxiv|chemrxiv|research square|ssrn|"
     r"preprints?|osf preprints|psyarxiv|socarxiv)\b"
@@ -159,8 +151,8 @@ def inlines(el: etree._Element) -> list[Inline]:
     for c in el:
         if isinstance(c.tag, str):
             name = local(c)
-            if name in STYLES:
-                out.append(Styled(STYLES[name], inlines(c)))
+            if name in INLINE_STYLES:
+                out.append(Styled(INLINE_STYLES[name], inlines(c)))
             elif name in ("ext-link", "uri"):
                 t = text(c)
                 out.append(Link(c.get(XLINK) or t, t))
@@ -267,8 +259,7 @@ def read_jats(data: bytes, path: str, diags: Diagnostics, *, body: bool = True) 
             line=root.sourceline,
             code="jats.no-meta",
         )
-    r = _Reader(root, meta, kid(front, "journal-meta"), path, diags)
-    r.has_added_parts = b"jatsgen-added" in data
+    r = _Reader(root, meta, kid(front, "journal-meta"), path, diags, b"jatsgen-added" in data)
     return r.article(body)
 
 
@@ -280,6 +271,7 @@ class _Reader:
         journal: etree._Element | None,
         path: str,
         diags: Diagnostics,
+        has_added_parts: bool,
     ) -> None:
         self.root = root
         self.meta = meta
@@ -294,7 +286,7 @@ class _Reader:
             for m in kids(g, "custom-meta")
         }
         self._aff_seq = 0
-        self.has_added_parts = True  # citation parts jatsgen appended (see writers.jats)
+        self.has_added_parts = has_added_parts  # citation parts jatsgen appended (writers.jats)
 
     def warn(self, message: str, el: etree._Element | None, code: str) -> None:
         self.diags.warn(message, line=el.sourceline if el is not None else None, code=code)

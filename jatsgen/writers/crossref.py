@@ -423,14 +423,7 @@ class CrossrefWriter:
             {"publication_type": "full_text", "language": p["lang"]},
             p["contributors"],
             self.titles(a.title),
-            p["abstracts"],
-            p["published"],
-            p["accepted"],
-            p["pages"],
-            p["item"],
-            p["programs"],
-            p["doi_data"],
-            p["citations"],
+            [p[part] for part in _AFTER_TITLES],
         )
 
     def journal_article(self, w: Work) -> etree._Element:
@@ -448,14 +441,7 @@ class CrossrefWriter:
             {"publication_type": "full_text", "language": p["lang"]},
             titles,
             p["contributors"],
-            p["abstracts"],
-            p["published"],
-            p["accepted"],
-            p["pages"],
-            p["item"],
-            p["programs"],
-            p["doi_data"],
-            p["citations"],
+            [p[part] for part in _AFTER_TITLES],
         )
 
     def content_item(self, w: Work) -> etree._Element:
@@ -472,14 +458,7 @@ class CrossrefWriter:
             {"component_type": "chapter", "publication_type": "full_text", "language": p["lang"]},
             p["contributors"],
             self.titles(a.title),
-            p["abstracts"],
-            p["published"],
-            p["accepted"],
-            p["pages"],
-            p["item"],
-            p["programs"],
-            p["doi_data"],
-            p["citations"],
+            [p[part] for part in _AFTER_TITLES],
         )
 
     def titles(self, t: Title) -> etree._Element:
@@ -680,6 +659,19 @@ class CrossrefWriter:
         return b("citation_list", items)
 
 
+# What follows the titles and contributors in conference_paper, journal_article and
+# content_item, in the order the schema requires (the keys of `common_parts`).
+_AFTER_TITLES = (
+    "abstracts",
+    "published",
+    "accepted",
+    "pages",
+    "item",
+    "programs",
+    "doi_data",
+    "citations",
+)
+
 # Crossref face markup (and the JATS names used inside jats:abstract) for our inline styles.
 _FACES = {
     "bold": "b",
@@ -707,18 +699,7 @@ def face_markup(b: Builder, nodes: list[Inline], jats_ns: str) -> list[etree._El
 
 def missing(a: Article, message: str) -> InputError:
     """A located error for a fact the target requires and the record lacks."""
-    s = a.source
-    return InputError(
-        Diagnostic(
-            "error",
-            message,
-            s.path if s else None,
-            s.line if s else None,
-            None,
-            s.pointer if s else None,
-            "crossref.missing",
-        )
-    )
+    return InputError(Diagnostic.at_source("error", message, a.source, "crossref.missing"))
 
 
 def _two(n: int | None) -> str | None:

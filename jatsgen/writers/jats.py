@@ -13,6 +13,7 @@ from lxml import etree
 
 from ..diagnostics import Diagnostics
 from ..model import (
+    STYLES,
     Abstract,
     Affiliation,
     Article,
@@ -63,15 +64,6 @@ _NSMAP: dict[str | None, str] = {
     "xlink": "http://www.w3.org/1999/xlink",
     "mml": "http://www.w3.org/1998/Math/MathML",
     "ali": "http://www.niso.org/schemas/ali/1.0/",
-}
-_STYLE_TAGS = {
-    "bold": "bold",
-    "italic": "italic",
-    "sup": "sup",
-    "sub": "sub",
-    "underline": "underline",
-    "monospace": "monospace",
-    "sc": "sc",
 }
 _CREDIT = {
     "supervisor": ("Supervision", "https://credit.niso.org/contributor-roles/supervision/"),
@@ -639,7 +631,8 @@ class _JatsWriter:
             if isinstance(n, Text):
                 out.append(n.text)
             elif isinstance(n, Styled):
-                out.append(b(_STYLE_TAGS.get(n.style, "italic"), self.inlines(n.children)))
+                tag = n.style if n.style in STYLES else "italic"
+                out.append(b(tag, self.inlines(n.children)))
             elif isinstance(n, Link):
                 out.append(b("ext-link", {"ext-link-type": "uri", "xlink:href": n.url}, n.text))
             elif isinstance(n, Email):
