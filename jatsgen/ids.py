@@ -37,6 +37,8 @@ def check_doi(doi: str, prefix: str | None = None) -> str | None:
 
 
 def find_doi(text: str) -> str | None:
+    if "10." not in text:  # a plain substring test is far cheaper than the regex
+        return None
     m = DOI_IN_TEXT_RE.search(text)
     return normalize_doi(m.group(1)) if m else None
 

@@ -37,6 +37,10 @@ class RuleContext:
     kind: Kind
     prefixes: tuple[str, ...] = ()
     today: dt.date = field(default_factory=dt.date.today)
+    # findings that several rules split between them, worked out once per tree
+    memo: dict[tuple[str, int], tuple[etree._ElementTree, list[Finding]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
 
 Check = Callable[[etree._ElementTree, RuleContext], Iterator[Finding]]
@@ -114,6 +118,9 @@ def text_of(el: etree._Element | None) -> str:
     return "".join(el.itertext()).strip() if el is not None else ""
 
 
+_URL_LIKE = re.compile(r"(?i)(https?://|doi:)")
+
+
 def path_of(el: etree._Element, depth: int = 2) -> str:
     names: list[str] = []
     node: etree._Element | None = el
@@ -177,9 +184,8 @@ def _ror(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _work_dois(tree: etree._ElementTree) -> Iterator[tuple[etree._Element, str]]:
-    for el in elements(tree, "doi"):
-        parent = el.getparent()
-        if parent is not None and local(parent) == "doi_data":
+    for data in elements(tree, "doi_data"):
+        for el in data.iterchildren("{*}doi"):
             yield el, text_of(el)
 
 
@@ -203,11 +209,13 @@ def _doi_syntax(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]
 )
 def _citation_doi(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
     for el in elements(tree, "doi"):
+        if not len(el) and not _URL_LIKE.match((el.text or "").lstrip()):
+            continue  # the commonest case, a bare DOI, settled without a Python call
         parent = el.getparent()
         if parent is None or local(parent) != "citation":
             continue
         doi = text_of(el)
-        if re.match(r"(?i)^(https?://|doi:)", doi):
+        if _URL_LIKE.match(doi):
             yield Finding(
                 "crossref.citation-doi",
                 f"citation DOI {doi!r} is a URL; write the bare DOI (10.NNNN/...)",
@@ -305,9 +313,12 @@ def _resource(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
 )
 def _citation_keys(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
     for lst in elements(tree, "citation_list"):
-        keys = Counter(c.get("key") for c in lst if local(c) == "citation")
-        for c in lst:
-            if local(c) == "citation" and keys[c.get("key")] > 1:
+        citations = list(lst.iterchildren("{*}citation"))
+        keys = Counter(c.get("key") for c in citations)
+        if len(keys) == len(citations):
+            continue  # all different: the usual case
+        for c in citations:
+            if keys[c.get("key")] > 1:
                 yield Finding(
                     "crossref.citation-key-unique",
                     f"citation key {c.get('key')!r} is used more than once in this citation list",
@@ -396,7 +407,16 @@ def _check_date(
 _WITH_ISO_DATE = etree.XPath("//*[@iso-8601-date]")
 
 
-def _date_findings(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+def _date_findings(tree: etree._ElementTree, ctx: RuleContext) -> list[Finding]:
+    """Every date problem in the tree; the two date rules each take their own."""
+    key = ("dates", id(tree))
+    held = ctx.memo.get(key)
+    if held is None or held[0] is not tree:  # the tree is held, so its id is not reused
+        held = ctx.memo[key] = (tree, list(_find_date_problems(tree, ctx)))
+    return held[1]
+
+
+def _find_date_problems(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
     for el in elements(tree, "publication_date", "acceptance_date", "pub-date", "date"):
         year = child(el, "year")
         if year is None:
@@ -426,6 +446,8 @@ def _date_findings(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Findi
                         el.sourceline,
                         "conference_date",
                     )
+    if ctx.kind != "jats":
+        return  # @iso-8601-date is JATS; no need to search a deposit for it
     for el in _WITH_ISO_DATE(tree):
         iso = el.get("iso-8601-date")
         if iso and (m := re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", iso)):

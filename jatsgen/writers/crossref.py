@@ -640,23 +640,21 @@ class CrossrefWriter:
         return b("doi_data", b("doi", doi), b("resource", resource))
 
     def citations(self, a: Article) -> etree._Element | None:
+        """The reference list; built with lxml directly, as it is most of a work's elements."""
         if not a.references:
             return None
-        b = self.b
+        q, clean = self.b.qname, self.b.clean
+        citation, doi, unstructured = q("citation"), q("doi"), q("unstructured_citation")
+        out = etree.Element(q("citation_list"))
         seen: set[str] = set()
-        items = []
         for i, r in enumerate(a.references, start=1):
             key = r.id if r.id not in seen else f"{r.id}-{i}"
             seen.add(key)
-            items.append(
-                b(
-                    "citation",
-                    {"key": key[:128]},
-                    b("doi", r.doi) if r.doi else None,
-                    b("unstructured_citation", r.text),
-                )
-            )
-        return b("citation_list", items)
+            c = etree.SubElement(out, citation, key=clean(key[:128]))
+            if r.doi:
+                etree.SubElement(c, doi).text = clean(r.doi)
+            etree.SubElement(c, unstructured).text = clean(r.text)
+        return out
 
 
 # What follows the titles and contributors in conference_paper, journal_article and

@@ -77,7 +77,10 @@ class Builder:
             self._root_made = True
         else:
             el = etree.Element(self.qname(tag))
-        self.fill(el, children)
+        if len(children) == 1 and type(children[0]) is str:
+            el.text = self.clean(children[0])  # the commonest case: an element with text
+        else:
+            self.fill(el, children)
         return el
 
     def fill(self, el: etree._Element, children: Iterable[Child]) -> etree._Element:
@@ -147,16 +150,22 @@ def serialize(root: etree._Element, doctype: str | None = None) -> bytes:
     return data + b"\n"
 
 
+_PADS = ["\n" + "  " * n for n in range(64)]
+
+
 def indent(el: etree._Element, level: int = 0, mixed: frozenset[str] = MIXED) -> None:
     """Indent element-only content; elements named in `mixed` (which may hold text and
     inline markup) and elements that already hold text keep their inside untouched."""
-    if not len(el) or el.text is not None or any(c.tail is not None for c in el):
+    if el.text is not None or not len(el) or el.tag.rpartition("}")[2] in mixed:
         return
-    if el.tag.rpartition("}")[2] in mixed:
-        return
-    pad = "\n" + "  " * (level + 1)
+    children = list(el)
+    for c in children:
+        if c.tail is not None:
+            return
+    pad = _PADS[level + 1] if level < 63 else "\n" + "  " * (level + 1)
     el.text = pad
-    for child in el:
-        indent(child, level + 1, mixed)
-        child.tail = pad
-    el[-1].tail = "\n" + "  " * level
+    for c in children:
+        if len(c):  # leaves (most elements) need no call
+            indent(c, level + 1, mixed)
+        c.tail = pad
+    children[-1].tail = _PADS[level] if level < 64 else "\n" + "  " * level
