@@ -20,7 +20,9 @@ def forbidden_chars(text: str) -> list[str]:
 
 
 def has_forbidden(text: str) -> bool:
-    return _FORBIDDEN.search(text) is not None
+    # Every forbidden character is a control, surrogate or non-character, none printable,
+    # so the C test settles most strings before the regex is needed.
+    return not text.isprintable() and _FORBIDDEN.search(text) is not None
 
 
 def strip_forbidden(text: str) -> str:

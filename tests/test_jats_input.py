@@ -239,30 +239,6 @@ def test_cli_converts_jats_with_any_prefix(tmp_path, monkeypatch):
     assert "2 work(s), 2 batch(es), 2 DOI(s)" in res.stderr
 
 
-@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
-def test_reading_without_the_body_gives_the_same_metadata_and_lines(path, monkeypatch):
-    from jatsgen.readers import jats
-
-    data = path.read_bytes()
-    split = jats.front_and_back(data)
-    assert split is not None or path.name == "elife_poa_e06828.xml"  # no body to skip
-    for part in split or ():
-        assert part.count(b"\n") == data.count(b"\n")
-    fast = _read_or_error(path, body=False)
-    monkeypatch.setattr(jats, "front_and_back", lambda d: None)  # parse the whole file
-    assert _read_or_error(path, body=False) == fast
-
-
-def _read_or_error(path: Path, **kw):
-    from jatsgen.errors import InputError
-
-    try:
-        r = read(path, **kw)
-        return r.articles, list(r.diagnostics)
-    except InputError as exc:
-        return exc.diagnostics
-
-
 def test_a_malformed_body_is_reported_at_its_own_line_when_the_body_is_skipped(tmp_path):
     from jatsgen.errors import InputError
 

@@ -53,7 +53,7 @@ from ..model import (
     Title,
 )
 from ..model import CiteRef as Cite
-from ..safexml import parse_bytes, parser
+from ..safexml import parse_bytes
 
 XLINK = "{http://www.w3.org/1999/xlink}href"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -242,111 +242,13 @@ def _table(el: etree._Element) -> Table | None:
 # --- the reader -------------------------------------------------------------------------------
 
 
-_ROOT = re.compile(rb"<(?:[\w.-]+:)?article[\s>]")
-_BODY = re.compile(rb"<body[\s>]")
-_SUB_TAGS = (b"<sub-article", b"<response")
-
-
-def _start_tag(data: bytes, opening: bytes, start: int) -> int:
-    """Where the first `opening` tag (e.g. b"<sub-article") at or after `start` begins;
-    a large number if there is none. A plain search: it is much cheaper than a regex."""
-    at = data.find(opening, start)
-    while at >= 0 and data[at + len(opening) : at + len(opening) + 1] not in b" \t\r\n>/":
-        at = data.find(opening, at + 1)
-    return at if at >= 0 else len(data)
-
-
-def _blanked(data: bytes, spans: list[tuple[int, int]]) -> bytes:
-    """`data` with each (start, end) span replaced by its newlines, so lines stay put."""
-    out, at = [], 0
-    for start, end in spans:
-        out += [data[at:start], b"\n" * data.count(b"\n", start, end)]
-        at = end
-    out.append(data[at:])
-    return b"".join(out)
-
-
-def front_and_back(data: bytes) -> tuple[bytes, bytes] | None:
-    """The article split for a deposit: (front and back, the rest), both with the same lines.
-
-    Deposits need only the front and back, and the body is most of an article's bytes. The
-    first document blanks the body's content and any sub-articles and is parsed into a tree;
-    the second blanks everything else under the root and is only checked to be well-formed
-    (no tree, about a third of the cost), so a broken body is still reported. None when the
-    article does not have the plain layout (front, body, back, sub-articles).
-    """
-    root = _ROOT.search(data)
-    front_end = data.find(b"</front>")
-    if root is None or front_end < 0:
-        return None
-    root_end = data.find(b">", root.end() - 1) + 1
-    body = _BODY.search(data, front_end)
-    body_end = data.find(b"</body>", body.end()) if body else -1
-    if body and body_end < 0:
-        return None
-    skipped: list[tuple[int, int]] = []
-    if body:
-        skipped.append((data.index(b">", body.start()) + 1, body_end))
-    last = data.rfind(b"</article>")
-    after = max(front_end, body_end)
-    sub = min((_start_tag(data, name, after) for name in _SUB_TAGS), default=-1)
-    if 0 <= sub < last:
-        skipped.append((sub, last))
-    if not skipped or not 0 < root_end <= front_end:
-        return None
-    kept, at = [], root_end
-    for start, end in skipped:
-        kept.append((at, start))
-        at = end
-    kept.append((at, last))
-    return _blanked(data, skipped), _blanked(data, kept)
-
-
-class _Discard:
-    """A parser target that builds nothing: libxml2 checks well-formedness, and that is all."""
-
-    def close(self) -> None:
-        return None
-
-
-def parse_front_and_back(data: bytes, path: str) -> etree._ElementTree:
-    """The article's front and back as a tree, the rest only checked (`front_and_back`).
-
-    Any doubt (a split that is not well-formed, for whatever reason) parses the whole file,
-    which then reports its own error at its own line.
-    """
-    split = front_and_back(data)
-    if split is None:
-        return parse_bytes(data, path)
-    tree_part, rest = split
-    try:
-        tree = parse_bytes(tree_part, path)
-        etree.fromstring(rest, parser(target=_Discard()))
-    except (InputError, etree.XMLSyntaxError):
-        return parse_bytes(data, path)
-    return tree
-
-
-def parse_jats(data: bytes, path: str, *, body: bool = True) -> etree._ElementTree:
-    """The article parsed safely; `body=False` parses only front and back (the body is only
-    checked to be well-formed), for targets that carry no body."""
-    return parse_bytes(data, path) if body else parse_front_and_back(data, path)
-
-
 def read_jats(data: bytes, path: str, diags: Diagnostics, *, body: bool = True) -> Article:
-    """One JATS/NLM article; `body=False` leaves the body out (Crossref carries none)."""
-    tree = parse_jats(data, path, body=body)
-    return read_jats_tree(tree, path, diags, body, b"jatsgen-added" in data)
+    """One JATS/NLM article; `body=False` leaves the body out (Crossref carries none).
 
-
-def read_jats_tree(
-    tree: etree._ElementTree,
-    path: str,
-    diags: Diagnostics,
-    body: bool = True,
-    has_added_parts: bool = False,
-) -> Article:
-    """One parsed JATS/NLM article into the model."""
+    The whole file is parsed even then: parsing only front and back was tried, but checking
+    that the rest is well-formed (a broken body is still a broken file) cost what it saved.
+    """
+    tree = parse_bytes(data, path)
     root = tree.getroot()
     if local(root) != "article":
         raise InputError.at(
@@ -364,7 +266,7 @@ def read_jats_tree(
             line=root.sourceline,
             code="jats.no-meta",
         )
-    r = _Reader(root, meta, kid(front, "journal-meta"), path, diags, has_added_parts)
+    r = _Reader(root, meta, kid(front, "journal-meta"), path, diags, b"jatsgen-added" in data)
     return r.article(body)
 
 
@@ -995,6 +897,11 @@ def _person(n: etree._Element, name: str) -> str:
     """'Surname Given' for a citation's name (the whole text if it has neither part)."""
     if name == "collab":
         return text(n)
+    parts = list(n)
+    if len(parts) == 2:  # the common <surname/><given-names/>, plain text, no namespace
+        s, g = parts
+        if s.tag == "surname" and g.tag == "given-names" and not len(s) and not len(g):
+            return " ".join((s.text or "").split() + (g.text or "").split()) or text(n)
     surname = given = None
     for part, p in _children(n):
         if part == "surname" and surname is None:

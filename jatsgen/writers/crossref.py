@@ -49,9 +49,11 @@ _LANGS_531 = frozenset(
     "sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve "
     "vi vo wa wo xh yi yo za zh zu".split()
 )
-# Crossref elements whose content may mix text and face markup: never re-indented.
+# Crossref elements whose content may mix text and face markup: never re-indented. A
+# citation is written on one line: a long reference list stays one line per entry.
 CROSSREF_MIXED = frozenset(
     {
+        "citation",
         "title",
         "subtitle",
         "original_language_title",
