@@ -267,3 +267,19 @@ def test_a_broken_sub_article_is_reported_too_when_the_body_is_skipped(tmp_path)
     with pytest.raises(InputError) as err:
         read(src, body=False)
     assert err.value.diagnostics[0].line == 5
+
+
+def test_entities_from_the_unloaded_dtd_become_their_characters(tmp_path):
+    src = tmp_path / "entities.xml"
+    src.write_text(
+        '<!DOCTYPE article PUBLIC "-//NLM//DTD JATS (Z39.96) Journal Publishing DTD v1.3'
+        ' 20210610//EN" "JATS-journalpublishing1-3.dtd">\n'
+        '<article dtd-version="1.3"><front><article-meta><title-group>'
+        "<article-title>Alpha&nbsp;beta &ldquo;gamma&rdquo; &madeup; &amp; more</article-title>"
+        "</title-group></article-meta></front>\n"
+        "<back><ref-list><ref id='r1'><mixed-citation>Smith&nbsp;J. <source>Title</source>"
+        "&ndash;12</mixed-citation></ref></ref-list></back></article>\n"
+    )
+    article = read(src).articles[0]
+    assert article.title.text == "Alpha beta \u201cgamma\u201d &madeup; & more"
+    assert article.references[0].text == "Smith J. Title\u201312"
