@@ -26,6 +26,20 @@ def parser() -> etree.XMLParser:
     )
 
 
+def _entity_declaration(data: bytes, limit: int = 1 << 20) -> re.Match[bytes] | None:
+    """The first entity declaration in a DOCTYPE within `limit` bytes (a DOCTYPE comes
+    before the root, so this looks only where one starts: much faster than a regex search)."""
+    at = data.find(b"<!DOCTYPE", 0, limit)
+    while at >= 0:
+        m = _ENTITY_DECL.match(data, at, limit)
+        if m:
+            return m
+        if data.rfind(b"<!--", 0, at) <= data.rfind(b"-->", 0, at):
+            return None  # not inside a comment: the one real DOCTYPE, with no entities
+        at = data.find(b"<!DOCTYPE", at + 1, limit)
+    return None
+
+
 def parse_bytes(data: bytes, name: str = "<bytes>") -> etree._ElementTree:
     """Parse `data` safely; a located InputError for anything that is not well-formed XML."""
     if len(data) > MAX_XML_BYTES:
@@ -36,7 +50,7 @@ def parse_bytes(data: bytes, name: str = "<bytes>") -> etree._ElementTree:
         )
     if not data.strip():
         raise InputError.at("the file is empty", file=name, code="xml.syntax")
-    m = _ENTITY_DECL.search(data, 0, 1 << 20)
+    m = _entity_declaration(data)
     if m:
         raise InputError.at(
             "the DOCTYPE declares entities; they are not expanded or fetched (XXE and "

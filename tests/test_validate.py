@@ -337,6 +337,21 @@ def test_xxe_attempt_is_refused_and_nothing_is_read(tmp_path):
     assert "root:" not in " ".join(d.message for d in report.diagnostics)
 
 
+def test_entity_declarations_are_found_after_a_comment_that_mentions_a_doctype(tmp_path):
+    from jatsgen.errors import InputError
+    from jatsgen.safexml import parse_bytes
+
+    with pytest.raises(InputError) as err:
+        parse_bytes(
+            b"<?xml version='1.0'?>\n<!-- <!DOCTYPE decoy> -->\n"
+            b'<!DOCTYPE article [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+            b"<article>&xxe;</article>",
+            "decoy.xml",
+        )
+    assert err.value.diagnostics[0].code == "xml.entities"
+    assert err.value.diagnostics[0].line == 3
+
+
 def test_billion_laughs_is_refused_quickly_without_expanding(tmp_path):
     lol = ['<!ENTITY lol0 "lol">'] + [
         f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10)
