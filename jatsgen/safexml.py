@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 from lxml import etree
@@ -73,17 +75,28 @@ def parse_bytes(data: bytes, name: str = "<bytes>") -> etree._ElementTree:
 
 def read_xml_file(path: str | Path) -> bytes:
     """The bytes of an XML file, refusing missing and oversized files before reading."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputError.at("no such file", file=str(path), code="input.missing")
-    size = p.stat().st_size
-    if size > MAX_XML_BYTES:
+    try:
+        with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise IsADirectoryError(path)
+            if st.st_size > MAX_XML_BYTES:
+                raise InputError.at(
+                    f"file is {st.st_size} bytes; the limit is {MAX_XML_BYTES}",
+                    file=str(path),
+                    code="xml.too-large",
+                )
+            return fh.read()
+    except FileNotFoundError:
+        raise InputError.at("no such file", file=str(path), code="input.missing") from None
+    except IsADirectoryError:
         raise InputError.at(
-            f"file is {size} bytes; the limit is {MAX_XML_BYTES}",
-            file=str(path),
-            code="xml.too-large",
-        )
-    return p.read_bytes()
+            "is a folder, not a file", file=str(path), code="input.missing"
+        ) from None
+    except OSError as exc:
+        raise InputError.at(
+            f"cannot be read: {exc.strerror or exc}", file=str(path), code="input.unreadable"
+        ) from None
 
 
 def parse_file(path: str | Path) -> etree._ElementTree:

@@ -518,19 +518,21 @@ class _Reader:
         self, c: etree._Element, role: str, affs: dict[str, Affiliation]
     ) -> Contributor | None:
         person = Contributor(role=role)
-        name = kid(c, "name")
-        alternatives = kid(c, "name-alternatives")
+        parts = _by_name(c)  # one pass over the contrib's children, not one per lookup
+        name = _first(parts, "name")
+        alternatives = _first(parts, "name-alternatives")
         if name is None and alternatives is not None:
             names = kids(alternatives, "name")
             name = next(
                 (n for n in names if n.get(XML_LANG) == self.lang), names[0] if names else None
             )
-        collab = kid(c, "collab")
-        string_name = kid(c, "string-name")
+        collab = _first(parts, "collab")
+        string_name = _first(parts, "string-name")
         if name is not None:
-            person.surname = opt(kid(name, "surname"))
-            person.given_names = opt(kid(name, "given-names"))
-            person.suffix = opt(kid(name, "suffix"))
+            name_parts = _by_name(name)
+            person.surname = opt(_first(name_parts, "surname"))
+            person.given_names = opt(_first(name_parts, "given-names"))
+            person.suffix = opt(_first(name_parts, "suffix"))
             person.name_style = name.get("name-style") or "western"
             if person.name_style == "given-only":
                 person.surname = None
@@ -551,23 +553,24 @@ class _Reader:
             return None
         if not (person.surname or person.given_names or person.collab):
             return None
-        for cid in kids(c, "contrib-id"):
+        for cid in parts.get("contrib-id", ()):
             kind = (cid.get("contrib-id-type") or "").lower()
             value = text(cid)
             if kind == "orcid" or "orcid.org" in value:
                 person.orcid = normalize_orcid(value)
                 person.orcid_authenticated = cid.get("authenticated") == "true"
-        for x in kids(c, "xref"):
+        for x in parts.get("xref", ()):
             if x.get("ref-type") == "aff":
                 person.affiliation_ids += [r for r in (x.get("rid") or "").split() if r in affs]
-        for a in kids(c, "aff"):
+        for a in parts.get("aff", ()):
             aff = self.affiliation(a)
             affs[aff.id] = aff
             person.affiliation_ids.append(aff.id)
-        email = kid(c, "email")
-        person.email = opt(email if email is not None else kid(kid(c, "address"), "email"))
-        person.degrees = opt(kid(c, "degrees"))
-        for r in kids(c, "role"):
+        email = _first(parts, "email")
+        address = _first(parts, "address")
+        person.email = opt(email if email is not None else kid(address, "email"))
+        person.degrees = opt(_first(parts, "degrees"))
+        for r in parts.get("role", ()):
             if r.get("content-type") == "position":
                 person.position = opt(r)
             elif text(r) != r.get("content-type"):  # jatsgen writes the bare role name
@@ -915,6 +918,21 @@ _ASSEMBLED = frozenset(
     )
 )
 _NAMES = frozenset(("name", "string-name", "collab"))
+
+
+def _by_name(el: etree._Element) -> dict[str, list[etree._Element]]:
+    """The element children by local name, in document order (one pass, for many lookups)."""
+    out: dict[str, list[etree._Element]] = {}
+    for c in el:
+        tag = c.tag
+        if isinstance(tag, str):
+            out.setdefault(tag.rpartition("}")[2], []).append(c)
+    return out
+
+
+def _first(parts: dict[str, list[etree._Element]], name: str) -> etree._Element | None:
+    found = parts.get(name)
+    return found[0] if found else None
 
 
 def _children(el: etree._Element) -> list[tuple[str, etree._Element]]:
