@@ -1,7 +1,7 @@
 """JATS -> Crossref 5.4.0: jatsgen side by side with eLife's elifecrossref, in one run.
 
     pip install -e '.[bench]'          # elifecrossref, only for this script
-    python bench/jats_compare.py [--corpus DIR] [--passes N] [--per-file]
+    python bench/jats_compare.py [--corpus DIR] [--passes N] [--per-file] [--jobs N]
 
 For every JATS file in the corpus (default ../shared/corpus/jats) both tools write a Crossref
 5.4.0 deposit. Reported, measured in the same process:
@@ -12,8 +12,10 @@ For every JATS file in the corpus (default ../shared/corpus/jats) both tools wri
   jatsgen.retention (plain XPath, independent of either tool's reader);
 - throughput in articles/s over N passes of the corpus: the lxml floor (parse and
   re-serialise each file), elifecrossref (build + serialise; it does not validate) and
-  jatsgen (read, write batches, validate against the XSD). jatsgen's schema compilation is a
-  one-off per process and is timed separately, as its first pass.
+  jatsgen (read, write batches, validate against the XSD), in one process and with the
+  CLI's default --jobs (worker processes read, write and validate; the floor and
+  elifecrossref use one process). jatsgen's schema compilation is a one-off per process and
+  is timed separately, as its first pass.
 
 Both tools get the same facts from outside the sources: depositor, registrant, a landing URL
 made from the DOI, and the deposit date for an article that has no publication date
@@ -170,12 +172,13 @@ def run_elife(files: list[Path], passes: int, outdir: Path) -> ToolResult:
 class JatsgenRuns:
     """jatsgen's passes: read, write batches and validate them against the XSD."""
 
-    def __init__(self, files: list[Path], outdir: Path) -> None:
+    def __init__(self, files: list[Path], outdir: Path, jobs: int = 1) -> None:
         # elifecrossref dates an article without a pub-date on the day it runs (eLife
         # deposits publish-on-accept articles on publication); jatsgen does so when asked
         self.config = replace(load_config(CONFIG), undated="deposit-date")
         self.files = files
         self.outdir = outdir
+        self.jobs = jobs
         self.state = Path(tempfile.mkdtemp())
         self.runs: list[BatchRun] = []
 
@@ -189,11 +192,13 @@ class JatsgenRuns:
                 clock=TimestampClock(self.state),
                 any_prefix=True,
                 skip_invalid=True,
+                jobs=self.jobs,
             )
         )
 
     def result(self, seconds: list[float]) -> ToolResult:
-        res = ToolResult("jatsgen", seconds=seconds)
+        name = "jatsgen" if self.jobs == 1 else f"jatsgen --jobs {self.jobs}"
+        res = ToolResult(name, seconds=seconds)
         run = self.runs[-1]
         by_doi = {doi.lower(): b.path for b in run.batches for doi in b.dois}
         schema = compile_lxml(SchemaLocator().find("crossref-5.4.0"))
@@ -218,6 +223,12 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=SHARED / "corpus" / "jats")
     ap.add_argument("--passes", type=int, default=5, help="timed passes over the corpus")
     ap.add_argument("--per-file", action="store_true", help="print the per-file retention")
+    ap.add_argument(
+        "--jobs",
+        type=int,
+        default=min(os.cpu_count() or 1, 8),
+        help="worker processes for the second jatsgen row (the CLI's default: one per CPU)",
+    )
     args = ap.parse_args()
     os.environ.setdefault("JATSGEN_SCHEMAS", str(SHARED / "schemas"))
     files = sorted(args.corpus.glob("*.xml"))
@@ -230,6 +241,7 @@ def main() -> None:
         (work / "elife").mkdir()
         elife = run_elife(files, args.passes, work / "elife")
         runs = JatsgenRuns(files, work / "jatsgen")
+        parallel = JatsgenRuns(files, work / "parallel", jobs=args.jobs)
         first = timed_passes(1, runs.one_pass)[0]  # loads the compiled schema once
         # the floor, jatsgen and its stages take turns, so a busy machine slows all alike
         stages: dict[str, Callable[[], None]] = {
@@ -237,12 +249,16 @@ def main() -> None:
             "parse": lambda: parse_pass(files),
             "read": lambda: read_pass(files),
             "jatsgen": runs.one_pass,
+            "parallel": parallel.one_pass,
         }
         times: dict[str, list[float]] = {k: [] for k in stages}
         for _ in range(args.passes):
             for key, stage in stages.items():
                 times[key] += timed_passes(1, stage)
         jatsgen = runs.result(times["jatsgen"])
+        jobs = parallel.result(times["parallel"])
+        if jobs.per_file != jatsgen.per_file or jobs.valid != jatsgen.valid:
+            raise SystemExit("jatsgen wrote different batches with --jobs; see tests")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     floor = times["floor"]
@@ -250,11 +266,12 @@ def main() -> None:
     parse_s, read_s = statistics.median(times["parse"]), statistics.median(times["read"])
 
     floor_rate = n / statistics.median(floor)
-    print(f"corpus: {args.corpus} ({n} files), {args.passes} timed passes, medians\n")
+    print(f"corpus: {args.corpus} ({n} files), {args.passes} timed passes, medians")
+    print(f"machine: {os.cpu_count()} CPUs\n")
     print("| | files converted | valid vs 5.4.0 XSD | articles/s | vs lxml floor |")
     print("|---|---:|---:|---:|---:|")
-    print(f"| lxml parse + serialise (floor) | – | – | {floor_rate:.0f} | 100% |")
-    for tool in (elife, jatsgen):
+    print(f"| lxml parse + serialise (floor, one process) | – | – | {floor_rate:.0f} | 100% |")
+    for tool in (elife, jatsgen, jobs):
         rate = tool.rate(n)
         print(
             f"| {tool.name} | {tool.converted}/{n} | {tool.valid}/{n} | {rate:.1f} "
@@ -262,7 +279,8 @@ def main() -> None:
         )
     print(
         f"\njatsgen first pass (loads the compiled schema once per process): {n / first:.1f} "
-        f"articles/s; steady state is {jatsgen.rate(n) / elife.rate(n):.0f}x elifecrossref"
+        f"articles/s; steady state is {jatsgen.rate(n) / elife.rate(n):.0f}x elifecrossref "
+        f"in one process, {jobs.rate(n) / elife.rate(n):.0f}x with --jobs {args.jobs}"
     )
 
     print(

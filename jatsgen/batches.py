@@ -11,16 +11,26 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from .config import DepositConfig
 from .diagnostics import Diagnostic, Diagnostics
-from .dois import DoiPlanner, Work
+from .dois import DoiPlanner
 from .errors import InputError, JatsgenError
-from .model import Article, ArticleKind, Book, Journal, PartialDate
-from .readers import read
+from .model import ArticleKind, Book, Journal
+from .prepare import (
+    Job,
+    PreparedInput,
+    PreparedWork,
+    Workers,
+    Written,
+    prepared_inputs,
+    result_of,
+    worker_pool,
+)
 from .schemas import SchemaLocator
 from .timestamps import TimestampClock
 from .validate import ValidateOptions, Validator
@@ -101,6 +111,9 @@ class BatchAssembler:
         max_bytes: int,
     ) -> None:
         self.w = writer
+        self.diags = writer.diags
+        self.losses = writer.losses
+        self.heads: dict[tuple[object, ...], bytes] = {}  # container key -> its head, as written
         self.clock = clock
         self.folder = folder
         self.max_records = max_records
@@ -124,15 +137,17 @@ class BatchAssembler:
     def _head(self, batch_id: str, timestamp: int) -> bytes:
         return b"  " + fragment_bytes(self.w.head(batch_id, timestamp), 1, self.decl) + b"\n"
 
-    def add(self, work: Work) -> None:
-        data = b"      " + fragment_bytes(self.w.work(work), 3, self.decl) + b"\n"
-        ckey = container_key(work.article.container)
+    def add(self, work: PreparedWork) -> None:
+        """Put a prepared work (its DOI claimed) into its batch, writing batches out as
+        they fill."""
+        data = work.work.data
+        ckey = container_key(work.container)
         tag = self._tag(work)
         bkey = (tag, work.doi.split("/", 1)[0])
         batch = self.open.setdefault(bkey, _OpenBatch())
         group = batch.groups.get(ckey)
         if group is None:
-            group = self._group(work, tag)
+            group = self._group(work, tag, ckey)
             cost = len(data) + group.overhead
         else:
             cost = len(data)
@@ -163,9 +178,9 @@ class BatchAssembler:
         batch.size += cost
 
     @staticmethod
-    def _tag(work: Work) -> str:
-        c = work.article.container
-        if work.article.kind is ArticleKind.POSTED_CONTENT:
+    def _tag(work: PreparedWork) -> str:
+        c = work.container
+        if work.kind is ArticleKind.POSTED_CONTENT:
             return "posted_content"
         return (
             "journal"
@@ -175,26 +190,39 @@ class BatchAssembler:
             else ("conference")
         )
 
-    def _group(self, work: Work, tag: str) -> _Group:
-        c = work.article.container
+    def _group(self, work: PreparedWork, tag: str, ckey: tuple[object, ...]) -> _Group:
         if tag == "posted_content":
             return _Group(tag, b"", b"", bare=True)  # preprints sit directly in the body
-        if c is None:
+        if work.container is None:
             raise InputError(
                 Diagnostic.at_source(
                     "error",
                     "the work has no container (proceedings, journal or book); Crossref "
                     "deposits need one",
-                    work.article.source,
+                    work.source,
                     "batch.no-container",
                 )
             )
+        head = self.heads.get(ckey)
+        if head is None:
+            # the first work of a container in the run is the first in its input, which
+            # wrote the container's head (prepare)
+            written = work.head
+            if written is None:
+                raise JatsgenError(f"internal: no container head for the work {work.doi}")
+            self.replay(written)
+            if written.errors:
+                raise InputError(written.errors)
+            head = self.heads[ckey] = written.data
         attrs = b' book_type="edited_book"' if tag == "book" else b""
-        head = b"".join(
-            b"      " + fragment_bytes(el, 3, self.decl) + b"\n"
-            for el in self.w.container_head(c, work.article, work.where)
-        )
         return _Group(tag, attrs, head)
+
+    def replay(self, written: Written) -> None:
+        """Keep what the writer reported for something this run accepts."""
+        for code, message, where in written.losses:
+            self.losses.add(code, message, where)
+        for d in written.warnings:
+            self.diags.add(d)
 
     def close(self) -> None:
         for key in sorted(self.open):
@@ -225,23 +253,65 @@ class BatchAssembler:
         self.files.append(BatchFile(path, batch_id, timestamp, list(batch.dois), size))
 
 
-def date_undated(article: Article, clock: TimestampClock) -> list[Diagnostic]:
-    """Date an article that has no publication date on the deposit date (the config asked
-    for that with [crossref] undated = "deposit-date"); say so, located."""
-    container = article.container
-    if article.published is not None or (container is not None and container.published):
-        return []
-    today = clock.today()
-    article.published = PartialDate(today.year, today.month, today.day)
-    return [
-        Diagnostic.at_source(
-            "warning",
-            f"no publication date: dated {today.isoformat()}, the deposit date "
-            '([crossref] undated = "deposit-date")',
-            article.source,
-            "crossref.undated",
-        )
-    ]
+def take(
+    prepared: PreparedInput,
+    run: BatchRun,
+    planner: DoiPlanner,
+    assembler: BatchAssembler,
+    skip_invalid: bool,
+) -> None:
+    """One prepared input into the run: its diagnostics, and each work into its batch (or,
+    with `skip_invalid`, a warning saying why it was left out)."""
+    failed = prepared.failed is not None
+    run.diagnostics += prepared.failed or prepared.diagnostics
+    for work in prepared.works:
+        run.diagnostics += work.notes
+        try:
+            add_work(work, planner, assembler)
+            run.works += 1
+        except InputError as exc:
+            if skip_invalid:  # reported, left out, and the run goes on
+                run.diagnostics += [
+                    replace(d, severity="warning", message=f"skipped: {d.message}")
+                    for d in exc.diagnostics
+                ]
+                continue
+            run.diagnostics += exc.diagnostics
+            failed = True
+    if failed:
+        run.inputs_failed.append(prepared.path)
+
+
+def _validate(validator: Validator, path: Path, schema_id: str) -> list[Diagnostic]:
+    return validator.validate_file(path, schema_id).diagnostics
+
+
+def validations(
+    validator: Validator, paths: list[Path], schema_id: str, workers: Workers | None
+) -> Iterator[list[Diagnostic]]:
+    """Each batch file's validation diagnostics, in order; in the workers when there are."""
+    if workers is None:
+        for path in paths:
+            yield _validate(validator, path, schema_id)
+        return
+    check = partial(_validate, validator, schema_id=schema_id)
+    futures = [workers.pool.submit(check, path) for path in paths]
+    yield from (result_of(f) for f in futures)
+
+
+def add_work(work: PreparedWork, planner: DoiPlanner, assembler: BatchAssembler) -> None:
+    """Claim a prepared work's DOI and put it into its batch; InputError says why not.
+
+    The checks come in the order a single pass would make them: the DOI can be made, it is
+    not already taken, the work could be written, it fits.
+    """
+    if work.errors:
+        raise InputError(work.errors)
+    planner.claim(work.doi, work.where, work.source)
+    assembler.replay(work.work)
+    if work.work.errors:
+        raise InputError(work.work.errors)
+    assembler.add(work)
 
 
 def make_batches(
@@ -258,8 +328,13 @@ def make_batches(
     any_prefix: bool = False,
     skip_invalid: bool = False,
     on_input: Callable[[str], None] | None = None,
+    jobs: int = 1,
 ) -> BatchRun:
-    """Write Crossref batches for every article in `inputs` into `outdir`, all or nothing."""
+    """Write Crossref batches for every article in `inputs` into `outdir`, all or nothing.
+
+    `jobs` > 1 reads the inputs and writes their works in that many worker processes
+    (`prepare.prepared_inputs`); the batches are the same either way.
+    """
     spec: CrossrefSpec = SPECS[version or config.schema_version]
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
@@ -268,77 +343,37 @@ def make_batches(
     losses = Losses()
     writer = CrossrefWriter(spec, config, diags, losses)
     planner = DoiPlanner(config, any_prefix=any_prefix)
+    job = Job(config, spec.version, clock, fmt, any_prefix, skip_invalid)
+    validator = None
+    if locator is not None:
+        prefixes = () if any_prefix else config.prefixes
+        validator = Validator(ValidateOptions(prefixes=prefixes), locator=locator)
     staging = Path(tempfile.mkdtemp(prefix=".jatsgen-partial-", dir=out))
     try:
         assembler = BatchAssembler(
             writer, clock, staging, max_records or config.max_records, max_bytes or config.max_bytes
         )
-        for path in inputs:
-            failed = False
-            try:
-                result = read(
-                    path,
-                    fmt,
-                    skip_invalid=skip_invalid,
-                    container=config.container,
-                    body=False,  # deposits carry no body
-                )
-                run.diagnostics += list(result.diagnostics)
-                for seq, article in enumerate(result.articles, start=1):
-                    if config.undated == "deposit-date":
-                        run.diagnostics += date_undated(article, clock)
-                    try:
-                        assembler.add(planner.plan(article, seq))
-                        run.works += 1
-                    except InputError as exc:
-                        if skip_invalid:  # reported, left out, and the run goes on
-                            run.diagnostics += [
-                                Diagnostic(
-                                    "warning",
-                                    f"skipped: {d.message}",
-                                    d.file,
-                                    d.line,
-                                    d.column,
-                                    d.field,
-                                    d.code,
-                                )
-                                for d in exc.diagnostics
-                            ]
-                            continue
-                        run.diagnostics += exc.diagnostics
-                        failed = True
-            except InputError as exc:
-                run.diagnostics += exc.diagnostics
-                failed = True
-            if failed:
-                run.inputs_failed.append(str(path))
-            if on_input:
-                on_input(str(path))
-        if run.ok:
-            assembler.close()
-            if run.works == 0:
-                run.diagnostics.append(
-                    Diagnostic(
-                        "error", "no works to deposit", None, None, None, None, "batch.empty"
-                    )
-                )
-        if run.ok and locator is not None:
-            prefixes = () if any_prefix else config.prefixes
-            validator = Validator(ValidateOptions(prefixes=prefixes), locator=locator)
-            for f in assembler.files:
-                report = validator.validate_file(f.path, spec.schema_id)
-                for d in report.diagnostics:
+        # workers forked after the schema is compiled share it instead of compiling their own
+        before = partial(validator.load, spec.schema_id) if validator is not None else None
+        with worker_pool(jobs, len(inputs), before_start=before) as workers:
+            for prepared in prepared_inputs(inputs, job, workers):
+                take(prepared, run, planner, assembler, skip_invalid)
+                if on_input:
+                    on_input(prepared.path)
+            if run.ok:
+                assembler.close()
+                if run.works == 0:
                     run.diagnostics.append(
                         Diagnostic(
-                            d.severity,
-                            d.message,
-                            str(out / f.path.name),
-                            d.line,
-                            d.column,
-                            d.field,
-                            d.code,
+                            "error", "no works to deposit", None, None, None, None, "batch.empty"
                         )
                     )
+            if run.ok and validator is not None:
+                paths = [f.path for f in assembler.files]
+                for path, found in zip(
+                    paths, validations(validator, paths, spec.schema_id, workers), strict=True
+                ):
+                    run.diagnostics += [replace(d, file=str(out / path.name)) for d in found]
         losses.report(diags)
         run.diagnostics += list(diags)
         if run.ok:

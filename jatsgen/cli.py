@@ -327,6 +327,16 @@ def crossref_cmd(
         bool,
         typer.Option("--no-validate", help="Skip validating each batch against the official XSD."),
     ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "-j",
+            "--jobs",
+            min=1,
+            help="Worker processes that read inputs, write works and validate batches "
+            "(default: one per CPU, up to 8; used from 8 inputs on). 1 works in one process.",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Hide warnings.")] = False,
 ) -> None:
     """Write Crossref deposit batches, each validated against the official XSD."""
@@ -356,6 +366,7 @@ def crossref_cmd(
             any_prefix=any_prefix,
             skip_invalid=skip_invalid,
             on_input=(lambda _p: bar.advance(bar.task_ids[0])) if bar is not None else None,
+            jobs=jobs or min(os.cpu_count() or 1, 8),
         )
     report(sorted(run_.diagnostics, key=_order), quiet)
     if not run_.ok:

@@ -15,7 +15,7 @@ from .config import DepositConfig
 from .diagnostics import Diagnostic
 from .errors import InputError
 from .ids import check_doi
-from .model import Article, Book, Journal, Proceedings
+from .model import Article, Book, Journal, Proceedings, Source
 
 # Crossref's recommended DOI suffix characters: a-z A-Z 0-9 - . _ ; ( ) /
 SAFE_SUFFIX = re.compile(r"^[A-Za-z0-9\-._;()/]+$")
@@ -151,6 +151,13 @@ class DoiPlanner:
     seen: dict[str, str] = field(default_factory=dict)  # lower-case DOI -> where
 
     def plan(self, article: Article, seq: int) -> Work:
+        """The work's DOI and landing page, claimed for this run (`make` then `claim`)."""
+        work = self.make(article, seq)
+        self.claim(work.doi, work.where, article.source)
+        return work
+
+    def make(self, article: Article, seq: int) -> Work:
+        """The work's DOI and landing page; InputError if they cannot be made or checked."""
         loc = where(article)
         values = placeholder_values(article, seq)
         try:
@@ -191,19 +198,21 @@ class DoiPlanner:
             if not re.match(r"^https?://\S+$", resource):
                 raise ValueError(f"resource URL {resource!r} is not an absolute http(s) URL")
         except ValueError as exc:
-            raise InputError(self._diag(article, str(exc), "doi.invalid")) from None
+            raise InputError(
+                Diagnostic.at_source("error", str(exc), article.source, "doi.invalid")
+            ) from None
+        return Work(article, doi, resource, loc)
+
+    def claim(self, doi: str, loc: str, source: Source | None) -> None:
+        """Register `doi` for the work at `loc`; a DOI may be deposited once per run."""
         key = doi.lower()
         if key in self.seen:
             raise InputError(
-                self._diag(
-                    article,
+                Diagnostic.at_source(
+                    "error",
                     f"duplicate DOI {doi}: also given to the work at {self.seen[key]}",
+                    source,
                     "doi.duplicate",
                 )
             )
         self.seen[key] = loc
-        return Work(article, doi, resource, loc)
-
-    @staticmethod
-    def _diag(article: Article, message: str, code: str) -> Diagnostic:
-        return Diagnostic.at_source("error", message, article.source, code)

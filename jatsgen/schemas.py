@@ -148,6 +148,10 @@ class SchemaLocator:
         if self.explicit is not None and not self.explicit.is_dir():
             raise JatsgenError(f"--schemas {self.explicit}: no such folder")
 
+    def __getstate__(self) -> dict[str, object]:
+        # os.environ does not pickle; a worker process gets a copy of what it held
+        return {**self.__dict__, "env": dict(self.env)}
+
     def candidates(self) -> list[tuple[str, Path]]:
         out: list[tuple[str, Path]] = []
         if self.explicit is not None:

@@ -155,6 +155,15 @@ def cached_xmlschema(resolved: ResolvedSchema) -> Any:
     return schema
 
 
+def load_schema(schema_id: str, locator: SchemaLocator, engine: str = "lxml") -> Any:
+    """The compiled schema set `engine` validates with: libxml2's for XSD 1.0 with "lxml",
+    else xmlschema's (from its disk cache unless "fresh"). Compiled once per process."""
+    resolved = locator.find(schema_id)
+    if resolved.set.xsd_version == "1.0" and engine == "lxml":
+        return compile_lxml(resolved)
+    return cached_xmlschema(resolved) if engine != "fresh" else compile_xmlschema(resolved)
+
+
 def xsd_errors(
     tree: etree._ElementTree,
     schema_id: str,
@@ -163,9 +172,8 @@ def xsd_errors(
     engine: str = "lxml",
 ) -> list[Diagnostic]:
     """Schema errors of a parsed document against one official schema set."""
-    resolved = locator.find(schema_id)
-    if resolved.set.xsd_version == "1.0" and engine == "lxml":
-        schema = compile_lxml(resolved)
+    schema = load_schema(schema_id, locator, engine)
+    if isinstance(schema, etree.XMLSchema):
         if schema.validate(tree):
             return []
         return [
@@ -174,7 +182,6 @@ def xsd_errors(
         ]
     import xmlschema
 
-    schema = cached_xmlschema(resolved) if engine != "fresh" else compile_xmlschema(resolved)
     out = []
     # The tree is already parsed (safely); the resource may not fetch anything else.
     resource = xmlschema.XMLResource(tree, allow="none")
@@ -214,6 +221,10 @@ class Validator:
         self.locator = locator or SchemaLocator(self.options.schemas)
         engine = self.options.engine
         self.engine = ("xmlschema" if few else "lxml") if engine == "auto" else engine
+
+    def load(self, schema_id: str) -> None:
+        """Compile the schema for `schema_id` now (worker processes forked later share it)."""
+        load_schema(schema_id, self.locator, self.engine)
 
     def validate_file(self, path: str | Path, schema_id: str | None = None) -> FileReport:
         report = FileReport(str(path))

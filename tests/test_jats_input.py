@@ -283,3 +283,74 @@ def test_entities_from_the_unloaded_dtd_become_their_characters(tmp_path):
     article = read(src).articles[0]
     assert article.title.text == "Alpha beta \u201cgamma\u201d &madeup; & more"
     assert article.references[0].text == "Smith J. Title\u201312"
+
+
+def _whole_run(inputs, out: Path, locator, jobs: int, **kw):
+    from dataclasses import replace
+
+    config = replace(load_config(BENCH_CONFIG), undated="deposit-date")
+    clock = TimestampClock(out / "state", pinned=20261126120000000)
+    return make_batches(
+        inputs, config, out / "batches", locator=locator, clock=clock, jobs=jobs, **kw
+    )
+
+
+def _said(run, out: Path) -> list[tuple[str, str, str | None, int | None]]:
+    return [
+        (d.severity, d.code or "", (d.file or "").replace(str(out), "OUT"), d.line)
+        for d in run.diagnostics
+    ]
+
+
+def test_worker_processes_write_the_same_batches_and_messages_as_one_process(tmp_path, locator):
+    one = _whole_run(CORPUS, tmp_path / "one", locator, 1, any_prefix=True, skip_invalid=True)
+    two = _whole_run(CORPUS, tmp_path / "two", locator, 2, any_prefix=True, skip_invalid=True)
+    assert one.ok and two.ok and one.works == two.works == 41
+    assert [b.path.name for b in one.batches] == [b.path.name for b in two.batches]
+    assert [b.path.read_bytes() for b in one.batches] == [b.path.read_bytes() for b in two.batches]
+    assert _said(one, tmp_path / "one") == _said(two, tmp_path / "two")
+
+
+def test_worker_processes_find_a_duplicate_doi_across_inputs(tmp_path, locator):
+    copy = tmp_path / "again.xml"
+    copy.write_bytes(CORPUS[3].read_bytes())
+    inputs = [*CORPUS[:12], copy]
+    runs = {
+        jobs: _whole_run(inputs, tmp_path / f"j{jobs}", locator, jobs, any_prefix=True)
+        for jobs in (1, 2)
+    }
+    for run in runs.values():
+        assert not run.ok and not run.batches
+        (dup,) = [d for d in run.diagnostics if d.code == "doi.duplicate"]
+        assert dup.file == str(copy) and CORPUS[3].name in dup.message
+        assert run.inputs_failed == [str(copy)]
+    assert _said(runs[1], tmp_path / "j1") == _said(runs[2], tmp_path / "j2")
+
+
+def _die(path, job):  # a worker that is killed mid-run (picklable by name)
+    import os
+
+    os._exit(3)
+
+
+def test_a_worker_that_dies_is_a_clear_error_and_nothing_is_written(tmp_path, locator, monkeypatch):
+    import jatsgen.prepare
+    from jatsgen.errors import JatsgenError
+
+    monkeypatch.setattr(jatsgen.prepare, "prepare", _die)
+    with pytest.raises(JatsgenError, match="worker process stopped unexpectedly"):
+        _whole_run(CORPUS[:8], tmp_path, locator, 2, any_prefix=True)
+    assert not list((tmp_path / "batches").iterdir())  # no batch, no staging folder left
+
+
+def test_cli_jobs_option_gives_the_same_batches(tmp_path, monkeypatch):
+    outs = {}
+    for jobs in ("1", "2"):
+        monkeypatch.setenv("JATSGEN_STATE_DIR", str(tmp_path / f"state{jobs}"))
+        out = tmp_path / f"o{jobs}"
+        args = ["crossref", *map(str, CORPUS[:10]), "--config", str(BENCH_CONFIG)]
+        args += ["-o", str(out), "--any-prefix", "-q", "--jobs", jobs]
+        res = runner.invoke(app, [*args, "--timestamp", "20261126120000000"])
+        assert res.exit_code == 0, res.stderr
+        outs[jobs] = {p.name: p.read_bytes() for p in out.glob("*.xml")}
+    assert outs["1"] == outs["2"] and len(outs["1"]) >= 2

@@ -1,0 +1,240 @@
+"""Each input read and its works written as batch-ready bytes, here or in worker processes.
+
+Reading (parsing, filling the model) and writing each work are most of a deposit's time,
+and each input's share depends on that input alone, so with `jobs` > 1 they run in worker
+processes and only bytes and small records come back. What must see the whole run stays
+with the caller: DOI uniqueness, grouping into batches, timestamps and validation. What a
+worker's writer reports (losses, warnings) comes back per work, so the caller keeps only
+what belongs to the works it accepts, in input order, exactly as if it had written them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from lxml import etree
+
+from .config import DepositConfig
+from .diagnostics import Diagnostic, Diagnostics
+from .dois import DoiPlanner, Work
+from .errors import InputError, JatsgenError
+from .model import Article, ArticleKind, Container, PartialDate, Source
+from .readers import read
+from .timestamps import TimestampClock
+from .writers.crossref import (
+    SPECS,
+    CrossrefWriter,
+    Losses,
+    container_key,
+    fragment_bytes,
+    namespace_declarations,
+)
+
+T = TypeVar("T")
+MIN_INPUTS_PER_JOB = 4  # fewer inputs than this per worker do not repay starting it
+
+Loss = tuple[str, str, str]  # code, message, where: the arguments of Losses.add
+
+
+class LossLog(Losses):
+    """Losses as a list of events, replayed into the run's `Losses` by the caller."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[Loss] = []
+
+    def add(self, code: str, message: str, where: str) -> None:
+        self.events.append((code, message, where))
+
+
+@dataclass
+class Written:
+    """Bytes a writer made, or why it could not, with what it reported on the way."""
+
+    data: bytes = b""
+    errors: list[Diagnostic] = field(default_factory=list)
+    losses: list[Loss] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass
+class PreparedWork:
+    """One article, ready for a batch: its DOI, what the batch needs to group it, and the
+    serialized work element. `errors` set means the DOI could not be made (nothing else is)."""
+
+    source: Source | None
+    where: str
+    notes: list[Diagnostic] = field(default_factory=list)  # said before it was written
+    errors: list[Diagnostic] = field(default_factory=list)
+    doi: str = ""
+    container: Container | None = None
+    kind: ArticleKind = ArticleKind.JOURNAL_ARTICLE
+    work: Written = field(default_factory=Written)
+    head: Written | None = None  # the container's opening metadata, if this work opens it
+
+
+@dataclass
+class PreparedInput:
+    path: str
+    failed: list[Diagnostic] | None = None  # the input could not be read at all
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # the reader's warnings
+    works: list[PreparedWork] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a worker needs to prepare inputs (it is sent to each worker once)."""
+
+    config: DepositConfig
+    version: str
+    clock: TimestampClock  # only its deposit date is used here; timestamps are issued later
+    fmt: str | None = None
+    any_prefix: bool = False
+    skip_invalid: bool = False
+
+
+def prepare(path: str | Path, job: Job) -> PreparedInput:
+    """Read one input and write each of its works; errors are returned, not raised, so
+    they cross from a worker process intact."""
+    out = PreparedInput(str(path))
+    try:
+        result = read(
+            path,
+            job.fmt,
+            skip_invalid=job.skip_invalid,
+            container=job.config.container,
+            body=False,  # deposits carry no body
+        )
+    except InputError as exc:
+        out.failed = exc.diagnostics
+        return out
+    out.diagnostics = list(result.diagnostics)
+    planner = DoiPlanner(job.config, any_prefix=job.any_prefix)
+    opened: set[tuple[object, ...]] = set()  # containers whose head this input has written
+    for seq, article in enumerate(result.articles, start=1):
+        item = PreparedWork(article.source, "")
+        out.works.append(item)
+        if job.config.undated == "deposit-date":
+            item.notes = date_undated(article, job.clock)
+        try:
+            work = planner.make(article, seq)
+        except InputError as exc:
+            item.errors = exc.diagnostics
+            continue
+        item.where, item.doi = work.where, work.doi
+        item.container, item.kind = article.container, article.kind
+        item.work = _write_work(job, work)
+        key = container_key(article.container)
+        if article.container is not None and key not in opened:
+            opened.add(key)  # the first work of a container in this input writes its head
+            item.head = _write_head(job, article.container, article, work.where)
+    return out
+
+
+def _write_work(job: Job, work: Work) -> Written:
+    return _write(job, lambda writer: [writer.work(work)])
+
+
+def _write_head(job: Job, c: Container, first: Article, where: str) -> Written:
+    return _write(job, lambda writer: writer.container_head(c, first, where))
+
+
+def _write(job: Job, build: Callable[[CrossrefWriter], list[etree._Element]]) -> Written:
+    """What `build(writer)` makes, serialized at the depth of a batch's works (inside
+    doi_batch/body/container), with what the writer reported; an InputError is `errors`."""
+    diags, log = Diagnostics(), LossLog()
+    writer = CrossrefWriter(SPECS[job.version], job.config, diags, log)
+    decl = namespace_declarations(writer.nsmap)
+    try:
+        data = b"".join(b"      " + fragment_bytes(el, 3, decl) + b"\n" for el in build(writer))
+        return Written(data, [], log.events, list(diags))
+    except InputError as exc:
+        return Written(b"", exc.diagnostics, log.events, list(diags))
+
+
+def date_undated(article: Article, clock: TimestampClock) -> list[Diagnostic]:
+    """Date an article that has no publication date on the deposit date (the config asked
+    for that with [crossref] undated = "deposit-date"); say so, located."""
+    container = article.container
+    if article.published is not None or (container is not None and container.published):
+        return []
+    today = clock.today()
+    article.published = PartialDate(today.year, today.month, today.day)
+    return [
+        Diagnostic.at_source(
+            "warning",
+            f"no publication date: dated {today.isoformat()}, the deposit date "
+            '([crossref] undated = "deposit-date")',
+            article.source,
+            "crossref.undated",
+        )
+    ]
+
+
+@dataclass
+class Workers:
+    pool: ProcessPoolExecutor
+    count: int
+
+
+@contextlib.contextmanager
+def worker_pool(
+    jobs: int, inputs: int, before_start: Callable[[], None] | None = None
+) -> Iterator[Workers | None]:
+    """Worker processes for a run of `inputs` inputs, or None when `jobs` is 1 or there are
+    too few inputs to repay starting them. `before_start` runs first, only if workers start.
+
+    Workers are forked where the platform can (they start in milliseconds and share what
+    this process has loaded, such as a compiled schema); elsewhere they are spawned and
+    import jatsgen afresh.
+    """
+    if jobs <= 1 or inputs < 2 * MIN_INPUTS_PER_JOB:
+        yield None
+        return
+    if before_start is not None:
+        before_start()
+    count = min(jobs, inputs // MIN_INPUTS_PER_JOB)
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if fork else None)
+    pool = ProcessPoolExecutor(count, mp_context=context)
+    try:
+        yield Workers(pool, count)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def prepared_inputs(
+    inputs: Sequence[str | Path], job: Job, workers: Workers | None = None
+) -> Iterator[PreparedInput]:
+    """`prepare` for each input, in input order: in the workers when there are some, while
+    the caller assembles what they have done; a few results per worker wait in memory."""
+    if workers is None:
+        for path in inputs:
+            yield prepare(path, job)
+        return
+    pending: deque[Future[PreparedInput]] = deque()
+    for path in inputs:
+        pending.append(workers.pool.submit(prepare, path, job))
+        if len(pending) > 4 * workers.count:
+            yield result_of(pending.popleft())
+    while pending:
+        yield result_of(pending.popleft())
+
+
+def result_of(future: Future[T]) -> T:
+    """A worker's result; a dead worker is a JatsgenError that says what to do."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise JatsgenError(
+            "a worker process stopped unexpectedly (out of memory, or killed); nothing was "
+            "written. Run again, with --jobs 1 to work in one process"
+        ) from None
