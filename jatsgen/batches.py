@@ -225,14 +225,17 @@ class BatchAssembler:
             self.diags.add(d)
 
     def close(self) -> None:
-        for key in sorted(self.open):
-            self.flush(key)
+        keys = [k for k in sorted(self.open) if self.open[k].dois]
+        stamps = self.clock.issue_many(len(keys)) if keys else []
+        for key, stamp in zip(keys, stamps, strict=True):
+            self.flush(key, stamp)
 
-    def flush(self, key: tuple[str, str]) -> None:
+    def flush(self, key: tuple[str, str], timestamp: int | None = None) -> None:
         batch = self.open.pop(key, None)
         if batch is None or not batch.dois:
             return
-        timestamp = self.clock.issue()
+        if timestamp is None:
+            timestamp = self.clock.issue()
         batch_id = f"jatsgen-{timestamp}"
         path = self.folder / f"{batch_id}.xml"
         with open(path, "wb") as fh:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import TypeVar
 
@@ -152,12 +153,17 @@ def _write(job: Job, build: Callable[[CrossrefWriter], list[etree._Element]]) ->
     doi_batch/body/container), with what the writer reported; an InputError is `errors`."""
     diags, log = Diagnostics(), LossLog()
     writer = CrossrefWriter(SPECS[job.version], job.config, diags, log)
-    decl = namespace_declarations(writer.nsmap)
+    decl = _declarations(tuple(writer.nsmap.items()))
     try:
         data = b"".join(b"      " + fragment_bytes(el, 3, decl) + b"\n" for el in build(writer))
         return Written(data, [], log.events, list(diags))
     except InputError as exc:
         return Written(b"", exc.diagnostics, log.events, list(diags))
+
+
+@cache
+def _declarations(nsmap: tuple[tuple[str | None, str], ...]) -> bytes:
+    return namespace_declarations(dict(nsmap))
 
 
 def date_undated(article: Article, clock: TimestampClock) -> list[Diagnostic]:

@@ -84,6 +84,11 @@ class TimestampClock:
         return int(value) if value is not None else None
 
     def issue(self) -> int:
+        return self.issue_many(1)[0]
+
+    def issue_many(self, count: int) -> list[int]:
+        """`count` increasing timestamps, issued together (one read and write of the state):
+        the same values `count` calls of `issue` would give."""
         with self._locked() as state:
             last = state.get("last")
             if last is not None and len(str(last)) > self.digits:
@@ -93,20 +98,25 @@ class TimestampClock:
                     "and the registry would reject it. Set [crossref] timestamp_digits = "
                     f"{len(str(last))}."
                 )
-            if self.pinned is not None:
-                value = self.pinned
-                self.pinned += 1
-                if len(str(value)) != self.digits:
-                    raise JatsgenError(f"--timestamp {value} must have {self.digits} digits")
-            else:
-                now = self.now or dt.datetime.now(dt.UTC)
-                base = int(now.strftime("%Y%m%d%H%M%S")) * 10 ** (self.digits - 14)
-                value = max(base, (last or 0) + 1)
-            if last is not None and value <= last:
-                raise JatsgenError(
-                    f"timestamp {value} is not larger than the last one issued ({last}); the "
-                    "registry rejects a timestamp less than or equal to the one it holds"
-                )
-            state["last"] = value
+            values = []
+            for _ in range(count):
+                if self.pinned is not None:
+                    value = self.pinned
+                    self.pinned += 1
+                    if len(str(value)) != self.digits:
+                        raise JatsgenError(f"--timestamp {value} must have {self.digits} digits")
+                else:
+                    now = self.now or dt.datetime.now(dt.UTC)
+                    base = int(now.strftime("%Y%m%d%H%M%S")) * 10 ** (self.digits - 14)
+                    value = max(base, (last or 0) + 1)
+                if last is not None and value <= last:
+                    raise JatsgenError(
+                        f"timestamp {value} is not larger than the last one issued ({last}); "
+                        "the registry rejects a timestamp less than or equal to the one it holds"
+                    )
+                values.append(value)
+                last = value
+            if values:
+                state["last"] = values[-1]
             state["digits"] = self.digits
-            return value
+            return values

@@ -346,7 +346,19 @@ def test_clock_issues_unique_values_across_processes(tmp_path):
 
 def _issue_many(folder: str) -> list[int]:
     clock = TimestampClock(Path(folder))
-    return [clock.issue() for _ in range(50)]
+    return [v for _ in range(25) for v in (clock.issue(), *clock.issue_many(1))]
+
+
+def test_timestamps_issued_together_are_those_issued_one_by_one(tmp_path):
+    import datetime as dt
+
+    now = dt.datetime(2026, 11, 26, 12, 0, 0, tzinfo=dt.UTC)
+    for pinned in (None, 20261126120000000):
+        one = TimestampClock(tmp_path / f"a{pinned}", pinned=pinned, now=now)
+        block = TimestampClock(tmp_path / f"b{pinned}", pinned=pinned, now=now)
+        singly = [one.issue() for _ in range(5)]
+        assert block.issue_many(5) == singly and len(set(singly)) == 5
+        assert block.issue() == one.issue() > singly[-1]
 
 
 def write_record(tmp_path: Path, body: str) -> Path:
