@@ -292,8 +292,9 @@ def _validate(validator: Validator, path: Path, schema_id: str) -> list[Diagnost
 def validations(
     validator: Validator, paths: list[Path], schema_id: str, workers: Workers | None
 ) -> Iterator[list[Diagnostic]]:
-    """Each batch file's validation diagnostics, in order; in the workers when there are."""
-    if workers is None:
+    """Each batch file's validation diagnostics, in order; in the workers when they share
+    this process's compiled schema (spawned workers would each compile it again)."""
+    if workers is None or not workers.forked:
         for path in paths:
             yield _validate(validator, path, schema_id)
         return

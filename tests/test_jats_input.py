@@ -354,3 +354,16 @@ def test_cli_jobs_option_gives_the_same_batches(tmp_path, monkeypatch):
         assert res.exit_code == 0, res.stderr
         outs[jobs] = {p.name: p.read_bytes() for p in out.glob("*.xml")}
     assert outs["1"] == outs["2"] and len(outs["1"]) >= 2
+
+
+def test_spawned_workers_where_fork_is_unsafe_write_the_same_batches(
+    tmp_path, locator, monkeypatch
+):
+    import sys
+
+    one = _whole_run(CORPUS[:8], tmp_path / "one", locator, 1, any_prefix=True)
+    monkeypatch.setattr(sys, "platform", "darwin")  # macOS: workers are spawned, not forked
+    two = _whole_run(CORPUS[:8], tmp_path / "two", locator, 2, any_prefix=True)
+    assert one.ok and two.ok
+    assert [b.path.read_bytes() for b in one.batches] == [b.path.read_bytes() for b in two.batches]
+    assert _said(one, tmp_path / "one") == _said(two, tmp_path / "two")
