@@ -1,8 +1,9 @@
 """The `jatsgen crossref` job: records in, validated Crossref deposit batch files out.
 
-Works stream through: each is serialized as soon as its DOI is planned, grouped with the
-other works of its container, and written out when the batch reaches its record or byte
-limit, so memory holds at most one batch. Files are written into a private folder inside the
+Works stream through: each input is read and its works serialized (`prepare`, here or in
+worker processes), then each work's DOI is claimed, the work grouped with the others of its
+container, and written out when the batch reaches its record or byte limit, so memory holds
+at most one batch. Files are written into a private folder inside the
 output folder and moved into place only when every batch is valid and no input had an
 error: a failed run leaves nothing that looks like a good batch.
 """
@@ -86,6 +87,12 @@ class _Group:
 
 
 @dataclass
+class _Head:
+    written: Written
+    replayed: bool = False
+
+
+@dataclass
 class _OpenBatch:
     """Works waiting for one batch file: one body kind, one DOI prefix."""
 
@@ -113,7 +120,9 @@ class BatchAssembler:
         self.w = writer
         self.diags = writer.diags
         self.losses = writer.losses
-        self.heads: dict[tuple[object, ...], bytes] = {}  # container key -> its head, as written
+        # container key -> its opening metadata, as written with the first work of the
+        # container that got a DOI (see `offer_head`)
+        self.heads: dict[tuple[object, ...], _Head] = {}
         self.clock = clock
         self.folder = folder
         self.max_records = max_records
@@ -205,17 +214,30 @@ class BatchAssembler:
             )
         head = self.heads.get(ckey)
         if head is None:
-            # the first work of a container in the run is the first in its input, which
-            # wrote the container's head (prepare)
-            written = work.head
-            if written is None:
-                raise JatsgenError(f"internal: no container head for the work {work.doi}")
-            self.replay(written)
-            if written.errors:
-                raise InputError(written.errors)
-            head = self.heads[ckey] = written.data
+            raise JatsgenError(f"internal: no container metadata for the work {work.doi}")
+        if not head.replayed:
+            head.replayed = True
+            self.replay(head.written)  # what writing it lost or warned about, said once
+        if head.written.errors:
+            raise InputError(head.written.errors)
         attrs = b' book_type="edited_book"' if tag == "book" else b""
-        return _Group(tag, attrs, head)
+        return _Group(tag, attrs, head.written.data)
+
+    def offer_head(self, work: PreparedWork) -> None:
+        """Keep the container metadata a prepared work carries, unless its container already
+        has metadata that could be written.
+
+        `prepare` writes it with the first work of a container in each input that gets a
+        DOI, and again with the next ones while it fails (the container's date may come
+        from the first work), so every work that needs it finds it here, whatever happened
+        to the works before it.
+        """
+        if work.head is None:
+            return
+        key = container_key(work.container)
+        held = self.heads.get(key)
+        if held is None or held.written.errors:
+            self.heads[key] = _Head(work.head)
 
     def replay(self, written: Written) -> None:
         """Keep what the writer reported for something this run accepts."""
@@ -269,6 +291,7 @@ def take(
     run.diagnostics += prepared.failed or prepared.diagnostics
     for work in prepared.works:
         run.diagnostics += work.notes
+        assembler.offer_head(work)
         try:
             add_work(work, planner, assembler)
             run.works += 1

@@ -26,7 +26,7 @@ from lxml import etree
 
 from .config import DepositConfig
 from .diagnostics import Diagnostic, Diagnostics
-from .dois import DoiPlanner, Work
+from .dois import DoiPlanner, Work, where
 from .errors import InputError, JatsgenError
 from .model import Article, ArticleKind, Container, PartialDate, Source
 from .readers import read
@@ -122,7 +122,7 @@ def prepare(path: str | Path, job: Job) -> PreparedInput:
     planner = DoiPlanner(job.config, any_prefix=job.any_prefix)
     opened: set[tuple[object, ...]] = set()  # containers whose head this input has written
     for seq, article in enumerate(result.articles, start=1):
-        item = PreparedWork(article.source, "")
+        item = PreparedWork(article.source, where(article))
         out.works.append(item)
         if job.config.undated == "deposit-date":
             item.notes = date_undated(article, job.clock)
@@ -131,13 +131,16 @@ def prepare(path: str | Path, job: Job) -> PreparedInput:
         except InputError as exc:
             item.errors = exc.diagnostics
             continue
-        item.where, item.doi = work.where, work.doi
+        item.doi = work.doi
         item.container, item.kind = article.container, article.kind
         item.work = _write_work(job, work)
         key = container_key(article.container)
         if article.container is not None and key not in opened:
-            opened.add(key)  # the first work of a container in this input writes its head
+            # the first work of a container (with a DOI) in this input writes its head, and
+            # the next ones while that fails: a head may take its date from its first work
             item.head = _write_head(job, article.container, article, work.where)
+            if not item.head.errors:
+                opened.add(key)
     return out
 
 
@@ -145,8 +148,8 @@ def _write_work(job: Job, work: Work) -> Written:
     return _write(job, lambda writer: [writer.work(work)])
 
 
-def _write_head(job: Job, c: Container, first: Article, where: str) -> Written:
-    return _write(job, lambda writer: writer.container_head(c, first, where))
+def _write_head(job: Job, c: Container, first: Article, at: str) -> Written:
+    return _write(job, lambda writer: writer.container_head(c, first, at))
 
 
 def _write(job: Job, build: Callable[[CrossrefWriter], list[etree._Element]]) -> Written:

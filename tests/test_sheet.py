@@ -213,3 +213,53 @@ def test_skip_invalid_writes_the_good_rows_as_valid_batches(tmp_path, thousand, 
             )
         )
     assert len(dois) == 997 and "10.5555/sheet.17" not in dois
+
+
+def _crossref(*args: object) -> object:
+    return runner.invoke(
+        app, ["crossref", *map(str, args), "--config", str(FIXTURES / "test.toml")]
+    )
+
+
+def _proceedings_in(out: Path) -> dict[str, int]:
+    """proceedings title -> conference papers under it, over every batch written."""
+    found: dict[str, int] = {}
+    for batch in out.glob("*.xml"):
+        for conf in etree.parse(str(batch)).getroot().iter("{*}conference"):
+            title = conf.findtext(".//{*}proceedings_title")
+            found[title] = found.get(title, 0) + len(conf.findall("{*}conference_paper"))
+    return found
+
+
+def test_a_skipped_first_row_does_not_take_the_proceedings_metadata_with_it(tmp_path, state):
+    rows = [good_row(i) for i in (1, 2, 3)]
+    rows[0]["doi"] = "10.5555/bad doi"
+    out = tmp_path / "out"
+    res = _crossref(sheet(tmp_path, rows), "-o", out, "--skip-invalid")
+    assert res.exit_code == 0, res.stderr
+    assert _proceedings_in(out) == {"Sheet Proceedings": 2}
+
+
+def test_a_duplicate_first_row_does_not_take_the_proceedings_metadata_with_it(tmp_path, state):
+    first = sheet(tmp_path, [good_row(1)], "a.csv")
+    rows = [good_row(2), good_row(3)]
+    rows[0]["doi"] = "10.5555/sheet.1"  # taken by a.csv: skipped as a duplicate
+    for row in rows:
+        row["container_title"] = "Other Proceedings"
+    out = tmp_path / "out"
+    res = _crossref(first, sheet(tmp_path, rows, "b.csv"), "-o", out, "--skip-invalid")
+    assert res.exit_code == 0, res.stderr
+    assert "duplicate DOI 10.5555/sheet.1" in res.stderr
+    assert _proceedings_in(out) == {"Sheet Proceedings": 1, "Other Proceedings": 1}
+
+
+def test_undated_proceedings_take_their_date_from_the_first_paper_that_has_one(tmp_path, state):
+    header = [*HEADER, "published"]
+    rows = [{**good_row(i), "container_published": "", "published": ""} for i in (1, 2, 3)]
+    rows[1]["published"] = rows[2]["published"] = "2025-05-01"
+    out = tmp_path / "out"
+    res = _crossref(sheet(tmp_path, rows, header=header), "-o", out, "--skip-invalid")
+    assert res.exit_code == 0, res.stderr
+    assert "s.csv:2: error" not in res.stderr and "s.csv:2:" in res.stderr  # row 1, skipped
+    assert "need a publication date" in res.stderr and "s.csv:3:" not in res.stderr
+    assert _proceedings_in(out) == {"Sheet Proceedings": 2}
