@@ -334,7 +334,8 @@ def crossref_cmd(
             "--jobs",
             min=1,
             help="Worker processes that read inputs, write works and validate batches "
-            "(default: one per CPU, up to 8; used from 8 inputs on). 1 works in one process.",
+            "(default: one per CPU, up to 8; used from 8 inputs on, 64 on macOS and Windows). "
+            "1 works in one process.",
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Hide warnings.")] = False,

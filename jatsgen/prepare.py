@@ -41,7 +41,9 @@ from .writers.crossref import (
 )
 
 T = TypeVar("T")
-MIN_INPUTS_PER_JOB = 4  # fewer inputs than this per worker do not repay starting it
+# Fewer inputs than this per worker do not repay starting it: a forked worker starts in
+# milliseconds, a spawned one imports jatsgen afresh (about half a second).
+MIN_INPUTS_PER_JOB = {"fork": 4, "spawn": 32}
 
 Loss = tuple[str, str, str]  # code, message, where: the arguments of Losses.add
 
@@ -207,17 +209,17 @@ def worker_pool(
     has loaded, such as a compiled schema. Elsewhere (macOS, where forking is unsafe, and
     Windows) they are spawned and import jatsgen afresh.
     """
-    if jobs <= 1 or inputs < 2 * MIN_INPUTS_PER_JOB:
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    per_job = MIN_INPUTS_PER_JOB[method]
+    if jobs <= 1 or inputs < 2 * per_job:
         yield None
         return
     if before_start is not None:
         before_start()
-    count = min(jobs, inputs // MIN_INPUTS_PER_JOB)
-    fork = sys.platform.startswith("linux")
-    context = multiprocessing.get_context("fork" if fork else "spawn")
-    pool = ProcessPoolExecutor(count, mp_context=context)
+    count = min(jobs, inputs // per_job)
+    pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context(method))
     try:
-        yield Workers(pool, count, fork)
+        yield Workers(pool, count, method == "fork")
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

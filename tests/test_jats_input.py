@@ -361,8 +361,11 @@ def test_spawned_workers_where_fork_is_unsafe_write_the_same_batches(
 ):
     import sys
 
+    import jatsgen.prepare
+
     one = _whole_run(CORPUS[:8], tmp_path / "one", locator, 1, any_prefix=True)
     monkeypatch.setattr(sys, "platform", "darwin")  # macOS: workers are spawned, not forked
+    monkeypatch.setitem(jatsgen.prepare.MIN_INPUTS_PER_JOB, "spawn", 4)  # spawn for 8 inputs
     two = _whole_run(CORPUS[:8], tmp_path / "two", locator, 2, any_prefix=True)
     assert one.ok and two.ok
     assert [b.path.read_bytes() for b in one.batches] == [b.path.read_bytes() for b in two.batches]
