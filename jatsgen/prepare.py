@@ -95,7 +95,7 @@ class PreparedInput:
 
 @dataclass(frozen=True)
 class Job:
-    """Everything a worker needs to prepare inputs (it is sent to each worker once)."""
+    """Everything `prepare` needs besides the input (sent along with each input)."""
 
     config: DepositConfig
     version: str
