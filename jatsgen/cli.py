@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -91,8 +92,26 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+class Bar:
+    """A progress bar redrawn as work completes, never by a background thread: the commands
+    that show one start worker processes, and a drawing thread caught holding a lock at
+    the moment of a fork would leave that lock held in the worker."""
+
+    def __init__(self, progress: Progress, label: str, total: int) -> None:
+        self.progress = progress
+        self.task = progress.add_task(label, total=total)
+        self.drawn = 0.0
+
+    def step(self) -> None:
+        self.progress.advance(self.task)
+        now = time.monotonic()
+        if now - self.drawn >= 0.1:  # at most ten redraws a second
+            self.progress.refresh()
+            self.drawn = now
+
+
 @contextmanager
-def progress_bar(total: int, label: str, enabled: bool) -> Iterator[Progress | None]:
+def progress_bar(total: int, label: str, enabled: bool) -> Iterator[Bar | None]:
     if not enabled or total <= PROGRESS_THRESHOLD:
         yield None
         return
@@ -106,7 +125,7 @@ def progress_bar(total: int, label: str, enabled: bool) -> Iterator[Progress | N
     )
 
     stderr = Console(stderr=True, highlight=False)
-    bar = Progress(
+    progress = Progress(
         TextColumn(label),
         BarColumn(),
         MofNCompleteColumn(),
@@ -114,10 +133,10 @@ def progress_bar(total: int, label: str, enabled: bool) -> Iterator[Progress | N
         console=stderr,
         transient=True,
         disable=not stderr.is_terminal,
+        auto_refresh=False,
     )
-    with bar:
-        bar.add_task(label, total=total)
-        yield bar
+    with progress:
+        yield Bar(progress, label, total)
 
 
 def ensure_schema(locator: SchemaLocator, set_id: str) -> None:
@@ -234,7 +253,7 @@ def jats_cmd(
             if outcome.failed:
                 failed.append(outcome.input)
             if bar is not None:
-                bar.advance(bar.task_ids[0])
+                bar.step()
 
         convert_to_jats(
             [str(p) for p in inputs],
@@ -366,7 +385,7 @@ def crossref_cmd(
             fmt=from_.value if from_ else None,
             any_prefix=any_prefix,
             skip_invalid=skip_invalid,
-            on_input=(lambda _p: bar.advance(bar.task_ids[0])) if bar is not None else None,
+            on_input=(lambda _p: bar.step()) if bar is not None else None,
             jobs=jobs or min(os.cpu_count() or 1, 8),
         )
     report(sorted(run_.diagnostics, key=_order), quiet)
@@ -508,7 +527,7 @@ def validate_cmd(
             files,
             options,
             jobs=jobs,
-            on_report=(lambda _r: bar.advance(bar.task_ids[0])) if bar is not None else None,
+            on_report=(lambda _r: bar.step()) if bar is not None else None,
         )
     errors = warnings = 0
     out = sys.stdout
@@ -662,7 +681,7 @@ def deposit_cmd(
         def done(o: Any) -> None:
             said(o)
             if bar is not None:
-                bar.advance(bar.task_ids[0])
+                bar.step()
 
         outcomes = depositor.deposit([str(b) for b in batches], on_done=done)
     if wait:
