@@ -69,16 +69,6 @@ META = "jatsgen-"  # custom-meta names jatsgen writes for facts JATS has no elem
 _SPACE = re.compile(r"\s+")
 
 
-def looks_like_jats(data: bytes) -> bool:
-    head = data[:4096]
-    return b"<article" in head and (
-        b"dtd-version" in head
-        or b"JATS" in head
-        or b"journal-meta" in data[:20000]
-        or b"<front" in head
-    )
-
-
 def local(el: etree._Element) -> str:
     tag = el.tag
     if not isinstance(tag, str):

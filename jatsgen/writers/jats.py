@@ -17,7 +17,6 @@ from ..model import (
     Abstract,
     Affiliation,
     Article,
-    ArticleKind,
     Block,
     Book,
     CiteRef,
@@ -730,7 +729,3 @@ def _funder_id_type(funder_id: str | None) -> str | None:
 def _slug(text: str) -> str:
     words = re.findall(r"\w+", text.lower())
     return "-".join(words[:8]) or "untitled"
-
-
-def article_kind_label(kind: ArticleKind) -> str:
-    return kind.value
