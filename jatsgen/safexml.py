@@ -73,30 +73,37 @@ def parse_bytes(data: bytes, name: str = "<bytes>") -> etree._ElementTree:
         ) from None
 
 
-def read_xml_file(path: str | Path) -> bytes:
-    """The bytes of an XML file, refusing missing and oversized files before reading."""
+def read_limited(path: str | Path, limit: int, too_large: str) -> bytes:
+    """A file's bytes, refusing a missing file, a folder and more than `limit` bytes (code
+    `too_large`) with a located InputError, before reading more than the limit."""
+    name = str(path)
     try:
         with open(path, "rb") as fh:
             st = os.fstat(fh.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                raise IsADirectoryError(path)
-            if st.st_size > MAX_XML_BYTES:
+            if stat.S_ISDIR(st.st_mode):
+                raise IsADirectoryError(name)
+            size = st.st_size
+            data = fh.read(limit + 1) if size <= limit else b""
+            if size > limit or len(data) > limit:
                 raise InputError.at(
-                    f"file is {st.st_size} bytes; the limit is {MAX_XML_BYTES}",
-                    file=str(path),
-                    code="xml.too-large",
+                    f"file is {max(size, len(data))} bytes; the limit is {limit}",
+                    file=name,
+                    code=too_large,
                 )
-            return fh.read()
+            return data
     except FileNotFoundError:
-        raise InputError.at("no such file", file=str(path), code="input.missing") from None
+        raise InputError.at("no such file", file=name, code="input.missing") from None
     except IsADirectoryError:
-        raise InputError.at(
-            "is a folder, not a file", file=str(path), code="input.missing"
-        ) from None
+        raise InputError.at("is a folder, not a file", file=name, code="input.missing") from None
     except OSError as exc:
         raise InputError.at(
-            f"cannot be read: {exc.strerror or exc}", file=str(path), code="input.unreadable"
+            f"cannot be read: {exc.strerror or exc}", file=name, code="input.unreadable"
         ) from None
+
+
+def read_xml_file(path: str | Path) -> bytes:
+    """The bytes of an XML file, refusing missing and oversized files before reading."""
+    return read_limited(path, MAX_XML_BYTES, "xml.too-large")
 
 
 def parse_file(path: str | Path) -> etree._ElementTree:

@@ -12,7 +12,7 @@ from typing import Any
 from ..diagnostics import Diagnostics
 from ..errors import InputError
 from ..model import Article
-from ..safexml import read_xml_file
+from ..safexml import read_limited, read_xml_file
 from .jats import read_jats
 from .page import looks_like_page, read_page
 from .records import read_records
@@ -44,20 +44,8 @@ class ReadResult:
 
 def read_text(path: str | Path) -> str:
     """The file as UTF-8 text, or a located InputError saying why it cannot be."""
-    p = Path(path)
     name = str(path)
-    if not p.exists():
-        raise InputError.at("no such file", file=name, code="input.missing")
-    if p.is_dir():
-        raise InputError.at("is a folder, not a file", file=name, code="input.missing")
-    size = p.stat().st_size
-    if size > MAX_INPUT_BYTES:
-        raise InputError.at(
-            f"file is {size} bytes; the limit is {MAX_INPUT_BYTES}",
-            file=name,
-            code="input.too-large",
-        )
-    data = p.read_bytes()
+    data = read_limited(path, MAX_INPUT_BYTES, "input.too-large")
     if not data.strip():
         raise InputError.at("the file is empty", file=name, code="input.empty")
     if b"\x00" in data[:8192]:

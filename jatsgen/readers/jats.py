@@ -708,14 +708,11 @@ class _Reader:
 
     def reference(self, ref: etree._Element, n: int) -> Reference:
         cite = label_el = None
-        for c in ref:  # one pass for the citation and the label
-            tag = c.tag
-            if isinstance(tag, str):
-                name = tag.rpartition("}")[2]
-                if name in _CITATIONS:
-                    cite = cite if cite is not None else c
-                elif name == "label" and label_el is None:
-                    label_el = c
+        for name, c in _children(ref):  # one pass for the citation and the label
+            if name in _CITATIONS:
+                cite = cite if cite is not None else c
+            elif name == "label" and label_el is None:
+                label_el = c
         label = opt(label_el)
         rid = ref.get("id") or f"ref{n}"
         if cite is None:
@@ -913,10 +910,8 @@ _NAMES = frozenset(("name", "string-name", "collab"))
 def _by_name(el: etree._Element) -> dict[str, list[etree._Element]]:
     """The element children by local name, in document order (one pass, for many lookups)."""
     out: dict[str, list[etree._Element]] = {}
-    for c in el:
-        tag = c.tag
-        if isinstance(tag, str):
-            out.setdefault(tag.rpartition("}")[2], []).append(c)
+    for name, c in _children(el):
+        out.setdefault(name, []).append(c)
     return out
 
 
