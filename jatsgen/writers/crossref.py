@@ -411,15 +411,19 @@ class CrossrefWriter:
             "lang": a.language if self.spec.language_ok(a.language) else None,
         }
 
+    def one_title_only(self, w: Work, kind: str) -> None:
+        """Report the translated titles a work type with a single title cannot carry."""
+        if w.article.trans_titles:
+            self.losses.add(
+                "crossref.translated-titles",
+                f"translated titles are not carried: a Crossref {kind} holds one title",
+                w.where,
+            )
+
     def conference_paper(self, w: Work) -> etree._Element:
         p = self.common_parts(w)
         a = w.article
-        if a.trans_titles:
-            self.losses.add(
-                "crossref.translated-titles",
-                "translated titles are not carried: a Crossref conference_paper holds one title",
-                w.where,
-            )
+        self.one_title_only(w, "conference_paper")
         return self.element(
             "conference_paper",
             {"publication_type": "full_text", "language": p["lang"]},
@@ -449,12 +453,7 @@ class CrossrefWriter:
     def content_item(self, w: Work) -> etree._Element:
         p = self.common_parts(w)
         a = w.article
-        if a.trans_titles:
-            self.losses.add(
-                "crossref.translated-titles",
-                "translated titles are not carried: a Crossref content_item holds one title",
-                w.where,
-            )
+        self.one_title_only(w, "content_item")
         return self.element(
             "content_item",
             {"component_type": "chapter", "publication_type": "full_text", "language": p["lang"]},
@@ -481,12 +480,7 @@ class CrossrefWriter:
             if a.article_number
             else None
         )
-        if a.trans_titles:
-            self.losses.add(
-                "crossref.translated-titles",
-                "translated titles are not carried: a Crossref posted_content holds one title",
-                w.where,
-            )
+        self.one_title_only(w, "posted_content")
         b = self.b
         return self.element(
             "posted_content",
