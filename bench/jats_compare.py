@@ -9,7 +9,7 @@ For every JATS file in the corpus (default ../shared/corpus/jats) both tools wri
 - files converted (a deposit was written) and valid (the official 5.4.0 XSD accepts it);
 - field retention: DOIs, authors, ORCIDs, affiliations, references, references with DOIs,
   funders and license, counted in each source and in each tool's output by
-  jatsgen.retention (plain XPath, independent of either tool's reader);
+  jatsgen.validation.retention (plain XPath, independent of either tool's reader);
 - throughput in articles/s over N passes of the corpus: the lxml floor (parse and
   re-serialise each file), elifecrossref (build + serialise; it does not validate) and
   jatsgen (read, write batches, validate against the XSD), in one process and with the
@@ -45,13 +45,14 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from jatsgen.batches import BatchRun, make_batches  # noqa: E402
 from jatsgen.config import load_config  # noqa: E402
+from jatsgen.jobs import BatchRun, make_batches  # noqa: E402
+from jatsgen.jobs.timestamps import TimestampClock  # noqa: E402
 from jatsgen.readers import read  # noqa: E402
-from jatsgen.retention import FIELDS, Counts, crossref_counts, jats_counts  # noqa: E402
 from jatsgen.safexml import parse_bytes  # noqa: E402
-from jatsgen.schemas import SchemaLocator, compile_lxml  # noqa: E402
-from jatsgen.timestamps import TimestampClock  # noqa: E402
+from jatsgen.validation.engines import compile_lxml  # noqa: E402
+from jatsgen.validation.retention import FIELDS, Counts, crossref_counts, jats_counts  # noqa: E402
+from jatsgen.validation.schemas import SchemaLocator  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 CONFIG = HERE / "corpus.toml"

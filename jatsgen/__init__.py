@@ -1,0 +1,115 @@
+"""jatsgen: article records to validated JATS XML and Crossref deposits, checked before
+anything leaves the machine, and deposited to a DOI registry.
+
+The public API, in pipeline order (everything here is importable from `jatsgen`):
+
+    result = jatsgen.read("paper.txt")                 # any input -> Articles + diagnostics
+    xml = jatsgen.to_jats(result.articles[0])           # the model as JATS
+    jatsgen.convert_to_jats(inputs, "out/")             # the `jatsgen jats` job
+    jatsgen.make_batches(inputs, jatsgen.load_config("jatsgen.toml"), "out/",
+                         clock=jatsgen.TimestampClock(jatsgen.state_dir()))  # `jatsgen crossref`
+    jatsgen.validate_paths(["out/"])                     # `jatsgen validate`
+    jatsgen.Depositor(client, jatsgen.Ledger(), "test").deposit(files)  # `jatsgen deposit`
+
+Names are imported on first use, so `import jatsgen` (and the command line) starts fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> the module that defines it
+_EXPORTS: dict[str, str] = {
+    # the model and located messages
+    **dict.fromkeys(
+        (
+            "Article",
+            "ArticleKind",
+            "Affiliation",
+            "Book",
+            "Contributor",
+            "Journal",
+            "PartialDate",
+            "Proceedings",
+            "Reference",
+            "Source",
+            "Title",
+            "Work",
+        ),
+        "model",
+    ),
+    "Diagnostic": "diagnostics",
+    "Diagnostics": "diagnostics",
+    # the exception hierarchy
+    **dict.fromkeys(
+        (
+            "JatsgenError",
+            "InputError",
+            "ConfigError",
+            "SchemaNotFoundError",
+            "SchemaIntegrityError",
+            "DepositError",
+            "AuthenticationError",
+            "RoleError",
+            "TooLargeError",
+            "RegistryAuthError",
+        ),
+        "errors",
+    ),
+    # configuration and versions
+    "DepositConfig": "config",
+    "load_config": "config",
+    "CROSSREF_VERSIONS": "versions",
+    "JATS_VERSIONS": "versions",
+    # reading and writing
+    "read": "readers",
+    "ReadResult": "readers",
+    "to_jats": "writers.jats",
+    "JatsOptions": "writers.jats",
+    # the two jobs
+    "convert_to_jats": "jobs",
+    "Outcome": "jobs",
+    "make_batches": "jobs",
+    "BatchRun": "jobs",
+    "TimestampClock": "jobs",
+    "state_dir": "jobs",
+    # validation and the official schemas
+    "SchemaLocator": "validation",
+    "install_schemas": "validation",
+    "Validator": "validation",
+    "ValidateOptions": "validation",
+    "FileReport": "validation",
+    "validate_paths": "validation",
+    "RULES": "validation",
+    # deposit
+    "Credentials": "deposit",
+    "Depositor": "deposit",
+    "DepositOutcome": "deposit",
+    "Ledger": "deposit",
+    "RegistryClient": "deposit",
+    "RetryPolicy": "deposit",
+    "load_credentials": "deposit",
+    # the registry sandbox
+    "Sandbox": "registry",
+    "load_accounts": "registry",
+    "serve_sandbox": "registry",
+}
+_RENAMED = {"install_schemas": "install", "DepositOutcome": "Outcome", "serve_sandbox": "serve"}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'jatsgen' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), _RENAMED.get(name, name))
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return [*globals(), *__all__]

@@ -17,9 +17,8 @@ from typing import Any
 from .diagnostics import Diagnostic
 from .errors import ConfigError
 from .ids import check_prefix
+from .versions import CROSSREF_VERSIONS, DEFAULT_CROSSREF_VERSION
 
-SCHEMA_VERSIONS = ("5.3.1", "5.4.0", "5.5.0")
-DEFAULT_SCHEMA_VERSION = "5.4.0"
 # Crossref staff: "there is a 10M limit for submissions" (crossref/user_stories#286); no record
 # count is documented, so batches default to a few hundred works, as deposit guides advise.
 DEFAULT_MAX_BYTES = 10_000_000
@@ -49,6 +48,7 @@ RESOURCE_FIELDS = {
 }
 
 UNDATED = ("error", "deposit-date")
+MEDIA_TYPES = ("print", "online", "other")
 
 _KNOWN: dict[str, set[str]] = {
     "depositor": {"name", "email"},
@@ -97,7 +97,7 @@ class DepositConfig:
     publisher_place: str | None = None
     suffix_pattern: str | None = None
     resource_pattern: str | None = None
-    schema_version: str = DEFAULT_SCHEMA_VERSION
+    schema_version: str = DEFAULT_CROSSREF_VERSION
     max_records: int = DEFAULT_MAX_RECORDS
     max_bytes: int = DEFAULT_MAX_BYTES
     title_language: str | None = None
@@ -133,8 +133,9 @@ def _lines(text: str) -> dict[str, int]:
 
 
 def load_config(path: str | Path) -> DepositConfig:
-    p = Path(path)
+    """Read and check a config file; every problem in it is reported at once (ConfigError)."""
     name = str(path)
+    p = Path(path)
     if not p.is_file():
         raise ConfigError.at("config file not found", file=name, code="config.missing")
     text = p.read_text(encoding="utf-8")
@@ -148,130 +149,153 @@ def load_config(path: str | Path) -> DepositConfig:
             line=int(m.group(1)) if m else None,
             code="config.syntax",
         ) from None
-    lines = _lines(text)
-    problems: list[Diagnostic] = []
+    reader = _ConfigReader(name, data, _lines(text))
+    config = reader.config(p)
+    if reader.problems:
+        raise ConfigError(reader.problems)
+    return config
 
-    def bad(key: str, message: str) -> None:
-        problems.append(
-            Diagnostic("error", message, name, lines.get(key), None, key, "config.invalid")
+
+class _ConfigReader:
+    """Typed values from the parsed TOML, collecting a located problem for each bad one."""
+
+    def __init__(self, name: str, data: dict[str, Any], lines: dict[str, int]) -> None:
+        self.name = name
+        self.data = data
+        self.lines = lines
+        self.problems: list[Diagnostic] = []
+        self.unknown_keys()
+
+    def bad(self, key: str, message: str) -> None:
+        self.problems.append(
+            Diagnostic(
+                "error", message, self.name, self.lines.get(key), None, key, "config.invalid"
+            )
         )
 
-    for table, value in data.items():
-        if table not in _KNOWN or not isinstance(value, dict):
-            bad(table, f"unknown table [{table}]; known: {', '.join(sorted(_KNOWN))}")
-            continue
-        for key in value:
-            if key not in _KNOWN[table]:
-                bad(
-                    f"{table}.{key}",
-                    f"unknown key; [{table}] takes {', '.join(sorted(_KNOWN[table]))}",
-                )
+    def unknown_keys(self) -> None:
+        for table, value in self.data.items():
+            if table not in _KNOWN or not isinstance(value, dict):
+                self.bad(table, f"unknown table [{table}]; known: {', '.join(sorted(_KNOWN))}")
+                continue
+            for key in value:
+                if key not in _KNOWN[table]:
+                    self.bad(
+                        f"{table}.{key}",
+                        f"unknown key; [{table}] takes {', '.join(sorted(_KNOWN[table]))}",
+                    )
 
-    def get(table: str, key: str, required: bool = False) -> Any:
-        value = data.get(table, {}).get(key) if isinstance(data.get(table), dict) else None
+    def table(self, table: str) -> dict[str, Any]:
+        value = self.data.get(table)
+        return value if isinstance(value, dict) else {}
+
+    def get(self, table: str, key: str, required: bool = False) -> Any:
+        value = self.table(table).get(key)
         if value is None and required:
-            bad(
-                table if table in lines else f"{table}.{key}",
+            self.bad(
+                table if table in self.lines else f"{table}.{key}",
                 f"missing required key '{key}' in [{table}]",
             )
         return value
 
-    def text_value(table: str, key: str, required: bool = False) -> str | None:
-        value = get(table, key, required)
+    def text(self, table: str, key: str, required: bool = False) -> str | None:
+        value = self.get(table, key, required)
         if value is not None and (not isinstance(value, str) or not value.strip()):
-            bad(f"{table}.{key}", "expected a non-empty string")
+            self.bad(f"{table}.{key}", "expected a non-empty string")
             return None
         return value.strip() if isinstance(value, str) else None
 
-    def int_value(table: str, key: str, default: int, low: int, high: int) -> int:
-        value = get(table, key)
+    def integer(self, table: str, key: str, default: int, low: int, high: int) -> int:
+        value = self.get(table, key)
         if value is None:
             return default
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            bad(f"{table}.{key}", f"expected a whole number from {low} to {high}")
+            self.bad(f"{table}.{key}", f"expected a whole number from {low} to {high}")
             return default
         return value
 
-    dep_name = text_value("depositor", "name", required=True)
-    dep_email = text_value("depositor", "email", required=True)
-    if dep_email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", dep_email):
-        bad("depositor.email", f"{dep_email!r} is not an e-mail address")
-    registrant = text_value("registrant", "name", required=True)
+    def choice(self, table: str, key: str, choices: tuple[str, ...], default: str) -> str:
+        value = self.get(table, key) or default
+        if value not in choices:
+            self.bad(f"{table}.{key}", f"{value!r}; choose {_one_of(choices)}")
+        return str(value)
 
-    prefixes: list[str] = []
-    single = get("doi", "prefix")
-    many = get("doi", "prefixes")
-    if single is None and many is None:
-        bad("doi", "missing required key 'prefix' in [doi]")
-    for key, value in (("doi.prefix", single), ("doi.prefixes", many)):
-        if value is None:
-            continue
-        values = value if isinstance(value, list) else [value]
-        for v in values:
-            problem = check_prefix(v) if isinstance(v, str) else "expected a string like 10.1234"
-            if problem:
-                bad(key, problem)
-            elif v not in prefixes:
-                prefixes.append(v)
+    def depositor(self) -> tuple[str, str, str]:
+        name = self.text("depositor", "name", required=True)
+        email = self.text("depositor", "email", required=True)
+        if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+            self.bad("depositor.email", f"{email!r} is not an e-mail address")
+        return name or "", email or "", self.text("registrant", "name", required=True) or ""
 
-    suffix = text_value("doi", "suffix")
-    resource = text_value("doi", "resource")
-    for key, pattern, allowed in (
-        ("doi.suffix", suffix, SUFFIX_FIELDS),
-        ("doi.resource", resource, RESOURCE_FIELDS),
-    ):
-        if pattern is not None:
-            problem = check_pattern(pattern, allowed)
-            if problem:
-                bad(key, problem)
-    if resource is not None and not re.match(r"^https?://", resource):
-        bad("doi.resource", "the resource URL pattern must start with http:// or https://")
+    def prefixes(self) -> tuple[str, ...]:
+        out: list[str] = []
+        single, many = self.get("doi", "prefix"), self.get("doi", "prefixes")
+        if single is None and many is None:
+            self.bad("doi", "missing required key 'prefix' in [doi]")
+        for key, value in (("doi.prefix", single), ("doi.prefixes", many)):
+            for v in value if isinstance(value, list) else [] if value is None else [value]:
+                problem = (
+                    check_prefix(v) if isinstance(v, str) else "expected a string like 10.1234"
+                )
+                if problem:
+                    self.bad(key, problem)
+                elif v not in out:
+                    out.append(v)
+        return tuple(out)
 
-    version = get("crossref", "schema_version") or DEFAULT_SCHEMA_VERSION
-    if version not in SCHEMA_VERSIONS:
-        bad("crossref.schema_version", f"{version!r}; choose one of {', '.join(SCHEMA_VERSIONS)}")
-    media = get("crossref", "media_type") or "print"
-    if media not in ("print", "online", "other"):
-        bad("crossref.media_type", f"{media!r}; choose print, online or other")
-    undated = get("crossref", "undated") or "error"
-    if undated not in UNDATED:
-        bad("crossref.undated", f"{undated!r}; choose {' or '.join(UNDATED)}")
-    registry = data.get("registry", {}) if isinstance(data.get("registry"), dict) else {}
-    if "password" in registry:
-        mode = p.stat().st_mode & 0o077
-        if mode and os.name == "posix":
-            bad(
+    def pattern(self, key: str, allowed: dict[str, str]) -> str | None:
+        pattern = self.text("doi", key)
+        if pattern is not None and (problem := check_pattern(pattern, allowed)):
+            self.bad(f"doi.{key}", problem)
+        return pattern
+
+    def registry(self, path: Path) -> dict[str, str]:
+        registry = self.table("registry")
+        if "password" in registry and os.name == "posix" and path.stat().st_mode & 0o077:
+            self.bad(
                 "registry.password",
                 "the config file holds a password but others can read it; "
-                f"run: chmod 600 {name} (or use $JATSGEN_PASSWORD)",
+                f"run: chmod 600 {self.name} (or use $JATSGEN_PASSWORD)",
             )
+        return {k: str(v) for k, v in registry.items()}
 
-    config = DepositConfig(
-        path=name,
-        depositor_name=dep_name or "",
-        depositor_email=dep_email or "",
-        registrant=registrant or "",
-        prefixes=tuple(prefixes),
-        publisher_name=text_value("publisher", "name"),
-        publisher_place=text_value("publisher", "place"),
-        suffix_pattern=suffix,
-        resource_pattern=resource,
-        schema_version=str(version),
-        max_records=int_value("crossref", "max_records", DEFAULT_MAX_RECORDS, 1, 100_000),
-        max_bytes=int_value("crossref", "max_bytes", DEFAULT_MAX_BYTES, 10_000, 100_000_000),
-        title_language=text_value("crossref", "title_language"),
-        media_type=str(media),
-        timestamp_digits=int_value(
-            "crossref", "timestamp_digits", DEFAULT_TIMESTAMP_DIGITS, 15, 30
-        ),
-        state_dir=text_value("crossref", "state_dir"),
-        registry={k: str(v) for k, v in registry.items()},
-        undated=str(undated),
-        container=_container(data.get("container")),
-    )
-    if problems:
-        raise ConfigError(problems)
-    return config
+    def config(self, path: Path) -> DepositConfig:
+        name, email, registrant = self.depositor()
+        prefixes = self.prefixes()
+        suffix = self.pattern("suffix", SUFFIX_FIELDS)
+        resource = self.pattern("resource", RESOURCE_FIELDS)
+        if resource is not None and not re.match(r"^https?://", resource):
+            self.bad("doi.resource", "the resource URL pattern must start with http:// or https://")
+        return DepositConfig(
+            path=self.name,
+            depositor_name=name,
+            depositor_email=email,
+            registrant=registrant,
+            prefixes=prefixes,
+            publisher_name=self.text("publisher", "name"),
+            publisher_place=self.text("publisher", "place"),
+            suffix_pattern=suffix,
+            resource_pattern=resource,
+            schema_version=self.choice(
+                "crossref", "schema_version", CROSSREF_VERSIONS, DEFAULT_CROSSREF_VERSION
+            ),
+            max_records=self.integer("crossref", "max_records", DEFAULT_MAX_RECORDS, 1, 100_000),
+            max_bytes=self.integer("crossref", "max_bytes", DEFAULT_MAX_BYTES, 10_000, 100_000_000),
+            title_language=self.text("crossref", "title_language"),
+            media_type=self.choice("crossref", "media_type", MEDIA_TYPES, "print"),
+            timestamp_digits=self.integer(
+                "crossref", "timestamp_digits", DEFAULT_TIMESTAMP_DIGITS, 15, 30
+            ),
+            state_dir=self.text("crossref", "state_dir"),
+            registry=self.registry(path),
+            undated=self.choice("crossref", "undated", UNDATED, "error"),
+            container=_container(self.data.get("container")),
+        )
+
+
+def _one_of(choices: tuple[str, ...]) -> str:
+    """'a, b or c' (the config's messages name every choice)."""
+    return ", ".join(choices[:-1]) + " or " + choices[-1] if len(choices) > 1 else choices[0]
 
 
 def check_pattern(pattern: str, allowed: dict[str, str]) -> str | None:

@@ -149,11 +149,6 @@ def parse_date_range(text: str) -> tuple[PartialDate, PartialDate | None, tuple[
     return None
 
 
-def parse_date(text: str) -> PartialDate | None:
-    found = parse_date_range(text)
-    return found[0] if found else None
-
-
 def parse_iso(value: object) -> PartialDate | None:
     """A record value: a YAML date, an int year, or 'YYYY', 'YYYY-MM', 'YYYY-MM-DD'."""
     if isinstance(value, dt.datetime):

@@ -7,7 +7,7 @@ Every stage reports through the same `Diagnostic`, so the CLI prints one format
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -48,8 +48,19 @@ class Diagnostic:
         code = f" [{self.code}]" if self.code else ""
         return f"{where}{fld}{self.severity}{code}: {self.message}"
 
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+    def to_json(self, **extra: Any) -> dict[str, Any]:
+        """The JSON Lines shape of a finding (`--format json`): file, line, column, severity,
+        rule, message and path, every key present (null when unknown), then `extra`."""
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "severity": self.severity,
+            "rule": self.code,
+            "message": self.message,
+            "path": self.field,
+            **extra,
+        }
 
 
 class Diagnostics:

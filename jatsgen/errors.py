@@ -1,7 +1,8 @@
 """The exception hierarchy. Every error a user can cause is a `JatsgenError`.
 
 The CLI prints `str(error)` (one located line per problem) and exits 1; anything that is
-not a `JatsgenError` is a bug in jatsgen.
+not a `JatsgenError` is a bug in jatsgen. Library users catch `JatsgenError` for everything,
+`InputError` for bad input (with `.diagnostics`), `DepositError` for a refused deposit.
 """
 
 from __future__ import annotations
@@ -45,12 +46,21 @@ class SchemaIntegrityError(JatsgenError):
     """A schema file's sha256 does not match the manifest."""
 
 
-class OutputInvalidError(JatsgenError):
-    """What we generated failed validation; it was not written as a good file."""
+class DepositError(JatsgenError):
+    """A deposit the registry refused; the message says what to change."""
 
-    def __init__(self, path: str, diagnostics: list[Diagnostic]) -> None:
-        self.path = path
-        self.diagnostics = diagnostics
-        lines = "\n".join(str(d) for d in diagnostics[:20])
-        more = f"\n... and {len(diagnostics) - 20} more" if len(diagnostics) > 20 else ""
-        super().__init__(f"{path}: generated XML is not valid:\n{lines}{more}")
+
+class AuthenticationError(DepositError):
+    """Wrong user name or password for the registry."""
+
+
+class RoleError(DepositError):
+    """The role in the login is not assigned to the user."""
+
+
+class TooLargeError(DepositError):
+    """The registry refused a file as too large."""
+
+
+class RegistryAuthError(JatsgenError):
+    """The local registry sandbox refused a login (it answers 401)."""

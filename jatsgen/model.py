@@ -189,13 +189,6 @@ class Contributor:
     collab: str | None = None  # an organisation as author
     suffix: str | None = None  # Jr., III
 
-    @property
-    def display_name(self) -> str:
-        if self.collab:
-            return self.collab
-        parts = [p for p in (self.surname, self.given_names) if p]
-        return " ".join(parts)
-
 
 @dataclass
 class Classification:
@@ -312,13 +305,16 @@ class Book:
 Container = Proceedings | Journal | Book
 
 
-@dataclass
+@dataclass(frozen=True)
 class Source:
     """Where an article came from, for located messages."""
 
     path: str
     line: int | None = None
     pointer: str | None = None  # JSON path inside a record file
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
 
 
 @dataclass
@@ -361,3 +357,25 @@ class Article:
     @property
     def all_titles(self) -> list[Title]:
         return [self.title, *self.trans_titles]
+
+
+@dataclass
+class Work:
+    """An article with the identifiers it is registered under: what a deposit carries."""
+
+    article: Article
+    doi: str
+    resource: str  # the landing page
+
+    @property
+    def source(self) -> Source | None:
+        return self.article.source
+
+    @property
+    def where(self) -> str:
+        return located(self.article.source)
+
+
+def located(source: Source | None) -> str:
+    """A source as `path:line`, for messages that name another work."""
+    return str(source) if source is not None else "<record>"

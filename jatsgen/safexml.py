@@ -17,6 +17,15 @@ MAX_XML_BYTES = 100 * 1024 * 1024
 _ENTITY_DECL = re.compile(rb"<!DOCTYPE[^>\[]*\[[^\]]*?<!ENTITY", re.DOTALL)
 
 
+def local(el: etree._Element) -> str:
+    """An element's name without its namespace ("" for comments and processing
+    instructions), so publishers' namespaced and plain JATS read alike."""
+    tag = el.tag
+    if not isinstance(tag, str):
+        return ""
+    return tag if tag[0] != "{" else tag.rpartition("}")[2]
+
+
 def parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,  # entity references stay unexpanded: no XXE, no billion laughs
@@ -104,7 +113,3 @@ def read_limited(path: str | Path, limit: int, too_large: str) -> bytes:
 def read_xml_file(path: str | Path) -> bytes:
     """The bytes of an XML file, refusing missing and oversized files before reading."""
     return read_limited(path, MAX_XML_BYTES, "xml.too-large")
-
-
-def parse_file(path: str | Path) -> etree._ElementTree:
-    return parse_bytes(read_xml_file(path), str(path))

@@ -27,20 +27,20 @@ if not (SCHEMAS / "jats" / "1.3" / "publishing").is_dir():
 
 @pytest.fixture(scope="session")
 def locator():
-    from jatsgen.schemas import SchemaLocator
+    from jatsgen.validation.schemas import SchemaLocator
 
     return SchemaLocator()
 
 
 @pytest.fixture(scope="session")
 def jats13(locator):
-    from jatsgen.schemas import compile_lxml
+    from jatsgen.validation.engines import compile_lxml
 
     return compile_lxml(locator.find("jats-1.3-publishing"))
 
 
 @pytest.fixture(scope="session")
 def jats14(locator):
-    from jatsgen.schemas import compile_lxml
+    from jatsgen.validation.engines import compile_lxml
 
     return compile_lxml(locator.find("jats-1.4-publishing"))

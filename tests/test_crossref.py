@@ -11,10 +11,10 @@ from conftest import EXAMPLES, FIXTURES, SEED
 from lxml import etree
 from typer.testing import CliRunner
 
-from jatsgen.batches import make_batches
 from jatsgen.cli import app
 from jatsgen.config import load_config
-from jatsgen.timestamps import TimestampClock
+from jatsgen.jobs import make_batches
+from jatsgen.jobs.timestamps import TimestampClock
 
 RECORDS = FIXTURES / "records"
 TEST_CONFIG = FIXTURES / "test.toml"

@@ -17,12 +17,12 @@ import pytest
 from conftest import EXAMPLES, FIXTURES, ROOT, SEED
 from typer.testing import CliRunner
 
-from jatsgen.batches import make_batches
 from jatsgen.cli import app
 from jatsgen.config import load_config
 from jatsgen.deposit import Credentials, Depositor, RegistryClient, RetryPolicy
-from jatsgen.sandbox import Faults, Sandbox, load_accounts, sandbox_url, serve
-from jatsgen.timestamps import TimestampClock
+from jatsgen.jobs import make_batches
+from jatsgen.jobs.timestamps import TimestampClock
+from jatsgen.registry import Faults, Sandbox, load_accounts, sandbox_url, serve
 
 runner = CliRunner()
 ACCOUNTS = EXAMPLES / "sandbox-accounts.toml"

@@ -9,13 +9,13 @@ from conftest import FIXTURES, ROOT, SHARED
 from lxml import etree
 from typer.testing import CliRunner
 
-from jatsgen.batches import make_batches
 from jatsgen.cli import app
 from jatsgen.config import load_config
+from jatsgen.jobs import make_batches
+from jatsgen.jobs.timestamps import TimestampClock
 from jatsgen.model import ArticleKind, Journal
 from jatsgen.readers import read
-from jatsgen.retention import FIELDS, crossref_counts, jats_counts
-from jatsgen.timestamps import TimestampClock
+from jatsgen.validation.retention import FIELDS, crossref_counts, jats_counts
 
 CORPUS = sorted((SHARED / "corpus" / "jats").glob("*.xml"))
 VARIANTS = FIXTURES / "jats" / "variants.xml"
@@ -334,10 +334,10 @@ def _die(path, job):  # a worker that is killed mid-run (picklable by name)
 
 
 def test_a_worker_that_dies_is_a_clear_error_and_nothing_is_written(tmp_path, locator, monkeypatch):
-    import jatsgen.prepare
+    import jatsgen.jobs.prepare
     from jatsgen.errors import JatsgenError
 
-    monkeypatch.setattr(jatsgen.prepare, "prepare", _die)
+    monkeypatch.setattr(jatsgen.jobs.prepare, "prepare", _die)
     with pytest.raises(JatsgenError, match="worker process stopped unexpectedly"):
         _whole_run(CORPUS[:8], tmp_path, locator, 2, any_prefix=True)
     assert not list((tmp_path / "batches").iterdir())  # no batch, no staging folder left
@@ -361,11 +361,11 @@ def test_spawned_workers_where_fork_is_unsafe_write_the_same_batches(
 ):
     import sys
 
-    import jatsgen.prepare
+    import jatsgen.jobs.prepare
 
     one = _whole_run(CORPUS[:8], tmp_path / "one", locator, 1, any_prefix=True)
     monkeypatch.setattr(sys, "platform", "darwin")  # macOS: workers are spawned, not forked
-    monkeypatch.setitem(jatsgen.prepare.MIN_INPUTS_PER_JOB, "spawn", 4)  # spawn for 8 inputs
+    monkeypatch.setitem(jatsgen.jobs.prepare.MIN_INPUTS_PER_JOB, "spawn", 4)  # spawn for 8 inputs
     two = _whole_run(CORPUS[:8], tmp_path / "two", locator, 2, any_prefix=True)
     assert one.ok and two.ok
     assert [b.path.read_bytes() for b in one.batches] == [b.path.read_bytes() for b in two.batches]

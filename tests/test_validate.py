@@ -13,12 +13,12 @@ from conftest import EXAMPLES, FIXTURES, SEED, SHARED
 from lxml import etree
 from typer.testing import CliRunner
 
-from jatsgen.batches import make_batches
 from jatsgen.cli import app
 from jatsgen.config import load_config
-from jatsgen.convert import convert_to_jats
-from jatsgen.timestamps import TimestampClock
-from jatsgen.validate import ValidateOptions, Validator, validate_paths
+from jatsgen.jobs import make_batches
+from jatsgen.jobs.jats import convert_to_jats
+from jatsgen.jobs.timestamps import TimestampClock
+from jatsgen.validation import ValidateOptions, Validator, validate_paths
 
 runner = CliRunner()
 CR = "{http://www.crossref.org/schema/5.4.0}"
@@ -289,28 +289,21 @@ def test_wrong_prefix_is_reported_when_a_prefix_is_configured(tmp_path, bases):
 
 
 def test_timestamp_not_newer_than_the_ledger_is_an_error(tmp_path, bases):
-    from jatsgen.ledger import connect, now
+    from jatsgen import Ledger
 
     root = etree.parse(str(bases["conf.cr"])).getroot()
     stamp = int(root.findtext(f"{CR}head/{CR}timestamp"))
     doi = root.findtext(f".//{CR}conference_paper/{CR}doi_data/{CR}doi")
-    ledger = tmp_path / "ledger.sqlite"
-    with connect(ledger) as db:
-        db.execute(
-            "INSERT INTO submissions (file_sha256, source_path, upload_name, batch_id, "
-            "endpoint, state, created_at, updated_at) VALUES ('x', 'a.xml', 'a-1.xml', "
-            "'b', 'test', 'completed', ?, ?)",
-            (now(), now()),
-        )
-        db.execute(
-            "INSERT INTO dois (submission, doi, timestamp) VALUES (1, ?, ?)", (doi.lower(), stamp)
-        )
-    (report,) = validate_paths([bases["conf.cr"]], ValidateOptions(ledger=str(ledger)))
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    row = ledger.add_submission("x", "a.xml", "a-1.xml", "b", "test", [(doi, stamp)])
+    ledger.set_state(row, "completed")
+    (report,) = validate_paths([bases["conf.cr"]], ValidateOptions(), sent=ledger.last_sent)
     (finding,) = [d for d in report.diagnostics if d.code == "crossref.timestamp-newer"]
     assert str(stamp) in finding.message and doi in finding.message
     ignored = validate_paths(
         [bases["conf.cr"]],
-        ValidateOptions(ledger=str(ledger), ignore=frozenset({"crossref.timestamp-newer"})),
+        ValidateOptions(ignore=frozenset({"crossref.timestamp-newer"})),
+        sent=ledger.last_sent,
     )
     assert ignored[0].ok
 
@@ -450,7 +443,7 @@ def test_usage_errors_exit_2(tmp_path, bases, args):
 def test_list_rules_names_every_rule_with_its_severity():
     res = runner.invoke(app, ["validate", "--list-rules"])
     assert res.exit_code == 0
-    from jatsgen.rules import RULES
+    from jatsgen.validation import RULES
 
     for rule_id in RULES:
         assert rule_id in res.stdout
@@ -475,7 +468,7 @@ def test_both_xsd_engines_agree(tmp_path, bases):
 
 
 def test_compiled_schema_is_cached_on_disk_and_reloaded(tmp_path, monkeypatch, locator):
-    from jatsgen import validate as v
+    from jatsgen.validation import engines as v
 
     monkeypatch.setenv("JATSGEN_CACHE_DIR", str(tmp_path))
     resolved = locator.find("crossref-5.4.0")
@@ -509,7 +502,7 @@ def test_many_files_are_validated_in_parallel_with_the_same_results(tmp_path, ba
 
 
 def test_work_plan_keeps_each_schema_on_as_few_workers_as_possible():
-    from jatsgen.validate import plan_work
+    from jatsgen.validation.validate import plan_work
 
     kinds = ["crossref-5.4.0"] * 6 + ["jats-1.3"] * 6
     plan = plan_work(kinds, 2)
@@ -521,7 +514,7 @@ def test_work_plan_keeps_each_schema_on_as_few_workers_as_possible():
 
 
 def test_peek_guesses_the_schema_from_the_head_of_the_file(bases):
-    from jatsgen.validate import peek_schema
+    from jatsgen.validation.detect import peek_schema
 
     assert peek_schema(str(bases["conf.cr"])) == "crossref-5.4.0"
     assert peek_schema(str(bases["seed.jats"])) == "jats-1.3"

@@ -1,6 +1,7 @@
 """Readers: every input format becomes a list of `Article`s plus located diagnostics.
 
-`read(path)` detects the format from the file name and content; `fmt=` overrides it.
+`read(path)` detects the format from the file name and content; `fmt=` overrides it. The
+readers themselves are imported when first used, so the command line starts fast.
 """
 
 from __future__ import annotations
@@ -12,11 +13,6 @@ from typing import Any
 from ..diagnostics import Diagnostics
 from ..errors import InputError
 from ..model import Article
-from ..safexml import read_limited, read_xml_file
-from .jats import read_jats
-from .page import looks_like_page, read_page
-from .records import read_records
-from .sheet import read_sheet
 
 FORMATS = ("page", "yaml", "json", "jats", "csv")
 MAX_INPUT_BYTES = 50 * 1024 * 1024
@@ -44,6 +40,8 @@ class ReadResult:
 
 def read_text(path: str | Path) -> str:
     """The file as UTF-8 text, or a located InputError saying why it cannot be."""
+    from ..safexml import read_limited
+
     name = str(path)
     data = read_limited(path, MAX_INPUT_BYTES, "input.too-large")
     if not data.strip():
@@ -66,21 +64,19 @@ def read_text(path: str | Path) -> str:
 
 
 def detect_format(path: str | Path, text: str) -> str:
+    """The format of an input: by its file name, else by its first characters."""
+    from .page import looks_like_page
+
     suffix = Path(path).suffix.lower()
     if suffix in _BY_SUFFIX:
         return _BY_SUFFIX[suffix]
     stripped = text.lstrip()
     if stripped.startswith("{"):
         return "json"
+    if stripped.startswith("<"):
+        return "jats"  # XML with no telling name: existing JATS
     if looks_like_page(text):
         return "page"
-    if suffix == ".xml" or stripped.startswith("<"):
-        raise InputError.at(
-            "XML input (existing JATS) is not supported by this version; "
-            "use a record file or an article page",
-            file=str(path),
-            code="input.format",
-        )
     return "yaml"
 
 
@@ -108,6 +104,8 @@ def read(
             file=name,
             code="input.format",
         )
+    from ..safexml import read_xml_file
+
     if fmt == "jats" or (fmt is None and Path(path).suffix.lower() in (".xml", ".nxml")):
         data = read_xml_file(path)
         fmt, text = "jats", ""
@@ -117,15 +115,35 @@ def read(
         data = text.encode("utf-8") if fmt == "jats" else b""
     diags = Diagnostics(name)
     try:
-        if fmt == "page":
-            articles = [read_page(text, name, diags)]
-        elif fmt == "jats":
-            articles = [read_jats(data, name, diags, body=body)]
-        elif fmt == "csv":
-            articles = read_sheet(text, name, diags, skip_invalid=skip_invalid, container=container)
-        else:
-            articles = read_records(text, name, fmt, diags)
+        articles = _read_as(fmt, text, data, name, diags, skip_invalid, container, body)
     except InputError as exc:
         located = [d if d.file else replace(d, file=name) for d in exc.diagnostics]
         raise InputError(located) from None
     return ReadResult(name, fmt, articles, diags)
+
+
+def _read_as(
+    fmt: str,
+    text: str,
+    data: bytes,
+    name: str,
+    diags: Diagnostics,
+    skip_invalid: bool,
+    container: dict[str, Any] | None,
+    body: bool,
+) -> list[Article]:
+    if fmt == "page":
+        from .page import read_page
+
+        return [read_page(text, name, diags)]
+    if fmt == "jats":
+        from .jats import read_jats
+
+        return [read_jats(data, name, diags, body=body)]
+    if fmt == "csv":
+        from .sheet import read_sheet
+
+        return read_sheet(text, name, diags, skip_invalid=skip_invalid, container=container)
+    from .records import read_records
+
+    return read_records(text, name, fmt, diags)

@@ -54,7 +54,7 @@ from ..model import (
     Title,
 )
 from ..model import CiteRef as Cite
-from ..safexml import parse_bytes
+from ..safexml import local, parse_bytes
 
 XLINK = "{http://www.w3.org/1999/xlink}href"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -67,13 +67,6 @@ PREPRINT_SERVERS = re.compile(
 )
 META = "jatsgen-"  # custom-meta names jatsgen writes for facts JATS has no element for
 _SPACE = re.compile(r"\s+")
-
-
-def local(el: etree._Element) -> str:
-    tag = el.tag
-    if not isinstance(tag, str):
-        return ""
-    return tag if tag[0] != "{" else tag.rpartition("}")[2]
 
 
 @cache
@@ -922,7 +915,7 @@ def _first(parts: dict[str, list[etree._Element]], name: str) -> etree._Element 
 
 def _children(el: etree._Element) -> list[tuple[str, etree._Element]]:
     """(local name, element) for the element children, comments and PIs left out."""
-    return [(c.tag.rpartition("}")[2], c) for c in el if isinstance(c.tag, str)]
+    return [(local(c), c) for c in el if isinstance(c.tag, str)]
 
 
 def _person(n: etree._Element, name: str) -> str:

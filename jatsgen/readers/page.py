@@ -146,15 +146,6 @@ _KEYS: dict[str, tuple[str, ...]] = {
 }
 _KEY_BY_FOLD = {alias: name for name, aliases in _KEYS.items() for alias in aliases}
 
-_TABLE_HEADINGS = (
-    "мақалатуралымәлімет",
-    "информацияостатье",
-    "сведенияостатье",
-    "articleinformation",
-    "aboutthearticle",
-    "мақалатуралыақпарат",
-)
-_NOTE_PREFIXES = ("ескерту", "примечание", "note", "ескерту:")
 _REF_HEADING_WORDS = (
     "әдебиет",
     "литератур",

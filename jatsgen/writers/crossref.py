@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from lxml import etree
 
 from ..config import DepositConfig
 from ..diagnostics import Diagnostic, Diagnostics
-from ..dois import Work
 from ..errors import InputError
 from ..model import (
     Abstract,
@@ -25,15 +25,20 @@ from ..model import (
     Container,
     Contributor,
     Inline,
+    Isbn,
     Journal,
     PartialDate,
     Proceedings,
+    Source,
     Styled,
     Title,
+    Work,
     plain_text,
 )
+from ..versions import CROSSREF_VERSIONS, crossref_schema_id
 from .xmlbuild import Builder, indent
 
+T = TypeVar("T")
 JATS_NS = "http://www.ncbi.nlm.nih.gov/JATS1"
 FR_NS = "http://www.crossref.org/fundref.xsd"
 AI_NS = "http://www.crossref.org/AccessIndicators.xsd"
@@ -92,7 +97,7 @@ class CrossrefSpec:
 
     @property
     def schema_id(self) -> str:
-        return f"crossref-{self.version}"
+        return crossref_schema_id(self.version)
 
     def language_ok(self, lang: str | None) -> bool:
         if not lang:
@@ -102,11 +107,25 @@ class CrossrefSpec:
         return bool(re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", lang))
 
 
-SPECS = {
-    "5.3.1": CrossrefSpec("5.3.1", isbn_max=6, credit_roles=False, ror_funders=False),
-    "5.4.0": CrossrefSpec("5.4.0", isbn_max=100, credit_roles=False, ror_funders=True),
-    "5.5.0": CrossrefSpec("5.5.0", isbn_max=100, credit_roles=True, ror_funders=True),
-}
+def _spec(version: str) -> CrossrefSpec:
+    """What a schema version can carry: 5.3.1 holds six ISBNs, 5.4.0 added ROR funder ids,
+    5.5.0 CRediT roles."""
+    v = tuple(int(x) for x in version.split("."))
+    return CrossrefSpec(
+        version,
+        isbn_max=6 if v < (5, 4) else 100,
+        credit_roles=v >= (5, 5),
+        ror_funders=v >= (5, 4),
+    )
+
+
+SPECS = {v: _spec(v) for v in CROSSREF_VERSIONS}
+# Limits of the schemas' content models (all three versions): what is beyond them is a loss.
+MAX_CONFERENCE_NAME = 512
+MAX_PROCEEDINGS_TITLE = 511
+MAX_SPONSORS = 10
+MAX_ISSNS = 6
+MAX_TITLES = 20
 
 
 @dataclass
@@ -114,23 +133,21 @@ class Losses:
     """What the target cannot carry, reported once per kind and input file, with a count and
     the first place it happened."""
 
-    found: dict[tuple[str, str], tuple[str, int, str]] = field(default_factory=dict)
+    found: dict[tuple[str, str], tuple[str, int, Source | None]] = field(default_factory=dict)
 
-    def add(self, code: str, message: str, where: str) -> None:
-        key = (code, where.rpartition(":")[0] if where.rpartition(":")[2].isdigit() else where)
-        msg, count, first = self.found.get(key, (message, 0, where))
+    def add(self, code: str, message: str, at: Source | None) -> None:
+        key = (code, at.path if at else "")
+        msg, count, first = self.found.get(key, (message, 0, at))
         self.found[key] = (msg, count + 1, first)
 
     def report(self, diags: Diagnostics) -> None:
         for (code, _file), (message, count, first) in self.found.items():
-            path, _, line = first.rpartition(":")
-            located = line.isdigit()
             times = f" ({count} works; this is the first)" if count > 1 else ""
             diags.warn(
                 message + times,
                 code=code,
-                file=path if located else first,
-                line=int(line) if located else None,
+                file=first.path if first else "<record>",
+                line=first.line if first else None,
             )
 
 
@@ -190,7 +207,7 @@ class CrossrefWriter:
 
     # --- containers -------------------------------------------------------------------------
 
-    def pick_title(self, titles: list[Title], where: str, what: str) -> Title:
+    def pick_title(self, titles: list[Title], at: Source | None, what: str) -> Title:
         want = self.config.title_language
         chosen = next((t for t in titles if want and t.lang == want), titles[0])
         others = [t.lang or "?" for t in titles if t is not chosen]
@@ -199,9 +216,31 @@ class CrossrefWriter:
                 f"crossref.{what.replace(' ', '-')}-titles",
                 f"{what} titles in {', '.join(others)} are not carried: Crossref "
                 f"holds one {what} title (set [crossref] title_language to choose)",
-                where,
+                at,
             )
         return chosen
+
+    def fit(self, items: list[T], limit: int, what: str, at: Source | None) -> list[T]:
+        """The first `limit` items; what is beyond the schema's limit is a reported loss."""
+        if len(items) > limit:
+            self.losses.add(
+                f"crossref.too-many-{what.lower().replace(' ', '-')}",
+                f"only {limit} {what} fit in schema {self.spec.version}; "
+                f"{len(items) - limit} more are not carried",
+                at,
+            )
+        return items[:limit]
+
+    def shorten(self, text: str, limit: int, what: str, at: Source | None) -> str:
+        """`text` cut to the schema's maximum length, with a reported loss if it was longer."""
+        if len(text) > limit:
+            self.losses.add(
+                f"crossref.long-{what.replace(' ', '-')}",
+                f"the {what} is {len(text)} characters; schema {self.spec.version} holds "
+                f"{limit}, so it is cut",
+                at,
+            )
+        return text[:limit]
 
     def publisher(self, c: Container) -> etree._Element | None:
         b = self.b
@@ -214,19 +253,21 @@ class CrossrefWriter:
             "publisher", b("publisher_name", name), b("publisher_place", place) if place else None
         )
 
-    def container_head(self, c: Container, first: Article, where: str) -> list[etree._Element]:
-        """The metadata elements that open a conference, journal or book element."""
+    def container_head(self, c: Container, first: Article) -> list[etree._Element]:
+        """The metadata elements that open a conference, journal or book element; `first`,
+        the first work of the container, may lend it a date, and locates what it reports."""
+        at = first.source
         if isinstance(c, Proceedings):
-            return [self.event_metadata(c, where), self.proceedings_metadata(c, first, where)]
+            return [self.event_metadata(c, at), self.proceedings_metadata(c, first, at)]
         if isinstance(c, Journal):
-            return [self.journal_metadata(c, where), *self.journal_issue(c, first)]
-        return [self.book_metadata(c, first, where)]
+            return [self.journal_metadata(c, at), *self.journal_issue(c, first)]
+        return [self.book_metadata(c, first, at)]
 
-    def event_metadata(self, c: Proceedings, where: str) -> etree._Element:
+    def event_metadata(self, c: Proceedings, at: Source | None) -> etree._Element:
         b = self.b
         ev = c.event
         names = ev.names if ev and ev.names else c.titles
-        name = self.pick_title(names, where, "conference name")
+        name = self.pick_title(names, at, "conference name")
         date = None
         if ev and ev.start:
             s, e = ev.start, ev.end
@@ -240,18 +281,26 @@ class CrossrefWriter:
             date = b("conference_date", attrs, ev.date_text or s.iso())
         return self.element(
             "event_metadata",
-            b("conference_name", name.text[:512]),
+            b(
+                "conference_name",
+                self.shorten(name.text, MAX_CONFERENCE_NAME, "conference name", at),
+            ),
             b("conference_theme", ev.theme) if ev and ev.theme else None,
             b("conference_acronym", ev.acronym) if ev and ev.acronym else None,
-            [b("conference_sponsor", s) for s in (ev.sponsors[:10] if ev else [])],
+            [
+                b("conference_sponsor", s)
+                for s in self.fit(ev.sponsors if ev else [], MAX_SPONSORS, "sponsors", at)
+            ],
             b("conference_number", ev.number) if ev and ev.number else None,
             b("conference_location", ev.location) if ev and ev.location else None,
             date,
         )
 
-    def proceedings_metadata(self, c: Proceedings, first: Article, where: str) -> etree._Element:
+    def proceedings_metadata(
+        self, c: Proceedings, first: Article, at: Source | None
+    ) -> etree._Element:
         b = self.b
-        title = self.pick_title(c.titles, where, "proceedings")
+        title = self.pick_title(c.titles, at, "proceedings")
         published = c.published or first.published
         if published is None:
             raise missing(
@@ -262,38 +311,38 @@ class CrossrefWriter:
         return self.element(
             "proceedings_metadata",
             {"language": title.lang if self.spec.language_ok(title.lang) else None},
-            b("proceedings_title", title.text[:511]),
+            b(
+                "proceedings_title",
+                self.shorten(title.text, MAX_PROCEEDINGS_TITLE, "proceedings title", at),
+            ),
             b("proceedings_subject", c.subject) if c.subject else None,
             self.publisher(c),
             self.publication_date(published),
-            self.isbns(c.isbns, where),
+            self.isbns(c.isbns, at),
             self.doi_data(c.doi, c.url) if c.doi and c.url else None,
         )
 
-    def isbns(self, isbns: list, where: str) -> list[etree._Element]:  # type: ignore[type-arg]
+    def isbns(self, isbns: list[Isbn], at: Source | None) -> list[etree._Element]:
         b = self.b
         if not isbns:
             return [b("noisbn", {"reason": "archive_volume"})]
-        if len(isbns) > self.spec.isbn_max:
-            self.losses.add(
-                "crossref.isbn-count",
-                f"only {self.spec.isbn_max} ISBNs fit in "
-                f"schema {self.spec.version}; the rest are not carried",
-                where,
-            )
         return [
-            b("isbn", {"media_type": i.media_type}, i.value) for i in isbns[: self.spec.isbn_max]
+            b("isbn", {"media_type": i.media_type}, i.value)
+            for i in self.fit(isbns, self.spec.isbn_max, "ISBNs", at)
         ]
 
-    def journal_metadata(self, c: Journal, where: str) -> etree._Element:
+    def journal_metadata(self, c: Journal, at: Source | None) -> etree._Element:
         b = self.b
-        title = self.pick_title(c.titles, where, "journal")
+        title = self.pick_title(c.titles, at, "journal")
         return self.element(
             "journal_metadata",
             {"language": title.lang if self.spec.language_ok(title.lang) else None},
             b("full_title", title.text),
             b("abbrev_title", c.abbrev_title) if c.abbrev_title else None,
-            [b("issn", {"media_type": i.media_type}, i.value) for i in c.issns[:6]],
+            [
+                b("issn", {"media_type": i.media_type}, i.value)
+                for i in self.fit(c.issns, MAX_ISSNS, "ISSNs", at)
+            ],
         )
 
     def journal_issue(self, c: Journal, first: Article) -> list[etree._Element]:
@@ -310,9 +359,9 @@ class CrossrefWriter:
             )
         ]
 
-    def book_metadata(self, c: Book, first: Article, where: str) -> etree._Element:
+    def book_metadata(self, c: Book, first: Article, at: Source | None) -> etree._Element:
         b = self.b
-        title = self.pick_title(c.titles, where, "book")
+        title = self.pick_title(c.titles, at, "book")
         published = c.published or first.published
         if published is None:
             raise missing(
@@ -331,7 +380,7 @@ class CrossrefWriter:
             b("titles", b("title", title.text)),
             b("edition_number", c.edition) if c.edition else None,
             self.publication_date(published) if published else None,
-            self.isbns(c.isbns, where),
+            self.isbns(c.isbns, at),
             self.publisher(c),
             self.doi_data(c.doi, c.url) if c.doi and c.url else None,
         )
@@ -341,7 +390,7 @@ class CrossrefWriter:
     def work(self, w: Work) -> etree._Element:
         a = w.article
         c = a.container
-        self.note_losses(a, w.where)
+        self.note_losses(a)
         if a.kind is ArticleKind.POSTED_CONTENT:
             return self.posted_content(w)
         if isinstance(c, Journal):
@@ -350,7 +399,8 @@ class CrossrefWriter:
             return self.content_item(w)
         return self.conference_paper(w)
 
-    def note_losses(self, a: Article, where: str) -> None:
+    def note_losses(self, a: Article) -> None:
+        at = a.source
         kind = {Journal: "journal_article", Book: "content_item"}.get(
             type(a.container), "conference_paper"
         )
@@ -358,27 +408,27 @@ class CrossrefWriter:
             self.losses.add(
                 "crossref.keywords",
                 f"keywords are not carried: Crossref {kind} has no keywords element",
-                where,
+                at,
             )
         if a.classifications:
             schemes = ", ".join(sorted({c.scheme.upper() for c in a.classifications}))
             self.losses.add(
                 "crossref.classifications",
                 f"classifications ({schemes}) are not carried: Crossref has no element for them",
-                where,
+                at,
             )
         if a.section:
             self.losses.add(
                 "crossref.section",
                 f"the collection section is not carried: Crossref {kind} has no section element",
-                where,
+                at,
             )
         if a.received:
             self.losses.add(
                 "crossref.received",
                 "the received date is not carried: Crossref "
                 "has only publication and acceptance dates",
-                where,
+                at,
             )
 
     def common_parts(self, w: Work) -> dict[str, object]:
@@ -399,13 +449,13 @@ class CrossrefWriter:
             )
         published = a.published or (a.container.published if a.container else None)
         return {
-            "contributors": self.contributors(a, w.where),
+            "contributors": self.contributors(a),
             "abstracts": [self.abstract(x) for x in a.abstracts],
             "published": self.publication_date(published) if published else None,
             "accepted": self.date("acceptance_date", a.accepted) if a.accepted else None,
             "pages": pages,
             "item": item,
-            "programs": [self.funding(a, w.where), self.license(a)],
+            "programs": [self.funding(a), self.license(a)],
             "doi_data": self.doi_data(w.doi, w.resource),
             "citations": self.citations(a),
             "lang": a.language if self.spec.language_ok(a.language) else None,
@@ -417,7 +467,7 @@ class CrossrefWriter:
             self.losses.add(
                 "crossref.translated-titles",
                 f"translated titles are not carried: a Crossref {kind} holds one title",
-                w.where,
+                w.source,
             )
 
     def conference_paper(self, w: Work) -> etree._Element:
@@ -435,7 +485,7 @@ class CrossrefWriter:
     def journal_article(self, w: Work) -> etree._Element:
         p = self.common_parts(w)
         a = w.article
-        titles = [self.titles(t) for t in a.all_titles[:20]]
+        titles = [self.titles(t) for t in self.fit(a.all_titles, MAX_TITLES, "titles", a.source)]
         if p["published"] is None:
             raise missing(
                 a,
@@ -498,16 +548,16 @@ class CrossrefWriter:
             p["citations"],
         )
 
-    def contributors(self, a: Article, where: str) -> etree._Element | None:
+    def contributors(self, a: Article) -> etree._Element | None:
         b = self.b
         people: list[etree._Element] = []
         for c in a.contributors:
-            el = self.person(a, c, where, first=not people)
+            el = self.person(a, c, first=not people)
             if el is not None:
                 people.append(el)
         return b("contributors", people) if people else None
 
-    def person(self, a: Article, c: Contributor, where: str, first: bool) -> etree._Element | None:
+    def person(self, a: Article, c: Contributor, first: bool) -> etree._Element | None:
         b = self.b
         role: str | None = c.role if c.role in _ROLES else None
         credit = None
@@ -519,7 +569,7 @@ class CrossrefWriter:
                     f"crossref.role-{c.role}",
                     f"{c.role}s are not carried: schema "
                     f"{self.spec.version} has no {c.role} role for contributors",
-                    where,
+                    a.source,
                 )
                 return None
         attrs = {"sequence": "first" if first else "additional", "contributor_role": role}
@@ -529,7 +579,7 @@ class CrossrefWriter:
                     "crossref.collab-affiliations",
                     "affiliations of group authors "
                     "are not carried: a Crossref organization has none",
-                    where,
+                    a.source,
                 )
             return b("organization", attrs, c.collab)
         surname, given = c.surname, c.given_names
@@ -585,7 +635,7 @@ class CrossrefWriter:
             b("year", str(d.year)),
         )
 
-    def funding(self, a: Article, where: str) -> etree._Element | None:
+    def funding(self, a: Article) -> etree._Element | None:
         if not a.funding:
             return None
         b = self.b
@@ -600,7 +650,7 @@ class CrossrefWriter:
                         self.losses.add(
                             "crossref.ror-funder",
                             "ROR funder ids are not carried by schema 5.3.1 (use 5.4.0+)",
-                            where,
+                            a.source,
                         )
                 else:
                     ident = b(f"{{{FR_NS}}}assertion", {"name": "funder_identifier"}, f.funder_id)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from ..diagnostics import Diagnostics
+from ..diagnostics import Diagnostic, Diagnostics
 from ..model import (
     STYLES,
     Abstract,
@@ -36,10 +36,9 @@ from ..model import (
     Text,
     Title,
 )
+from ..versions import DEFAULT_JATS_VERSION, DEFAULT_TAG_SET, JATS_VERSIONS, TAG_SETS
+from ..versions import jats_schema_id as _schema_id
 from .xmlbuild import Builder, serialize
-
-JATS_VERSIONS = ("1.3", "1.4")
-TAG_SETS = ("publishing", "archiving")
 
 _DOCTYPES = {
     ("publishing", "1.3"): (
@@ -72,8 +71,13 @@ _ID_RE = re.compile(r"^[A-Za-z_][\w.-]*$")
 
 @dataclass(frozen=True)
 class JatsOptions:
-    version: str = "1.3"
-    tag_set: str = "publishing"
+    version: str = DEFAULT_JATS_VERSION
+    tag_set: str = DEFAULT_TAG_SET
+
+    @property
+    def schema_id(self) -> str:
+        """The official schema set that judges this output."""
+        return _schema_id(self.version, self.tag_set)
 
     def __post_init__(self) -> None:
         if self.version not in JATS_VERSIONS:
@@ -114,10 +118,7 @@ class _JatsWriter:
         self._table_count = 0
 
     def warn(self, message: str, code: str) -> None:
-        where = self.a.source.path if self.a.source else None
-        self.diags.warn(
-            message, code=code, file=where, line=self.a.source.line if self.a.source else None
-        )
+        self.diags.add(Diagnostic.at_source("warning", message, self.a.source, code))
 
     # --- document ---------------------------------------------------------------------
 

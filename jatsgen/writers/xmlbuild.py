@@ -16,6 +16,7 @@ from typing import Any
 from lxml import etree
 
 from ..diagnostics import Diagnostics
+from ..safexml import local
 from ..text import forbidden_chars, has_forbidden, strip_forbidden
 
 XLINK = "http://www.w3.org/1999/xlink"
@@ -156,7 +157,7 @@ _PADS = ["\n" + "  " * n for n in range(64)]
 def indent(el: etree._Element, level: int = 0, mixed: frozenset[str] = MIXED) -> None:
     """Indent element-only content; elements named in `mixed` (which may hold text and
     inline markup) and elements that already hold text keep their inside untouched."""
-    if el.text is not None or not len(el) or el.tag.rpartition("}")[2] in mixed:
+    if el.text is not None or not len(el) or local(el) in mixed:
         return
     children = list(el)
     for c in children:

@@ -7,14 +7,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .diagnostics import Diagnostic, Diagnostics
-from .errors import InputError
-from .model import Article
-from .output import NameAllocator, atomic_write
-from .readers import read
-from .schemas import SchemaLocator
-from .validate import ValidateOptions, Validator
-from .writers.jats import JatsOptions, to_jats
+from ..diagnostics import Diagnostic, Diagnostics
+from ..errors import InputError
+from ..model import Article
+from ..output import NameAllocator, atomic_write
+from ..readers import read
+from ..validation import SchemaLocator, ValidateOptions, Validator
+from ..writers.jats import JatsOptions, to_jats
 
 
 @dataclass
@@ -28,10 +27,6 @@ class Outcome:
     @property
     def failed(self) -> bool:
         return any(d.severity == "error" for d in self.diagnostics)
-
-
-def jats_schema_id(options: JatsOptions) -> str:
-    return f"jats-{options.version}-{options.tag_set}"
 
 
 def convert_to_jats(
@@ -67,7 +62,7 @@ def convert_to_jats(
                 stem = _safe_stem(_stem(str(path), article, i, len(result.articles)))
                 name = names.take(stem)
                 if validator is not None:
-                    report = validator.validate_bytes(xml, str(out / name), jats_schema_id(options))
+                    report = validator.validate_bytes(xml, str(out / name), options.schema_id)
                     if not report.ok:
                         outcome.diagnostics += report.diagnostics
                         outcome.diagnostics.append(

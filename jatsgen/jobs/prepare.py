@@ -24,14 +24,12 @@ from typing import TypeVar
 
 from lxml import etree
 
-from .config import DepositConfig
-from .diagnostics import Diagnostic, Diagnostics
-from .dois import DoiPlanner, Work, where
-from .errors import InputError, JatsgenError
-from .model import Article, ArticleKind, Container, PartialDate, Source
-from .readers import read
-from .timestamps import TimestampClock
-from .writers.crossref import (
+from ..config import DepositConfig
+from ..diagnostics import Diagnostic, Diagnostics
+from ..errors import InputError, JatsgenError
+from ..model import Article, ArticleKind, Container, PartialDate, Source, Work, located
+from ..readers import read
+from ..writers.crossref import (
     SPECS,
     CrossrefWriter,
     Losses,
@@ -39,13 +37,15 @@ from .writers.crossref import (
     fragment_bytes,
     namespace_declarations,
 )
+from .dois import DoiPlanner
+from .timestamps import TimestampClock
 
 T = TypeVar("T")
 # Fewer inputs than this per worker do not repay starting it: a forked worker starts in
 # milliseconds, a spawned one imports jatsgen afresh (about half a second).
 MIN_INPUTS_PER_JOB = {"fork": 4, "spawn": 32}
 
-Loss = tuple[str, str, str]  # code, message, where: the arguments of Losses.add
+Loss = tuple[str, str, Source | None]  # code, message, where: the arguments of Losses.add
 
 
 class LossLog(Losses):
@@ -55,8 +55,8 @@ class LossLog(Losses):
         super().__init__()
         self.events: list[Loss] = []
 
-    def add(self, code: str, message: str, where: str) -> None:
-        self.events.append((code, message, where))
+    def add(self, code: str, message: str, at: Source | None) -> None:
+        self.events.append((code, message, at))
 
 
 @dataclass
@@ -124,7 +124,7 @@ def prepare(path: str | Path, job: Job) -> PreparedInput:
     planner = DoiPlanner(job.config, any_prefix=job.any_prefix)
     opened: set[tuple[object, ...]] = set()  # containers whose head this input has written
     for seq, article in enumerate(result.articles, start=1):
-        item = PreparedWork(article.source, where(article))
+        item = PreparedWork(article.source, located(article.source))
         out.works.append(item)
         if job.config.undated == "deposit-date":
             item.notes = date_undated(article, job.clock)
@@ -140,7 +140,7 @@ def prepare(path: str | Path, job: Job) -> PreparedInput:
         if article.container is not None and key not in opened:
             # the first work of a container (with a DOI) in this input writes its head, and
             # the next ones while that fails: a head may take its date from its first work
-            item.head = _write_head(job, article.container, article, work.where)
+            item.head = _write_head(job, article.container, article)
             if not item.head.errors:
                 opened.add(key)
     return out
@@ -150,8 +150,8 @@ def _write_work(job: Job, work: Work) -> Written:
     return _write(job, lambda writer: [writer.work(work)])
 
 
-def _write_head(job: Job, c: Container, first: Article, at: str) -> Written:
-    return _write(job, lambda writer: writer.container_head(c, first, at))
+def _write_head(job: Job, c: Container, first: Article) -> Written:
+    return _write(job, lambda writer: writer.container_head(c, first))
 
 
 def _write(job: Job, build: Callable[[CrossrefWriter], list[etree._Element]]) -> Written:

@@ -1,49 +1,17 @@
-"""The `jatsgen crossref` job: records in, validated Crossref deposit batch files out.
-
-Works stream through: each input is read and its works serialized (`prepare`, here or in
-worker processes), then each work's DOI is claimed, the work grouped with the others of its
-container, and written out when the batch reaches its record or byte limit, so memory holds
-at most one batch. Files are written into a private folder inside the
-output folder and moved into place only when every batch is valid and no input had an
-error: a failed run leaves nothing that looks like a good batch.
-"""
+"""Serialized works into batch files: one per body kind and DOI prefix, under the record and
+byte limits, each opened with its container's metadata."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from functools import partial
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import DepositConfig
-from .diagnostics import Diagnostic, Diagnostics
-from .dois import DoiPlanner
-from .errors import InputError, JatsgenError
-from .model import ArticleKind, Book, Journal
-from .prepare import (
-    Job,
-    PreparedInput,
-    PreparedWork,
-    Workers,
-    Written,
-    prepared_inputs,
-    result_of,
-    worker_pool,
-)
-from .schemas import SchemaLocator
+from ..diagnostics import Diagnostic
+from ..errors import InputError, JatsgenError
+from ..model import ArticleKind, Book, Journal
+from ..writers.crossref import CrossrefWriter, container_key, fragment_bytes, namespace_declarations
+from .prepare import PreparedWork, Written
 from .timestamps import TimestampClock
-from .validate import ValidateOptions, Validator
-from .writers.crossref import (
-    SPECS,
-    CrossrefSpec,
-    CrossrefWriter,
-    Losses,
-    container_key,
-    fragment_bytes,
-    namespace_declarations,
-)
 
 
 @dataclass
@@ -53,22 +21,6 @@ class BatchFile:
     timestamp: int
     dois: list[str]
     size: int
-
-
-@dataclass
-class BatchRun:
-    batches: list[BatchFile] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    works: int = 0
-    inputs_failed: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not any(d.severity == "error" for d in self.diagnostics)
-
-    @property
-    def dois(self) -> int:
-        return sum(len(b.dois) for b in self.batches)
 
 
 @dataclass
@@ -276,144 +228,3 @@ class BatchAssembler:
             fh.write(b"  </body>\n</doi_batch>\n")
             size = fh.tell()
         self.files.append(BatchFile(path, batch_id, timestamp, list(batch.dois), size))
-
-
-def take(
-    prepared: PreparedInput,
-    run: BatchRun,
-    planner: DoiPlanner,
-    assembler: BatchAssembler,
-    skip_invalid: bool,
-) -> None:
-    """One prepared input into the run: its diagnostics, and each work into its batch (or,
-    with `skip_invalid`, a warning saying why it was left out)."""
-    failed = prepared.failed is not None
-    run.diagnostics += prepared.failed or prepared.diagnostics
-    for work in prepared.works:
-        run.diagnostics += work.notes
-        assembler.offer_head(work)
-        try:
-            add_work(work, planner, assembler)
-            run.works += 1
-        except InputError as exc:
-            if skip_invalid:  # reported, left out, and the run goes on
-                run.diagnostics += [
-                    replace(d, severity="warning", message=f"skipped: {d.message}")
-                    for d in exc.diagnostics
-                ]
-                continue
-            run.diagnostics += exc.diagnostics
-            failed = True
-    if failed:
-        run.inputs_failed.append(prepared.path)
-
-
-def _validate(validator: Validator, path: Path, schema_id: str) -> list[Diagnostic]:
-    return validator.validate_file(path, schema_id).diagnostics
-
-
-def validations(
-    validator: Validator, paths: list[Path], schema_id: str, workers: Workers | None
-) -> Iterator[list[Diagnostic]]:
-    """Each batch file's validation diagnostics, in order; in the workers when they share
-    this process's compiled schema (spawned workers would each compile it again)."""
-    if workers is None or not workers.forked:
-        for path in paths:
-            yield _validate(validator, path, schema_id)
-        return
-    check = partial(_validate, validator, schema_id=schema_id)
-    futures = [workers.pool.submit(check, path) for path in paths]
-    yield from (result_of(f) for f in futures)
-
-
-def add_work(work: PreparedWork, planner: DoiPlanner, assembler: BatchAssembler) -> None:
-    """Claim a prepared work's DOI and put it into its batch; InputError says why not.
-
-    The checks come in the order a single pass would make them: the DOI can be made, it is
-    not already taken, the work could be written, it fits.
-    """
-    if work.errors:
-        raise InputError(work.errors)
-    planner.claim(work.doi, work.where, work.source)
-    assembler.replay(work.work)
-    if work.work.errors:
-        raise InputError(work.work.errors)
-    assembler.add(work)
-
-
-def make_batches(
-    inputs: Sequence[str | Path],
-    config: DepositConfig,
-    outdir: str | Path,
-    *,
-    version: str | None = None,
-    max_records: int | None = None,
-    max_bytes: int | None = None,
-    locator: SchemaLocator | None = None,
-    clock: TimestampClock,
-    fmt: str | None = None,
-    any_prefix: bool = False,
-    skip_invalid: bool = False,
-    on_input: Callable[[str], None] | None = None,
-    jobs: int = 1,
-) -> BatchRun:
-    """Write Crossref batches for every article in `inputs` into `outdir`, all or nothing.
-
-    `jobs` > 1 reads the inputs and writes their works in that many worker processes
-    (`prepare.prepared_inputs`); the batches are the same either way.
-    """
-    spec: CrossrefSpec = SPECS[version or config.schema_version]
-    out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
-    run = BatchRun()
-    diags = Diagnostics()
-    losses = Losses()
-    writer = CrossrefWriter(spec, config, diags, losses)
-    planner = DoiPlanner(config, any_prefix=any_prefix)
-    job = Job(config, spec.version, clock, fmt, any_prefix, skip_invalid)
-    validator = None
-    if locator is not None:
-        prefixes = () if any_prefix else config.prefixes
-        validator = Validator(ValidateOptions(prefixes=prefixes), locator=locator)
-    staging = Path(tempfile.mkdtemp(prefix=".jatsgen-partial-", dir=out))
-    try:
-        assembler = BatchAssembler(
-            writer, clock, staging, max_records or config.max_records, max_bytes or config.max_bytes
-        )
-        # workers forked after the schema is compiled share it instead of compiling their own
-        before = partial(validator.load, spec.schema_id) if validator is not None else None
-        with worker_pool(jobs, len(inputs), before_start=before) as workers:
-            for prepared in prepared_inputs(inputs, job, workers):
-                take(prepared, run, planner, assembler, skip_invalid)
-                if on_input:
-                    on_input(prepared.path)
-            if run.ok:
-                assembler.close()
-                if run.works == 0:
-                    run.diagnostics.append(
-                        Diagnostic(
-                            "error", "no works to deposit", None, None, None, None, "batch.empty"
-                        )
-                    )
-            if run.ok and validator is not None:
-                paths = [f.path for f in assembler.files]
-                for path, found in zip(
-                    paths, validations(validator, paths, spec.schema_id, workers), strict=True
-                ):
-                    run.diagnostics += [replace(d, file=str(out / path.name)) for d in found]
-        losses.report(diags)
-        run.diagnostics += list(diags)
-        if run.ok:
-            for f in assembler.files:
-                target = out / f.path.name
-                if target.exists():
-                    raise JatsgenError(
-                        f"{target} already exists; batch names are unique, so "
-                        "this should not happen (is the timestamp state shared?)"
-                    )
-                f.path.replace(target)
-                f.path = target
-            run.batches = assembler.files
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return run

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .diagnostics import Severity
-from .ids import DOI_RE, check_doi, check_isbn, check_issn, check_orcid, check_ror
+from ..diagnostics import Severity
+from ..ids import DOI_RE, check_doi, check_isbn, check_issn, check_orcid, check_ror
+from ..safexml import local
 
 Kind = str  # "crossref" | "jats"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -96,11 +97,6 @@ declare(
     ("crossref",),
     "the timestamp is larger than the last one this machine deposited for the same DOIs",
 )
-
-
-def local(el: etree._Element) -> str:
-    tag = el.tag
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def elements(tree: etree._ElementTree, *names: str) -> Iterator[etree._Element]:

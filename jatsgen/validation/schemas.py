@@ -4,8 +4,6 @@
 Publishing and Archiving) with its official URL and the sha256 of each file. At run time a
 set is looked up, in order, in `--schemas DIR`, `$JATSGEN_SCHEMAS`, and the user cache that
 `jatsgen schemas install --from DIR|URL` fills (checking every sha256 on the way in).
-Compiling never touches the network: the few remote W3C locations the official files import
-are mapped to local copies through the manifest's catalog.
 """
 
 from __future__ import annotations
@@ -21,13 +19,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import platformdirs
-from lxml import etree
 
-from .errors import JatsgenError, SchemaIntegrityError, SchemaNotFoundError
-from .resources import load_json
+from ..errors import JatsgenError, SchemaIntegrityError, SchemaNotFoundError
+from ..resources import load_json
 
 ENV_SCHEMAS = "JATSGEN_SCHEMAS"
 ENV_CACHE = "JATSGEN_CACHE_DIR"
@@ -179,75 +175,6 @@ class SchemaLocator:
                 yield manifest()[sid], self.find(sid)
             except SchemaNotFoundError:
                 yield manifest()[sid], None
-
-
-# --- compiling -------------------------------------------------------------------------------
-
-
-class _CatalogResolver(etree.Resolver):  # type: ignore[misc]
-    def __init__(self, mapping: dict[str, str]) -> None:
-        super().__init__()
-        self.mapping = mapping
-
-    def resolve(self, system_url: str, public_id: str, context: Any) -> Any:
-        target = self.mapping.get(system_url)
-        if target is not None:
-            return self.resolve_filename(target, context)
-        return None
-
-
-def _catalog(resolved: ResolvedSchema) -> dict[str, str]:
-    return {
-        url: (resolved.base / rel).resolve().as_uri() for url, rel in resolved.set.catalog.items()
-    }
-
-
-def schema_parser(resolved: ResolvedSchema | None = None) -> etree.XMLParser:
-    """The parser for our own schema files: local files only, catalog-mapped imports."""
-    parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
-    if resolved is not None:
-        parser.resolvers.add(_CatalogResolver(_catalog(resolved)))
-    return parser
-
-
-@cache
-def compile_lxml(resolved: ResolvedSchema) -> etree.XMLSchema:
-    """An lxml (libxml2) schema: fast validation, XSD 1.0 only."""
-    if resolved.set.xsd_version != "1.0":
-        raise JatsgenError(
-            f"{resolved.set.label} is an XSD {resolved.set.xsd_version} schema; "
-            "libxml2 cannot load it (use the xmlschema validator)"
-        )
-    try:
-        doc = etree.parse(str(resolved.entry_path), schema_parser(resolved))
-        return etree.XMLSchema(doc)
-    except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
-        raise JatsgenError(f"cannot compile {resolved.entry_path}: {exc}") from None
-
-
-class UriMap(dict[str, str]):
-    """Remote schema location -> local file URI; picklable, so compiled schemas can be cached."""
-
-    def __call__(self, url: str) -> str:
-        return self.get(url, url)
-
-
-@cache
-def compile_xmlschema(resolved: ResolvedSchema) -> Any:
-    """An xmlschema schema; the only way to load the XSD 1.1 Crossref 5.5.0 schema."""
-    import xmlschema
-
-    cls = xmlschema.XMLSchema11 if resolved.set.xsd_version == "1.1" else xmlschema.XMLSchema10
-    mapping = _catalog(resolved)
-    try:
-        return cls(
-            str(resolved.entry_path),
-            allow="sandbox",
-            uri_mapper=UriMap(mapping),
-            use_fallback=False,
-        )
-    except (xmlschema.XMLSchemaException, OSError) as exc:
-        raise JatsgenError(f"cannot compile {resolved.entry_path}: {exc}") from None
 
 
 # --- installing ----------------------------------------------------------------------------

@@ -1,44 +1,31 @@
 """Validation of JATS and Crossref files: the official XSD plus the rules in `rules.py`.
 
-The kind and version of a file come from its root element, namespace, `dtd-version` and
-DOCTYPE. Schemas are compiled once per process. Two engines validate XSD 1.0 files: libxml2
-(lxml) is the fastest per file but takes ~2 s to compile a schema and cannot be cached;
-xmlschema's compiled schema is pickled to disk, keyed by the schema files' sha256, and loads in
-a fraction of that, so a run over a handful of files uses it and a run over many uses lxml.
-Crossref 5.5.0 is XSD 1.1 and always uses xmlschema.
+The kind and version of a file come from `detect`; its schema is compiled once per process
+by `engines`. `validate_paths` validates many files across cores and then applies the checks
+that need every file (unique batch ids, and timestamps newer than those already deposited,
+which the caller looks up: validation reads no ledger of its own).
 """
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
-import pickle
-import re
-import sys
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from lxml import etree
 
-from .diagnostics import Diagnostic
-from .errors import InputError, JatsgenError
+from ..diagnostics import Diagnostic
+from ..errors import InputError, JatsgenError
+from ..safexml import parse_bytes, read_xml_file
+from .detect import detect_schema, kind_of, peek_schema
+from .engines import load_schema, xsd_errors
 from .rules import RULES, RuleContext, run_rules
-from .safexml import parse_bytes, read_xml_file
-from .schemas import (
-    ResolvedSchema,
-    SchemaLocator,
-    cache_dir,
-    compile_lxml,
-    compile_xmlschema,
-)
+from .schemas import SchemaLocator
 
-CROSSREF_NS = re.compile(r"^http://www\.crossref\.org/schema/(\d+\.\d+\.\d+)$")
 FEW_FILES = 8  # up to this many files, the cached xmlschema engine beats compiling libxml2
 
 
@@ -63,136 +50,27 @@ class ValidateOptions:
     schemas: str | None = None
     ignore: frozenset[str] = frozenset()
     prefixes: tuple[str, ...] = ()
-    ledger: str | None = None
     engine: str = "auto"  # auto | lxml | xmlschema
 
 
-# --- what is this file? ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class SentTimestamp:
+    """The largest timestamp already deposited from here for a DOI, and where it went."""
 
-_DOCTYPE_VERSION = re.compile(r"v(\d+\.\d+)(?:d\d+)?\b")
-
-
-def detect_schema(tree: etree._ElementTree) -> tuple[str | None, str]:
-    """(schema set id, description) for a parsed document; id None when unknown."""
-    root = tree.getroot()
-    qn = etree.QName(root)
-    if qn.localname == "doi_batch" and qn.namespace:
-        m = CROSSREF_NS.match(qn.namespace)
-        if m:
-            return f"crossref-{m.group(1)}", f"Crossref deposit {m.group(1)}"
-        return None, f"a doi_batch in an unknown namespace {qn.namespace}"
-    if qn.localname == "article" and not qn.namespace:
-        public = tree.docinfo.public_id or ""
-        version = root.get("dtd-version") or ""
-        if not version and (m := _DOCTYPE_VERSION.search(public)):
-            version = m.group(1)
-        version = re.sub(r"d\d+$", "", version) or "1.3"
-        if "Archiving" in public or "Archive" in public:
-            tag_set = "archiving"
-        elif "Authoring" in public:
-            tag_set = "authoring"
-        else:
-            tag_set = "publishing"
-        family = "nlm" if version.startswith(("2.", "3.")) else "jats"
-        name = "NLM" if family == "nlm" else "JATS"
-        return f"{family}-{version}-{tag_set}", f"{name} {version} {tag_set.title()}"
-    where = f"{{{qn.namespace}}}" if qn.namespace else ""
-    return None, f"root element <{where}{qn.localname}> is not a JATS article or a Crossref deposit"
+    doi: str
+    timestamp: int
+    endpoint: str
+    upload_name: str
+    file_sha256: str
 
 
-def _kind(schema_id: str) -> str:
-    return "crossref" if schema_id.startswith("crossref") else "jats"
+class SentLookup(Protocol):
+    """What was already deposited for `dois` (lower case), leaving out the submissions of
+    the file whose sha256 is `except_file` (resuming a deposit is not depositing again)."""
 
-
-# --- XSD engines ---------------------------------------------------------------------------
-
-
-def _set_digest(resolved: ResolvedSchema) -> str:
-    h = hashlib.sha256()
-    for path in sorted(resolved.base.rglob("*.xsd")):
-        h.update(path.relative_to(resolved.base).as_posix().encode())
-        h.update(hashlib.sha256(path.read_bytes()).digest())
-    return h.hexdigest()
-
-
-@cache
-def cached_xmlschema(resolved: ResolvedSchema) -> Any:
-    """xmlschema's compiled schema, from a pickle on disk keyed by the files' sha256."""
-    import xmlschema
-
-    key = (
-        f"{resolved.set.id}-{_set_digest(resolved)[:24]}-xs{xmlschema.__version__}-py"
-        f"{sys.version_info.major}{sys.version_info.minor}"
-    )
-    store = cache_dir().parent / "compiled" / f"{key}.pickle"
-    if store.is_file():
-        try:
-            with store.open("rb") as fh:
-                gc.disable()  # the graph has ~10^6 objects; collecting during load doubles it
-                try:
-                    schema = pickle.load(fh)  # our own cache folder, written below
-                finally:
-                    gc.freeze()  # and later collections need not walk it again
-                    gc.enable()
-                return schema
-        except Exception:
-            store.unlink(missing_ok=True)
-    schema = compile_xmlschema(resolved)
-    # use_fallback=False leaves an (empty) mappingproxy on the loader, which pickle refuses;
-    # an equal plain dict keeps the same behaviour.
-    loader = getattr(getattr(schema, "maps", None), "loader", None)
-    proxy = getattr(loader, "fallback_locations", None)
-    if loader is not None and isinstance(proxy, MappingProxyType):
-        loader.fallback_locations = dict(proxy)
-    tmp = store.with_suffix(f".{os.getpid()}.tmp")
-    try:
-        store.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("wb") as fh:
-            pickle.dump(schema, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, store)
-    except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
-        tmp.unlink(missing_ok=True)  # caching is an optimisation
-    return schema
-
-
-def load_schema(schema_id: str, locator: SchemaLocator, engine: str = "lxml") -> Any:
-    """The compiled schema set `engine` validates with: libxml2's for XSD 1.0 with "lxml",
-    else xmlschema's (from its disk cache unless "fresh"). Compiled once per process."""
-    resolved = locator.find(schema_id)
-    if resolved.set.xsd_version == "1.0" and engine == "lxml":
-        return compile_lxml(resolved)
-    return cached_xmlschema(resolved) if engine != "fresh" else compile_xmlschema(resolved)
-
-
-def xsd_errors(
-    tree: etree._ElementTree,
-    schema_id: str,
-    locator: SchemaLocator,
-    name: str,
-    engine: str = "lxml",
-) -> list[Diagnostic]:
-    """Schema errors of a parsed document against one official schema set."""
-    schema = load_schema(schema_id, locator, engine)
-    if isinstance(schema, etree.XMLSchema):
-        if schema.validate(tree):
-            return []
-        return [
-            Diagnostic("error", _clean(e.message), name, e.line, e.column or None, None, "xsd")
-            for e in schema.error_log
-        ]
-    import xmlschema
-
-    out = []
-    # The tree is already parsed (safely); the resource may not fetch anything else.
-    resource = xmlschema.XMLResource(tree, allow="none")
-    for err in schema.iter_errors(resource, use_location_hints=False):
-        line = getattr(err.elem, "sourceline", None) if err.elem is not None else None
-        out.append(Diagnostic("error", _clean(str(err.reason)), name, line, None, err.path, "xsd"))
-    return out
-
-
-def _clean(message: str) -> str:
-    return re.sub(r"\{[^}]*\}", "", message).strip()
+    def __call__(
+        self, dois: Iterable[str], *, except_file: str | None = None
+    ) -> dict[str, SentTimestamp]: ...
 
 
 # --- one file ----------------------------------------------------------------------------------
@@ -276,7 +154,7 @@ class Validator:
                 )
                 return report
         report.schema_id = schema_id
-        report.kind = _kind(schema_id)
+        report.kind = kind_of(schema_id)
         ignore = self.options.ignore
         if "xsd" not in ignore:
             try:
@@ -313,24 +191,6 @@ class Validator:
 
 
 # --- many files --------------------------------------------------------------------------------
-
-_PEEK_CROSSREF = re.compile(rb'xmlns(?::\w+)?="http://www\.crossref\.org/schema/([\d.]+)"')
-_PEEK_JATS = re.compile(rb'<article\b[^>]*\bdtd-version="([^"]+)"')
-
-
-def peek_schema(path: str) -> str:
-    """A cheap guess of a file's schema from its first 4 KB, to plan work across processes
-    (each process then compiles as few schemas as possible). The real detection follows."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(4096)
-    except OSError:
-        return "?"
-    if b"doi_batch" in head and (m := _PEEK_CROSSREF.search(head)):
-        return f"crossref-{m.group(1).decode()}"
-    if m := _PEEK_JATS.search(head):
-        return f"jats-{m.group(1).decode()}"
-    return "?"
 
 
 def plan_work(kinds: Sequence[str], jobs: int) -> list[list[int]]:
@@ -381,9 +241,11 @@ def validate_paths(
     *,
     jobs: int | None = None,
     on_report: Callable[[FileReport], None] | None = None,
+    sent: SentLookup | None = None,
 ) -> list[FileReport]:
     """Validate `files` (in parallel across cores when there are many) and then apply the
-    checks that need every file: unique batch ids and timestamps newer than the ledger's."""
+    checks that need every file: unique batch ids and, when `sent` looks up what was already
+    deposited (e.g. `Ledger(path).last_sent`), timestamps newer than those."""
     options = options or ValidateOptions()
     paths = [str(f) for f in files]
     few = len(paths) <= FEW_FILES
@@ -446,11 +308,13 @@ def validate_paths(
                     ],
                 )
     done = [r for r in reports if r is not None]
-    _across_files(done, options)
+    _across_files(done, options, sent)
     return done
 
 
-def _across_files(reports: list[FileReport], options: ValidateOptions) -> None:
+def _across_files(
+    reports: list[FileReport], options: ValidateOptions, sent: SentLookup | None
+) -> None:
     crossref = [r for r in reports if r.kind == "crossref"]
     if "crossref.batch-id-unique" not in options.ignore:
         by_id: dict[str, list[FileReport]] = defaultdict(list)
@@ -471,16 +335,13 @@ def _across_files(reports: list[FileReport], options: ValidateOptions) -> None:
                         "crossref.batch-id-unique",
                     )
                 )
-    if crossref and "crossref.timestamp-newer" not in options.ignore:
-        from .ledger import last_sent, ledger_path
-
-        path = ledger_path(options.ledger)
+    if sent is not None and crossref and "crossref.timestamp-newer" not in options.ignore:
         for r in crossref:
             if r.timestamp is None:
                 continue
-            sent = last_sent(path, r.dois, except_file=r.sha256)
+            before = sent(r.dois, except_file=r.sha256)
             for doi in r.dois:
-                prior = sent.get(doi.lower())
+                prior = before.get(doi.lower())
                 if prior and r.timestamp <= prior.timestamp:
                     r.diagnostics.append(
                         Diagnostic(

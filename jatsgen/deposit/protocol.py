@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .errors import JatsgenError
-from .safexml import parse_bytes
+from ..errors import JatsgenError
+from ..safexml import local, parse_bytes
 
 ENDPOINTS = {"test": "https://test.crossref.org", "production": "https://doi.crossref.org"}
 DEPOSIT_PATH = "/servlet/deposit"
@@ -64,10 +64,8 @@ class SubmissionLog:
 def parse_log(data: bytes) -> SubmissionLog:
     """A `doi_batch_diagnostic` document; tolerant of missing attributes and counts."""
     root = parse_bytes(data, "submission log").getroot()
-    if etree.QName(root).localname != "doi_batch_diagnostic":
-        raise JatsgenError(
-            f"the registry answered with <{etree.QName(root).localname}>, not a submission log"
-        )
+    if local(root) != "doi_batch_diagnostic":
+        raise JatsgenError(f"the registry answered with <{local(root)}>, not a submission log")
 
     def text(el: etree._Element | None) -> str:
         return (el.text or "").strip() if el is not None else ""

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import platformdirs
 
-from .errors import JatsgenError
+from ..errors import JatsgenError
 
 ENV_STATE = "JATSGEN_STATE_DIR"
 

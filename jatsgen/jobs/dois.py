@@ -11,11 +11,11 @@ import re
 import string
 from dataclasses import dataclass, field
 
-from .config import DepositConfig
-from .diagnostics import Diagnostic
-from .errors import InputError
-from .ids import check_doi
-from .model import Article, Book, Journal, Proceedings, Source
+from ..config import DepositConfig
+from ..diagnostics import Diagnostic
+from ..errors import InputError
+from ..ids import check_doi
+from ..model import Article, Book, Journal, Proceedings, Source, Work
 
 # Crossref's recommended DOI suffix characters: a-z A-Z 0-9 - . _ ; ( ) /
 SAFE_SUFFIX = re.compile(r"^[A-Za-z0-9\-._;()/]+$")
@@ -81,23 +81,6 @@ def slug(text: str, limit: int = 40) -> str:
     return out or "untitled"
 
 
-@dataclass
-class Work:
-    """An article with the identifiers it is deposited under."""
-
-    article: Article
-    doi: str
-    resource: str
-    where: str
-
-
-def where(article: Article) -> str:
-    s = article.source
-    if s is None:
-        return "<record>"
-    return f"{s.path}:{s.line}" if s.line else s.path
-
-
 def publication_year(article: Article) -> int | None:
     if article.published:
         return article.published.year
@@ -158,7 +141,6 @@ class DoiPlanner:
 
     def make(self, article: Article, seq: int) -> Work:
         """The work's DOI and landing page; InputError if they cannot be made or checked."""
-        loc = where(article)
         values = placeholder_values(article, seq)
         try:
             if article.doi:
@@ -201,7 +183,7 @@ class DoiPlanner:
             raise InputError(
                 Diagnostic.at_source("error", str(exc), article.source, "doi.invalid")
             ) from None
-        return Work(article, doi, resource, loc)
+        return Work(article, doi, resource)
 
     def claim(self, doi: str, loc: str, source: Source | None) -> None:
         """Register `doi` for the work at `loc`; a DOI may be deposited once per run."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from .safexml import parse_bytes
+from ..safexml import local, parse_bytes
 
 FIELDS = (
     "dois",
@@ -31,10 +31,6 @@ class Counts:
 
     def __getitem__(self, key: str) -> int:
         return self.values[key]
-
-
-def _local(el: etree._Element) -> str:
-    return el.tag.rpartition("}")[2] if isinstance(el.tag, str) else ""
 
 
 def _x(el: etree._Element, path: str) -> list[etree._Element]:
@@ -119,7 +115,7 @@ def crossref_counts(path: str | Path, doi: str) -> Counts:
         p
         for p in work.iterfind("{*}contributors/*")
         if p.get("contributor_role") in ("author", None)
-        and _local(p) in ("person_name", "organization")
+        and local(p) in ("person_name", "organization")
     ]
     c.values["contributors"] = len(people)
     c.values["orcids"] = sum(1 for p in people if p.find("{*}ORCID") is not None)

@@ -1,0 +1,208 @@
+"""`jatsgen jats` and `jatsgen crossref`: the two jobs, as options and printing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..versions import (
+    CROSSREF_VERSIONS,
+    DEFAULT_JATS_VERSION,
+    DEFAULT_TAG_SET,
+    JATS_VERSIONS,
+    TAG_SETS,
+)
+from .common import (
+    FromOption,
+    QuietOption,
+    SchemasOption,
+    by_place,
+    choice,
+    ensure_schema,
+    err,
+    progress_bar,
+    report,
+    run,
+)
+
+InputsArgument = Annotated[
+    list[Path],
+    typer.Argument(help="Article pages, YAML, JSON, JATS or CSV files.", show_default=False),
+]
+
+
+@run
+def jats_cmd(
+    inputs: InputsArgument,
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Folder for the JATS files.", file_okay=False)
+    ],
+    from_: FromOption = None,
+    jats_version: Annotated[
+        str,
+        typer.Option(
+            "--jats-version", click_type=choice(JATS_VERSIONS), help="JATS version to write."
+        ),
+    ] = DEFAULT_JATS_VERSION,
+    tag_set: Annotated[
+        str,
+        typer.Option(
+            "--tag-set",
+            click_type=choice(TAG_SETS),
+            help="JATS tag set (archiving needs its schema installed).",
+        ),
+    ] = DEFAULT_TAG_SET,
+    schemas: SchemasOption = None,
+    no_validate: Annotated[
+        bool,
+        typer.Option("--no-validate", help="Skip validating each file against the official XSD."),
+    ] = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Write one JATS file per article, each validated against the official XSD first."""
+    from ..jobs.jats import Outcome, convert_to_jats
+    from ..validation import SchemaLocator
+    from ..writers.jats import JatsOptions
+
+    options = JatsOptions(version=jats_version, tag_set=tag_set)
+    locator = None
+    if not no_validate:
+        locator = SchemaLocator(schemas)
+        ensure_schema(locator, options.schema_id)
+    outcomes: list[Outcome] = []
+    with progress_bar(len(inputs), "converting", not quiet) as bar:
+
+        def done(outcome: Outcome) -> None:
+            report(outcome.diagnostics, quiet)
+            outcomes.append(outcome)
+            if bar is not None:
+                bar.step()
+
+        convert_to_jats([str(p) for p in inputs], output, options, locator, from_, on_done=done)
+    written = sum(len(o.outputs) for o in outcomes)
+    warnings = sum(d.severity == "warning" for o in outcomes for d in o.diagnostics)
+    failed = sum(o.failed for o in outcomes)
+    checked = "" if no_validate else f", valid against JATS {options.version} {options.tag_set}"
+    err(
+        f"wrote {written} JATS file(s) to {output}{checked}; {warnings} warning(s); "
+        f"{failed} of {len(inputs)} input(s) failed"
+    )
+    if failed:
+        raise typer.Exit(1)
+
+
+@run
+def crossref_cmd(
+    inputs: InputsArgument,
+    config_path: Annotated[
+        Path,
+        typer.Option(
+            "--config", "-c", help="jatsgen.toml with the depositor, DOI prefix and patterns."
+        ),
+    ],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Folder for the batch files.", file_okay=False)
+    ],
+    schema_version: Annotated[
+        str | None,
+        typer.Option(
+            "--schema-version",
+            click_type=choice(CROSSREF_VERSIONS),
+            help="Crossref schema (default: the config's, else 5.4.0).",
+        ),
+    ] = None,
+    max_records: Annotated[
+        int | None,
+        typer.Option(
+            "--max-records", min=1, help="Works per batch file (default: the config's, else 500)."
+        ),
+    ] = None,
+    max_bytes: Annotated[
+        int | None,
+        typer.Option("--max-bytes", min=10_000, help="Bytes per batch file (default 10 MB)."),
+    ] = None,
+    from_: FromOption = None,
+    schemas: SchemasOption = None,
+    timestamp: Annotated[
+        int | None,
+        typer.Option(
+            "--timestamp",
+            help="Pin the first batch timestamp (it must still be larger than the "
+            "last one issued here).",
+        ),
+    ] = None,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid",
+            help="Leave out records (CSV rows, articles) with errors, report them as "
+            "warnings, and deposit the rest.",
+        ),
+    ] = False,
+    any_prefix: Annotated[
+        bool,
+        typer.Option(
+            "--any-prefix",
+            help="Accept whatever DOI prefix the sources carry (service providers); batch "
+            "files are still split so that each holds one prefix.",
+        ),
+    ] = False,
+    no_validate: Annotated[
+        bool,
+        typer.Option("--no-validate", help="Skip validating each batch against the official XSD."),
+    ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "-j",
+            "--jobs",
+            min=1,
+            help="Worker processes that read inputs, write works and validate batches "
+            "(default: one per CPU, up to 8; used from 8 inputs on, 64 on macOS and Windows). "
+            "1 works in one process.",
+        ),
+    ] = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Write Crossref deposit batches, each validated against the official XSD."""
+    from ..config import load_config
+    from ..jobs import TimestampClock, make_batches, state_dir
+    from ..validation import SchemaLocator
+    from ..versions import crossref_schema_id
+
+    config = load_config(config_path)
+    version = schema_version or config.schema_version
+    locator = None
+    if not no_validate:
+        locator = SchemaLocator(schemas)
+        ensure_schema(locator, crossref_schema_id(version))
+    clock = TimestampClock(state_dir(config.state_dir), config.timestamp_digits, pinned=timestamp)
+    with progress_bar(len(inputs), "reading", not quiet) as bar:
+        result = make_batches(
+            [str(p) for p in inputs],
+            config,
+            output,
+            version=version,
+            max_records=max_records,
+            max_bytes=max_bytes,
+            locator=locator,
+            clock=clock,
+            fmt=from_,
+            any_prefix=any_prefix,
+            skip_invalid=skip_invalid,
+            on_input=bar.step if bar is not None else None,
+            jobs=jobs or min(os.cpu_count() or 1, 8),
+        )
+    report(sorted(result.diagnostics, key=by_place), quiet)
+    if not result.ok:
+        errors = sum(d.severity == "error" for d in result.diagnostics)
+        err(f"no batch written: {errors} error(s) in {len(result.inputs_failed) or 'the'} input(s)")
+        raise typer.Exit(1)
+    checked = "" if no_validate else f", each valid against Crossref {version}"
+    err(
+        f"{result.works} work(s), {len(result.batches)} batch(es), {result.dois} DOI(s) "
+        f"written to {output}{checked}"
+    )

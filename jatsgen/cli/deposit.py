@@ -1,0 +1,193 @@
+"""`jatsgen deposit` and `jatsgen status`: sending batches and reading the ledger."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from .common import LedgerOption, SchemasOption, choice, err, fail, progress_bar, report, run
+
+if TYPE_CHECKING:
+    from ..deposit import Credentials, Outcome
+    from ..deposit.ledger import Submission
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="jatsgen.toml ([registry] user, role, password, endpoint; DOI prefixes).",
+    ),
+]
+
+
+def print_dois(outcomes: Iterable[Outcome]) -> None:
+    for o in outcomes:
+        for doi, result, message in o.dois:
+            sys.stdout.write(f"{doi}\t{result}\t{message}\n")
+    sys.stdout.flush()
+
+
+def say(creds: Credentials, o: Outcome, quiet: bool) -> None:
+    """One line per batch as it is settled (and its validation findings)."""
+    if o.report is not None:
+        report(o.report.diagnostics, quiet)
+    if o.state in ("received", "skipped", "completed") and quiet:
+        return
+    err(creds.redact(f"{o.path}: {o.state}: {o.message}"))
+
+
+@run
+def deposit_cmd(
+    batches: Annotated[
+        list[Path], typer.Argument(help="Crossref batch files.", show_default=False)
+    ],
+    endpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint",
+            help="test (default), production, or a base URL such as http://127.0.0.1:8080.",
+        ),
+    ] = None,
+    config_path: ConfigOption = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="Poll until the registry has processed every batch, then print per-DOI results.",
+        ),
+    ] = False,
+    wait_timeout: Annotated[
+        float, typer.Option("--wait-timeout", help="Give up waiting after this many seconds.")
+    ] = 1800.0,
+    poll_interval: Annotated[
+        float,
+        typer.Option(
+            "--poll-interval", help="First pause between status polls, seconds (grows to 60)."
+        ),
+    ] = 10.0,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Send a file again although the registry already received it."
+        ),
+    ] = False,
+    ledger: LedgerOption = None,
+    schemas: SchemasOption = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds to wait for each answer.")
+    ] = 120.0,
+    retries: Annotated[int, typer.Option("--retries", min=1, help="Attempts per request.")] = 8,
+    retry_base: Annotated[
+        float,
+        typer.Option("--retry-base", help="First backoff in seconds (exponential, with jitter)."),
+    ] = 1.0,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", help="Only problems and results.")
+    ] = False,
+) -> None:
+    """Validate, then deposit batch files to the registry, recording every step in the ledger."""
+    from ..config import load_config
+    from ..deposit import Depositor, RegistryClient, RetryPolicy, endpoint_url, load_credentials
+    from ..validation import ValidateOptions
+
+    config = load_config(config_path) if config_path else None
+    label = endpoint or (config.registry.get("endpoint") if config else None) or "test"
+    creds = load_credentials(config)
+    policy = RetryPolicy(
+        attempts=retries,
+        base=retry_base,
+        read_timeout=timeout,
+        connect_timeout=min(timeout, 10.0),
+        grace_delay=min(2.0, max(0.2, timeout)),
+    )
+    depositor = Depositor(
+        RegistryClient(endpoint_url(label), creds, policy, label=label),
+        ledger,
+        label,
+        validate=ValidateOptions(schemas=str(schemas) if schemas else None),
+        force=force,
+        prefixes=config.prefixes if config else (),
+    )
+    missing = [b for b in batches if not b.is_file()]
+    if missing:
+        raise fail(f"{missing[0]}: no such file", 2)
+    with progress_bar(len(batches), "depositing", not quiet) as bar:
+
+        def done(o: Outcome) -> None:
+            say(creds, o, quiet)
+            if bar is not None:
+                bar.step()
+
+        outcomes = depositor.deposit([str(b) for b in batches], on_done=done)
+    if wait:
+        depositor.wait(outcomes, wait_timeout, poll_interval)
+        print_dois(outcomes)
+        for o in outcomes:
+            if o.state in ("completed", "pending"):
+                err(creds.redact(f"{o.path}: {o.state}: {o.message}"))
+    states = [o.state for o in outcomes]
+    dois = sum(len(o.dois) for o in outcomes)
+    bad_dois = sum(r == "failure" for o in outcomes for _, r, _ in o.dois)
+    err(
+        f"{len(outcomes)} batch(es) to {label}: "
+        + ", ".join(f"{states.count(s)} {s}" for s in dict.fromkeys(states))
+        + (f"; {dois} DOI result(s), {bad_dois} failed" if wait else "")
+    )
+    if any(o.failed for o in outcomes):
+        raise typer.Exit(1)
+
+
+def print_submission(s: Submission, fmt: str) -> None:
+    if fmt == "json":
+        sys.stdout.write(json.dumps(s.as_dict(), ensure_ascii=False) + "\n")
+        return
+    sys.stdout.write(
+        f"{s.upload_name}  {s.endpoint}  {s.state}{'  ' + s.message if s.message else ''}\n"
+    )
+    for d in s.dois:
+        sys.stdout.write(f"    {d.doi}  {d.result}{'  ' + d.message if d.message else ''}\n")
+
+
+@run
+def status_cmd(
+    ledger: LedgerOption = None,
+    fmt: Annotated[
+        str, typer.Option("--format", click_type=choice(("text", "json")), help="text or json.")
+    ] = "text",
+    refresh: Annotated[
+        bool,
+        typer.Option(
+            "--refresh/--no-refresh", help="Ask the registry about submissions still pending."
+        ),
+    ] = True,
+    config_path: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="jatsgen.toml with [registry] credentials."),
+    ] = None,
+) -> None:
+    """Show every submission in the ledger with its per-DOI results; refresh pending ones."""
+    from ..config import load_config
+    from ..deposit import Ledger, load_credentials, refresh_pending
+    from ..errors import JatsgenError
+
+    book = Ledger(ledger)
+    if not book.exists():
+        err(f"no ledger at {book.path}: nothing has been deposited from here yet")
+        return
+    if refresh and any(s.state == "received" for s in book.submissions()):
+        try:
+            creds = load_credentials(load_config(config_path) if config_path else None)
+        except JatsgenError as exc:
+            err(f"note: pending submissions not refreshed ({exc})")
+        else:
+            for note in refresh_pending(book, creds):
+                err(note)
+    for s in book.submissions():
+        print_submission(s, fmt)
+    sys.stdout.flush()

@@ -1,0 +1,79 @@
+"""`jatsgen schemas list|install|path`: the official schema files on this machine."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .common import SchemasOption, err, run
+
+
+@run
+def schemas_list(schemas: SchemasOption = None) -> None:
+    """Show each known schema set, where it was found, and whether it matches the manifest."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..validation import SchemaLocator
+
+    locator = SchemaLocator(schemas)
+    table = Table("schema", "found", "integrity")
+    for s, found in locator.available():
+        if found is None:
+            table.add_row(s.label, "[red]not installed[/red]", f"official: {s.official_url}")
+        else:
+            problems = found.integrity_problems()
+            table.add_row(
+                s.label,
+                f"{found.origin}: {found.base}",
+                "[yellow]differs from manifest[/yellow]" if problems else "ok",
+            )
+    Console().print(table)
+
+
+@run
+def schemas_install(
+    source: Annotated[
+        str,
+        typer.Option(
+            "--from",
+            help="A folder or URL of official schema files "
+            "(a folder laid out like crossref/5.4.0/..., one set's "
+            "folder, or an official .zip package URL).",
+        ),
+    ],
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="Install only this schema set (repeatable), e.g. crossref-5.4.0."
+        ),
+    ] = None,
+    accept_changed: Annotated[
+        bool,
+        typer.Option(
+            "--accept-changed", help="Trust files whose sha256 differs from the manifest."
+        ),
+    ] = False,
+) -> None:
+    """Copy official schema files into the user cache, checking every sha256."""
+    from ..validation import install
+
+    result = install(
+        source,
+        sets=only or None,
+        accept_changed=accept_changed,
+        progress=lambda m: err(f"note: {m}"),
+    )
+    for problem in result.problems:
+        err(f"error: {problem}")
+    err(f"installed {len(result.installed)} schema set(s) into {result.target}")
+    if result.problems:
+        raise typer.Exit(1)
+
+
+def schemas_path() -> None:
+    """Print the user cache folder that `schemas install` fills."""
+    from ..validation.schemas import cache_dir
+
+    typer.echo(str(cache_dir()))

@@ -1,0 +1,328 @@
+"""Depositing batch files: validate, record in the ledger, upload, reconcile, poll.
+
+The rules that keep deposits boringly reliable:
+- an invalid batch (XSD, registry rules, timestamp not newer than the ledger's) is never sent;
+- the ledger is written before and after every network step, so a run killed anywhere can be
+  resumed by running it again;
+- nothing is sent blind twice: after an ambiguous failure (timeout, dropped connection, 5xx
+  once the body may have gone) the registry is first asked, by the upload's unique file name,
+  whether it arrived;
+- a file the registry already received is not sent again unless --force;
+- the password is never printed, logged, stored in the ledger, or put in an error message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import DepositError, JatsgenError
+from ..safexml import parse_bytes
+from ..validation import FileReport, ValidateOptions, validate_paths
+from .client import Ambiguous, Credentials, NotSent, RegistryClient
+from .ledger import Ledger, Submission
+from .protocol import SubmissionLog, build_log, endpoint_url
+
+MAX_IN_FLIGHT = 5  # the registry processes five submissions per user at a time
+
+
+@dataclass
+class Outcome:
+    path: str
+    state: str  # invalid | skipped | received | completed | rejected | unavailable | pending
+    message: str = ""
+    upload_name: str | None = None
+    submission: int | None = None
+    dois: list[tuple[str, str, str]] = field(default_factory=list)  # (doi, result, message)
+    report: FileReport | None = None
+
+    @property
+    def failed(self) -> bool:
+        if self.state in ("invalid", "rejected", "unavailable", "pending"):
+            return True
+        if self.state == "completed" and not self.dois:
+            return True  # the registry completed an empty batch: nothing was registered
+        return any(result == "failure" for _, result, _ in self.dois)
+
+
+def _dois_and_stamps(data: bytes) -> list[tuple[str, int]]:
+    root = parse_bytes(data, "batch").getroot()
+    head = int(root.findtext("{*}head/{*}timestamp") or 0)
+    out = []
+    for dd in root.iter("{*}doi_data"):
+        stamp = dd.findtext("{*}timestamp")
+        out.append(((dd.findtext("{*}doi") or "").strip(), int(stamp) if stamp else head))
+    return out
+
+
+class Depositor:
+    """Deposits batch files through `client`, recording every step in `ledger`."""
+
+    def __init__(
+        self,
+        client: RegistryClient,
+        ledger: Ledger | str | Path | None,
+        endpoint: str,
+        *,
+        validate: ValidateOptions | None = None,
+        force: bool = False,
+        prefixes: tuple[str, ...] = (),
+    ) -> None:
+        self.client = client
+        self.ledger = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
+        self.endpoint = endpoint
+        self.validate_options = validate or ValidateOptions()
+        self.force = force
+        self.prefixes = prefixes
+
+    def deposit(
+        self, paths: Sequence[str | Path], on_done: Callable[[Outcome], None] | None = None
+    ) -> list[Outcome]:
+        """Deposit each file; already-received files are skipped before anything else."""
+        outcomes: list[Outcome | None] = [None] * len(paths)
+
+        def settle(i: int, outcome: Outcome) -> None:
+            outcomes[i] = outcome
+            if on_done:
+                on_done(outcome)
+
+        candidates: list[int] = []
+        for i, p in enumerate(paths):
+            skipped = None if self.force else self._already_received(str(p))
+            if skipped is not None:
+                settle(i, skipped)
+            else:
+                candidates.append(i)
+        opts = self.validate_options
+        reports = validate_paths(
+            [str(paths[i]) for i in candidates],
+            ValidateOptions(
+                schemas=opts.schemas,
+                ignore=opts.ignore,
+                prefixes=opts.prefixes or self.prefixes,
+                engine=opts.engine,
+            ),
+            sent=self.ledger.last_sent,
+        )
+        todo = []
+        for i, report in zip(candidates, reports, strict=True):
+            if report.kind != "crossref" or not report.ok:
+                why = (
+                    "the batch is not valid"
+                    if report.kind == "crossref"
+                    else ("not a Crossref deposit file")
+                )
+                settle(i, Outcome(str(paths[i]), "invalid", f"not sent: {why}", report=report))
+            else:
+                todo.append(i)
+
+        def one(i: int) -> tuple[int, Outcome]:
+            try:
+                return i, self._deposit_one(str(paths[i]))
+            except DepositError as exc:
+                return i, Outcome(str(paths[i]), "rejected", self.client.creds.redact(str(exc)))
+
+        with ThreadPoolExecutor(max_workers=MAX_IN_FLIGHT) as pool:
+            for i, outcome in pool.map(one, todo):
+                settle(i, outcome)
+        return [o for o in outcomes if o is not None]
+
+    def _already_received(self, path: str) -> Outcome | None:
+        p = Path(path)
+        if not p.is_file():
+            return None
+        sha = hashlib.sha256(p.read_bytes()).hexdigest()
+        row = self.ledger.received(sha, self.endpoint)
+        if row is None:
+            return None
+        return Outcome(
+            path,
+            "skipped",
+            f"already {row.state} by {self.endpoint} as "
+            f"{row.upload_name}; nothing sent (use --force to send it again)",
+            row.upload_name,
+            row.id,
+        )
+
+    def _deposit_one(self, path: str) -> Outcome:
+        data = Path(path).read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        root = parse_bytes(data, path).getroot()
+        batch_id = (root.findtext("{*}head/{*}doi_batch_id") or Path(path).stem).strip()
+        reuse: Submission | None = None
+        for r in self.ledger.submissions_of(sha, self.endpoint):
+            state = r.state
+            if state == "uploading":
+                # a run was interrupted, or the last answer was ambiguous: ask first
+                if self.client.arrived(r.upload_name):
+                    self._set(r.id, "received", "found at the registry on resume")
+                    return Outcome(
+                        path,
+                        "received",
+                        "received (confirmed after an interrupted run)",
+                        r.upload_name,
+                        r.id,
+                    )
+                self._set(r.id, "validated", "not at the registry; will be sent again")
+                state = "validated"
+            if state == "validated" and not self.force:
+                reuse = r
+        if reuse is not None:
+            return self._send(path, reuse.id, reuse.upload_name, data)
+        stem = re.sub(r"[^\w.-]+", "_", batch_id)
+        name = f"{stem}-{uuid.uuid4().hex[:10]}.xml"
+        row_id = self.ledger.add_submission(
+            sha, str(Path(path).resolve()), name, batch_id, self.endpoint, _dois_and_stamps(data)
+        )
+        return self._send(path, row_id, name, data)
+
+    def _set(self, row_id: int, state: str, message: str | None = None) -> None:
+        self.ledger.set_state(row_id, state, message)
+
+    def _send(self, path: str, row_id: int, name: str, data: bytes) -> Outcome:
+        policy = self.client.policy
+        last = ""
+        for attempt in range(policy.attempts):
+            self.ledger.start_upload(row_id)
+            try:
+                self.client.upload(name, data)
+            except NotSent as exc:
+                self._set(row_id, "validated", f"not sent: {exc}")
+                last = str(exc)
+                time.sleep(policy.backoff(attempt, exc.retry_after))
+                continue
+            except Ambiguous as exc:
+                last = str(exc)
+                time.sleep(policy.backoff(0, exc.retry_after))
+                if self.client.arrived(name):
+                    self._set(row_id, "received", f"received (confirmed after {exc})")
+                    return Outcome(path, "received", "received", name, row_id)
+                self._set(row_id, "validated", f"did not arrive ({exc}); sending again")
+                time.sleep(policy.backoff(attempt, exc.retry_after))
+                continue
+            except DepositError as exc:
+                message = self.client.creds.redact(str(exc))
+                self._set(row_id, "rejected", message)
+                return Outcome(path, "rejected", message, name, row_id)
+            self._set(row_id, "received", "received")
+            return Outcome(path, "received", "received", name, row_id)
+        return Outcome(
+            path,
+            "unavailable",
+            f"{self.client.label} did not take the file after "
+            f"{policy.attempts} attempts ({last}); run the same command again to "
+            "resume",
+            name,
+            row_id,
+        )
+
+    # --- results -------------------------------------------------------------------------
+
+    def wait(
+        self,
+        outcomes: list[Outcome],
+        timeout: float,
+        interval: float = 5.0,
+        on_done: Callable[[Outcome], None] | None = None,
+    ) -> None:
+        """Poll every received submission until the registry has processed it (bounded)."""
+        pending = [
+            o for o in outcomes if o.state in ("received", "skipped") and o.submission is not None
+        ]
+        deadline = time.monotonic() + timeout
+        delay = interval
+        while pending:
+            still = []
+            for o in pending:
+                if self.refresh(o):
+                    if on_done:
+                        on_done(o)
+                else:
+                    still.append(o)
+            pending = still
+            if not pending:
+                break
+            if time.monotonic() + delay > deadline:
+                for o in pending:
+                    o.state = "pending"
+                    o.message = "still being processed by the registry; run `jatsgen status` later"
+                break
+            time.sleep(delay)
+            delay = min(delay * 1.5, 60.0)
+
+    def refresh(self, o: Outcome) -> bool:
+        """Fetch the submission log once; True when it is complete (and recorded)."""
+        assert o.submission is not None and o.upload_name is not None
+        if self.ledger.submission(o.submission).state != "completed":
+            log = self.client.result(o.upload_name)
+            if not log.completed:
+                return False
+            self.record(o.submission, log)
+        done = self.ledger.submission(o.submission)
+        o.state = "completed"
+        o.dois = [(r.doi, r.result, r.message or "") for r in done.dois]
+        o.message = done.message or ""
+        return True
+
+    def record(self, submission: int, log: SubmissionLog) -> None:
+        """Store a completed log: one result per DOI, the raw log, and a batch summary."""
+        batch_level = [r for r in log.records if not r.doi]
+        by_doi = {r.doi.lower(): r for r in log.records if r.doi}
+        results: dict[str, tuple[str, str, str | None]] = {}
+        for d in self.ledger.submission(submission).dois:
+            r = by_doi.get(d.doi)
+            if r is not None:
+                result = {"Success": "success", "Warning": "warning"}.get(r.status, "failure")
+                results[d.doi] = (result, explain(r.message, r.msg_id), r.msg_id)
+            elif batch_level:
+                results[d.doi] = ("failure", explain(batch_level[0].message, None), None)
+            else:
+                results[d.doi] = ("failure", "not in the submission log", None)
+        summary = (
+            f"{log.record_count} record(s): {log.success_count} success, "
+            f"{log.warning_count} warning, {log.failure_count} failure"
+        )
+        if log.record_count == 0:
+            summary = "the registry processed no records (an empty or unreadable batch)"
+        self.ledger.complete(
+            submission, log.submission_id, build_log(log).decode("utf-8"), summary, results
+        )
+
+
+def refresh_pending(ledger: Ledger, creds: Credentials) -> list[str]:
+    """Ask the registry about every submission the ledger holds as received but not yet
+    processed, recording the logs that are complete; notes on those that could not be asked."""
+    notes = []
+    for s in ledger.submissions():
+        if s.state != "received":
+            continue
+        client = RegistryClient(endpoint_url(s.endpoint), creds, label=s.endpoint)
+        o = Outcome(s.source_path, "received", "", s.upload_name, s.id)
+        try:
+            Depositor(client, ledger, s.endpoint).refresh(o)
+        except JatsgenError as exc:
+            notes.append(creds.redact(f"note: {s.upload_name}: not refreshed ({exc})"))
+    return notes
+
+
+def explain(message: str, msg_id: str | None) -> str:
+    """The registry's per-record message, with what to do about it."""
+    first = message.strip().splitlines()[0] if message.strip() else message
+    if msg_id == "4" or "less or equal to previously submitted" in message:
+        return (
+            "timestamp not newer than the registry's: regenerate the batch (jatsgen crossref "
+            f"issues a newer timestamp) [{first}]"
+        )
+    if "not allowed to add records for prefix" in message:
+        return f"prefix not owned by these credentials [{first}]"
+    if "All prefixes in a submission must match" in message:
+        return f"the file mixes DOI prefixes; split it [{first}]"
+    if message.startswith(("Error:", "cvc-")):
+        return f"schema error at the registry: {first}"
+    return first

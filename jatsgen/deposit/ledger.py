@@ -1,0 +1,312 @@
+"""The deposit ledger: one SQLite file recording every submission and every DOI sent.
+
+It is written before and after each network step, so a run killed at any point can be
+resumed, and it is what `jatsgen validate` consults to refuse a timestamp that is not newer
+than the last one this machine deposited for a DOI. It never stores a password. Every SQL
+statement jatsgen runs against it is in this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from ..validation import SentTimestamp
+
+ENV_LEDGER = "JATSGEN_LEDGER"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS submissions (
+    id            INTEGER PRIMARY KEY,
+    file_sha256   TEXT NOT NULL,
+    source_path   TEXT NOT NULL,
+    upload_name   TEXT NOT NULL UNIQUE,
+    batch_id      TEXT NOT NULL,
+    endpoint      TEXT NOT NULL,
+    state         TEXT NOT NULL,   -- validated, uploading, received, completed, rejected
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    submission_id TEXT,
+    message       TEXT,
+    log_xml       TEXT,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS submissions_by_file ON submissions (file_sha256, endpoint);
+CREATE TABLE IF NOT EXISTS dois (
+    submission    INTEGER NOT NULL REFERENCES submissions(id),
+    doi           TEXT NOT NULL,   -- lower case: DOIs are case-insensitive
+    timestamp     INTEGER NOT NULL,
+    result        TEXT NOT NULL DEFAULT 'pending',  -- pending, success, warning, failure
+    message       TEXT,
+    msg_id        TEXT,
+    PRIMARY KEY (submission, doi)
+);
+CREATE INDEX IF NOT EXISTS dois_by_doi ON dois (doi);
+"""
+
+SENT_STATES = ("uploading", "received", "completed")
+
+
+def ledger_path(explicit: str | Path | None = None) -> Path:
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(ENV_LEDGER):
+        return Path(os.environ[ENV_LEDGER])
+    return Path(platformdirs.user_data_dir("jatsgen")) / "ledger.sqlite"
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@contextmanager
+def connect(path: Path, *, readonly: bool = False) -> Iterator[sqlite3.Connection]:
+    if readonly:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.executescript(SCHEMA)
+    conn.row_factory = sqlite3.Row
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+@dataclass(frozen=True)
+class DoiResult:
+    doi: str
+    timestamp: int
+    result: str  # pending | success | warning | failure
+    message: str | None = None
+    msg_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One upload of one batch file to one endpoint, as the ledger holds it."""
+
+    id: int
+    file_sha256: str
+    source_path: str
+    upload_name: str
+    batch_id: str
+    endpoint: str
+    state: str
+    attempts: int
+    submission_id: str | None
+    message: str | None
+    created_at: str
+    updated_at: str
+    dois: list[DoiResult] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape `jatsgen status --format json` prints."""
+        out = {k: getattr(self, k) for k in _SUBMISSION_FIELDS}
+        out["dois"] = [
+            {"doi": d.doi, "timestamp": d.timestamp, "result": d.result, "message": d.message}
+            for d in self.dois
+        ]
+        return out
+
+
+_SUBMISSION_FIELDS = (
+    "id",
+    "source_path",
+    "upload_name",
+    "batch_id",
+    "endpoint",
+    "state",
+    "attempts",
+    "submission_id",
+    "message",
+    "created_at",
+    "updated_at",
+)
+
+
+def _submission(row: sqlite3.Row, dois: list[DoiResult] | None = None) -> Submission:
+    return Submission(
+        row["id"],
+        row["file_sha256"],
+        row["source_path"],
+        row["upload_name"],
+        row["batch_id"],
+        row["endpoint"],
+        row["state"],
+        row["attempts"],
+        row["submission_id"],
+        row["message"],
+        row["created_at"],
+        row["updated_at"],
+        dois or [],
+    )
+
+
+def _doi(row: sqlite3.Row) -> DoiResult:
+    return DoiResult(row["doi"], row["timestamp"], row["result"], row["message"], row["msg_id"])
+
+
+class Ledger:
+    """The ledger file at `path`; each call opens its own connection (processes share it)."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = ledger_path(path)
+
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    # --- what has been sent ----------------------------------------------------------------
+
+    def last_sent(
+        self, dois: Iterable[str], *, except_file: str | None = None
+    ) -> dict[str, SentTimestamp]:
+        """The largest timestamp already sent for each DOI (any endpoint).
+
+        `except_file` (a sha256) leaves out that file's own submissions: resuming an
+        interrupted deposit of the same file is not a second deposit with the same timestamp.
+        """
+        wanted = sorted({d.lower() for d in dois})
+        if not wanted or not self.exists():
+            return {}
+        out: dict[str, SentTimestamp] = {}
+        with connect(self.path, readonly=True) as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(
+                    "SELECT d.doi, d.timestamp, s.endpoint, s.upload_name, s.file_sha256 "
+                    "FROM dois d JOIN submissions s ON s.id = d.submission "
+                    f"WHERE d.doi IN ({marks}) "
+                    f"AND s.state IN ({','.join('?' * len(SENT_STATES))})",
+                    [*chunk, *SENT_STATES],
+                )
+                for row in rows:
+                    if except_file is not None and row["file_sha256"] == except_file:
+                        continue
+                    best = out.get(row["doi"])
+                    if best is None or row["timestamp"] > best.timestamp:
+                        out[row["doi"]] = SentTimestamp(
+                            row["doi"],
+                            row["timestamp"],
+                            row["endpoint"],
+                            row["upload_name"],
+                            row["file_sha256"],
+                        )
+        return out
+
+    def received(self, sha256: str, endpoint: str) -> Submission | None:
+        """The latest submission of this file to `endpoint` that the registry received."""
+        with connect(self.path) as db:
+            row = db.execute(
+                "SELECT * FROM submissions WHERE file_sha256=? AND endpoint=? AND state IN "
+                "('received', 'completed') ORDER BY id DESC LIMIT 1",
+                (sha256, endpoint),
+            ).fetchone()
+        return _submission(row) if row is not None else None
+
+    def submissions_of(self, sha256: str, endpoint: str) -> list[Submission]:
+        with connect(self.path) as db:
+            rows = db.execute(
+                "SELECT * FROM submissions WHERE file_sha256=? AND endpoint=? ORDER BY id",
+                (sha256, endpoint),
+            ).fetchall()
+        return [_submission(r) for r in rows]
+
+    def submission(self, submission: int) -> Submission:
+        """One submission with its DOIs."""
+        with connect(self.path) as db:
+            row = db.execute("SELECT * FROM submissions WHERE id=?", (submission,)).fetchone()
+            dois = db.execute(
+                "SELECT * FROM dois WHERE submission=? ORDER BY doi", (submission,)
+            ).fetchall()
+        return _submission(row, [_doi(d) for d in dois])
+
+    def submissions(self) -> list[Submission]:
+        """Every submission, oldest first, each with its DOIs."""
+        if not self.exists():
+            return []
+        with connect(self.path) as db:
+            rows = db.execute("SELECT * FROM submissions ORDER BY id").fetchall()
+            dois: dict[int, list[DoiResult]] = {}
+            for d in db.execute("SELECT * FROM dois ORDER BY submission, doi"):
+                dois.setdefault(d["submission"], []).append(_doi(d))
+        return [_submission(r, dois.get(r["id"], [])) for r in rows]
+
+    # --- recording each step ----------------------------------------------------------------
+
+    def add_submission(
+        self,
+        sha256: str,
+        source_path: str,
+        upload_name: str,
+        batch_id: str,
+        endpoint: str,
+        dois: Iterable[tuple[str, int]],
+    ) -> int:
+        """A new submission in state `validated`, with the (DOI, timestamp) pairs it carries."""
+        with connect(self.path) as db:
+            db.execute("BEGIN IMMEDIATE")
+            cur = db.execute(
+                "INSERT INTO submissions (file_sha256, source_path, upload_name, batch_id, "
+                "endpoint, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'validated', "
+                "?, ?)",
+                (sha256, source_path, upload_name, batch_id, endpoint, now(), now()),
+            )
+            row_id = int(cur.lastrowid or 0)
+            db.executemany(
+                "INSERT OR IGNORE INTO dois (submission, doi, timestamp) VALUES (?, ?, ?)",
+                [(row_id, doi.lower(), stamp) for doi, stamp in dois],
+            )
+            db.execute("COMMIT")
+        return row_id
+
+    def set_state(self, submission: int, state: str, message: str | None = None) -> None:
+        with connect(self.path) as db:
+            db.execute(
+                "UPDATE submissions SET state=?, message=?, updated_at=? WHERE id=?",
+                (state, message, now(), submission),
+            )
+
+    def start_upload(self, submission: int) -> None:
+        """Mark the submission `uploading` before the bytes go out (one more attempt)."""
+        with connect(self.path) as db:
+            db.execute(
+                "UPDATE submissions SET state='uploading', attempts=attempts+1, "
+                "updated_at=? WHERE id=?",
+                (now(), submission),
+            )
+
+    def complete(
+        self,
+        submission: int,
+        submission_id: str,
+        log_xml: str,
+        summary: str,
+        results: dict[str, tuple[str, str, str | None]],
+    ) -> None:
+        """Store a processed submission: its log, a summary, and for each of its DOIs
+        (lower case) the result, message and msg_id (`results`, from the log)."""
+        with connect(self.path) as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany(
+                "UPDATE dois SET result=?, message=?, msg_id=? WHERE submission=? AND doi=?",
+                [(r, m, i, submission, doi) for doi, (r, m, i) in results.items()],
+            )
+            db.execute(
+                "UPDATE submissions SET state='completed', submission_id=?, log_xml=?, "
+                "message=?, updated_at=? WHERE id=?",
+                (submission_id, log_xml, summary, now(), submission),
+            )
+            db.execute("COMMIT")

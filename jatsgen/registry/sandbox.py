@@ -1,0 +1,166 @@
+"""A local registry that speaks the deposit protocol, for rehearsal and tests.
+
+`jatsgen registry serve` runs it: accounts with passwords, roles and owned prefixes; uploads
+stored durably before the 200 answer; asynchronous processing through a queue (at most five
+submissions per user at a time, as the registry does); validation with the official XSDs;
+the registry's per-record rules (one prefix per file, prefix owned, timestamp newer than the
+stored one); submission logs in the registry's XML; everything persisted in SQLite; and fault
+injection so a client's resilience can be shown, not assumed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from ..deposit.protocol import MSG_TIMESTAMP, RecordResult, SubmissionLog, build_log
+from ..errors import InputError
+from ..safexml import parse_bytes
+from ..validation import RULES, FileReport, ValidateOptions, Validator
+from .accounts import Account, authenticate
+from .faults import Faults
+from .store import RegistryStore, Upload
+
+MAX_PER_USER = 5
+
+
+class Sandbox:
+    """The registry's state and its processing queue; `serve` puts HTTP in front of it."""
+
+    def __init__(
+        self,
+        data_dir: str | Path,
+        accounts: dict[str, Account],
+        faults: Faults | None = None,
+        *,
+        process_delay: float = 0.0,
+        max_upload: int = 10_000_000,
+        schemas: str | None = None,
+        workers: int = MAX_PER_USER,
+    ) -> None:
+        self.data = Path(data_dir)
+        self.store = RegistryStore(self.data)
+        self.accounts = accounts
+        self.faults = faults or Faults()
+        self.process_delay = process_delay
+        self.max_upload = max_upload
+        self.validator = Validator(
+            ValidateOptions(schemas=schemas, ignore=frozenset(r for r in RULES if r != "xsd"))
+        )
+        self._stop = threading.Event()
+        self._wake = threading.Condition()
+        self._active: dict[str, int] = {}
+        self.store.requeue_interrupted()
+        self._threads = [
+            threading.Thread(target=self._work, daemon=True, name=f"queue-{i}")
+            for i in range(workers)
+        ]
+        for t in self._threads:
+            t.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        with self._wake:
+            self._wake.notify_all()
+        for t in self._threads:
+            t.join(timeout=5)
+
+    def authenticate(self, login_id: str, password: str) -> Account:
+        return authenticate(self.accounts, login_id, password)
+
+    def store_upload(self, account: Account, file_name: str, data: bytes) -> int:
+        """Store an upload durably and wake a worker; only then may the caller answer."""
+        sid = self.store.store(account.user, file_name, data)
+        with self._wake:
+            self._wake.notify()
+        return sid
+
+    def find(self, account: Account, file_name: str | None, batch_id: str | None) -> Upload | None:
+        return self.store.find(account.user, file_name, batch_id)
+
+    def witness(self) -> dict[str, object]:
+        return self.store.witness()
+
+    # --- the processing queue ---------------------------------------------------------------
+
+    def _claim(self, user: str) -> bool:
+        """A processing slot for `user` (called under the store's lock)."""
+        if self._active.get(user, 0) >= MAX_PER_USER:
+            return False
+        self._active[user] = self._active.get(user, 0) + 1
+        return True
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            upload = self.store.take_next(self._claim)
+            if upload is None:
+                with self._wake:
+                    self._wake.wait(timeout=0.2)
+                continue
+            try:
+                if self.process_delay:
+                    time.sleep(self.process_delay)
+                log = self.process(upload)
+                self.store.complete(upload.id, build_log(log), log.batch_id)
+            finally:
+                with self.store.lock:
+                    self._active[upload.user] -= 1
+
+    def process(self, upload: Upload) -> SubmissionLog:
+        """Validate an upload and apply the registry's per-record rules."""
+        sid = str(upload.id)
+        data = Path(upload.path).read_bytes()
+        account = self.accounts.get(upload.user)
+        try:
+            tree = parse_bytes(data, upload.file_name)
+        except InputError as exc:
+            return _failed(sid, upload.file_name, f"Error: {exc.diagnostics[0].message}")
+        root = tree.getroot()
+        batch_id = root.findtext("{*}head/{*}doi_batch_id") or upload.file_name
+        report = self.validator.validate_tree(tree, FileReport(upload.file_name))
+        errors = [d for d in report.diagnostics if d.severity == "error"]
+        if errors:
+            return _failed(sid, batch_id, "\n".join(f"Error: {d.message}" for d in errors[:10]))
+        head_stamp = int(root.findtext("{*}head/{*}timestamp") or 0)
+        works = []
+        for dd in root.iter("{*}doi_data"):
+            stamp = dd.findtext("{*}timestamp")
+            works.append(
+                (
+                    (dd.findtext("{*}doi") or "").strip(),
+                    int(stamp) if stamp else head_stamp,
+                    (dd.findtext("{*}resource") or "").strip(),
+                )
+            )
+        prefixes = {doi.split("/", 1)[0] for doi, _, _ in works}
+        owned = account.prefixes if account is not None else ()
+
+        def judge(doi: str, stamp: int, stored: int | None) -> tuple[str, str, str | None]:
+            prefix = doi.split("/", 1)[0]
+            if len(prefixes) > 1:
+                return "Failure", "All prefixes in a submission must match", None
+            if prefix not in owned:
+                return "Failure", f"User not allowed to add records for prefix: {prefix}", None
+            if stored is not None and stamp <= stored:
+                return (
+                    "Failure",
+                    f"Record not processed because submitted version: {stamp} is less or "
+                    "equal to previously submitted version (DOI match)",
+                    MSG_TIMESTAMP,
+                )
+            return "Success", f"Successfully {'added' if stored is None else 'updated'}", None
+
+        log = SubmissionLog("completed", sid, batch_id)
+        for doi, status, message, msg_id in self.store.register(upload, works, judge):
+            log.records.append(RecordResult(doi, status, message, msg_id))
+        log.record_count = len(log.records)
+        log.success_count = sum(r.status == "Success" for r in log.records)
+        log.failure_count = sum(r.status == "Failure" for r in log.records)
+        return log
+
+
+def _failed(sid: str, batch_id: str, message: str) -> SubmissionLog:
+    return SubmissionLog(
+        "completed", sid, batch_id, [RecordResult("", "Failure", message)], 1, 0, 0, 1
+    )
