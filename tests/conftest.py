@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,50 @@ def jats14(locator):
     from jatsgen.validation.engines import compile_lxml
 
     return compile_lxml(locator.find("jats-1.4-publishing"))
+
+
+ACCOUNTS = EXAMPLES / "sandbox-accounts.toml"
+PASSWORD = "demo-password"
+
+
+class Registry:
+    def __init__(self, data: Path, faults: object = None, **kw: object) -> None:
+        from jatsgen.registry import Sandbox, load_accounts, sandbox_url, serve
+
+        self.sandbox = Sandbox(data, load_accounts(ACCOUNTS), faults, **kw)  # type: ignore[arg-type]
+        self.server = serve(self.sandbox)
+        self.url = sandbox_url(self.server)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.sandbox.close()
+
+    def witness(self) -> dict:
+        return self.sandbox.witness()
+
+
+@pytest.fixture()
+def registry(tmp_path):
+    made: list[Registry] = []
+
+    def start(faults: object = None, **kw: object) -> Registry:
+        r = Registry(tmp_path / f"registry{len(made)}", faults, **kw)
+        made.append(r)
+        return r
+
+    yield start
+    for r in made:
+        r.close()
+
+
+@pytest.fixture()
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("JATSGEN_USER", "demo")
+    monkeypatch.setenv("JATSGEN_PASSWORD", PASSWORD)
+    monkeypatch.delenv("JATSGEN_ROLE", raising=False)
+    monkeypatch.setenv("JATSGEN_LEDGER", str(tmp_path / "ledger.sqlite"))
+    monkeypatch.setenv("JATSGEN_STATE_DIR", str(tmp_path / "state"))
+    return tmp_path

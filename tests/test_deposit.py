@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, FIXTURES, ROOT, SEED
+from conftest import EXAMPLES, FIXTURES, PASSWORD, ROOT, SEED, Registry
 from typer.testing import CliRunner
 
 from jatsgen.cli import app
@@ -25,50 +25,7 @@ from jatsgen.jobs.timestamps import TimestampClock
 from jatsgen.registry import Faults, Sandbox, load_accounts, sandbox_url, serve
 
 runner = CliRunner()
-ACCOUNTS = EXAMPLES / "sandbox-accounts.toml"
-PASSWORD = "demo-password"
 FAST = ["--timeout", "0.5", "--retry-base", "0.05", "--poll-interval", "0.1"]
-
-
-class Registry:
-    def __init__(self, data: Path, faults: Faults | None = None, **kw: object) -> None:
-        self.sandbox = Sandbox(data, load_accounts(ACCOUNTS), faults, **kw)  # type: ignore[arg-type]
-        self.server = serve(self.sandbox)
-        self.url = sandbox_url(self.server)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.sandbox.close()
-
-    def witness(self) -> dict:
-        return self.sandbox.witness()
-
-
-@pytest.fixture()
-def registry(tmp_path):
-    made: list[Registry] = []
-
-    def start(faults: Faults | None = None, **kw: object) -> Registry:
-        r = Registry(tmp_path / f"registry{len(made)}", faults, **kw)
-        made.append(r)
-        return r
-
-    yield start
-    for r in made:
-        r.close()
-
-
-@pytest.fixture()
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("JATSGEN_USER", "demo")
-    monkeypatch.setenv("JATSGEN_PASSWORD", PASSWORD)
-    monkeypatch.delenv("JATSGEN_ROLE", raising=False)
-    monkeypatch.setenv("JATSGEN_LEDGER", str(tmp_path / "ledger.sqlite"))
-    monkeypatch.setenv("JATSGEN_STATE_DIR", str(tmp_path / "state"))
-    return tmp_path
 
 
 def make_collection(folder: Path, count: int, start: int = 1, prefix: str = "10.5555") -> Path:
@@ -177,6 +134,7 @@ def test_status_refreshes_a_pending_submission_and_prints_json(tmp_path, env, re
 # --- resilience ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_200_batches_with_30_percent_faults_register_every_doi_exactly_once(
     tmp_path, env, registry, locator
 ):
@@ -210,6 +168,7 @@ def test_200_batches_with_30_percent_faults_register_every_doi_exactly_once(
     print(f"\nfault run: 200 batches in {elapsed:.1f} s, faults injected: {faults}")
 
 
+@pytest.mark.slow
 def test_sigkilled_deposits_resume_with_no_duplicate_and_no_loss(tmp_path, env, registry, locator):
     reg = registry()
     rng = random.Random(11)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -23,14 +22,6 @@ FormatOption = Annotated[
         help="text (grouped per file) or json (one object per finding per line).",
     ),
 ]
-
-
-def iter_xml_files(paths: Iterable[Path]) -> Iterator[Path]:
-    for p in paths:
-        if p.is_dir():
-            yield from sorted(q for q in p.rglob("*.xml") if q.is_file())
-        else:
-            yield p
 
 
 def print_rules() -> None:
@@ -119,6 +110,7 @@ def validate_cmd(
     from ..config import load_config
     from ..deposit.ledger import Ledger
     from ..validation import RULES, ValidateOptions, validate_paths
+    from ..validation.validate import xml_files
 
     if list_rules:
         print_rules()
@@ -134,7 +126,7 @@ def validate_cmd(
     prefixes = list(prefix or [])
     if config_path is not None:
         prefixes += [p for p in load_config(config_path).prefixes if p not in prefixes]
-    files = list(iter_xml_files(paths))
+    files = list(xml_files(paths))
     if not files:
         raise fail("no XML files found in the given paths", 1)
     options = ValidateOptions(

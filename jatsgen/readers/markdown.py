@@ -180,9 +180,12 @@ def _table_cells(row: str) -> list[str]:
     return [c.strip() for c in re.split(r"(?<!\\)\|", row)]
 
 
+Flat = list[tuple[int, Block | tuple[int, str, int]]]  # headings as (level, text, line)
+
+
 def parse_blocks(lines: list[Line], linker: CitationLinker | None = None) -> list[Block]:
     """Blocks of a body, nested into sections by heading level."""
-    flat: list[tuple[int, Block | tuple[int, str, int]]] = []  # headings as (level, text, line)
+    flat: Flat = []
     i = 0
     n = len(lines)
     while i < n:
@@ -201,77 +204,93 @@ def parse_blocks(lines: list[Line], linker: CitationLinker | None = None) -> lis
             i += 1
             continue
         if TABLE_RE.match(raw):
-            rows: list[str] = []
-            header_rows = 0
-            while i < n and TABLE_RE.match(lines[i][1]):
-                if TABLE_RULE_RE.match(lines[i][1]):
-                    header_rows = len(rows)
-                else:
-                    rows.append(lines[i][1])
-                i += 1
-            table = Table(
-                rows=[[parse_inlines(c, lineno, linker) for c in _table_cells(r)] for r in rows],
-                header_rows=header_rows,
-            )
-            flat.append((lineno, table))
-            continue
-        bullet = BULLET_RE.match(raw)
-        numbered = NUMBERED_RE.match(raw)
-        if bullet or numbered:
-            ordered = numbered is not None
-            items: list[list[Inline]] = []
-            prefix = bullet.group(1) if bullet else None
-            while i < n:
-                ln, text = lines[i]
-                m = NUMBERED_RE.match(text) if ordered else BULLET_RE.match(text)
-                if m:
-                    item_lines = [m.group(2)]
-                    i += 1
-                    while (
-                        i < n
-                        and lines[i][1].strip()
-                        and not BULLET_RE.match(lines[i][1])
-                        and not NUMBERED_RE.match(lines[i][1])
-                        and not HEADING_RE.match(lines[i][1])
-                        and not TABLE_RE.match(lines[i][1])
-                    ):
-                        item_lines.append(lines[i][1])
-                        i += 1
-                    items.append(parse_inlines(_join(item_lines), ln, linker))
-                    continue
-                if not text.strip():
-                    # a blank line continues the list only if the next line is another item
-                    j = i
-                    while j < n and not lines[j][1].strip():
-                        j += 1
-                    nxt = lines[j][1] if j < n else ""
-                    again = NUMBERED_RE.match(nxt) if ordered else BULLET_RE.match(nxt)
-                    if again:
-                        i = j
-                        continue
-                break
-            flat.append((lineno, ListBlock(items=items, ordered=ordered, prefix=prefix)))
-            continue
-        para: list[str] = []
-        start = lineno
-        while i < n and lines[i][1].strip():
-            text = lines[i][1]
-            if para and (
-                HEADING_RE.match(text)
-                or BULLET_RE.match(text)
-                or NUMBERED_RE.match(text)
-                or TABLE_RE.match(text)
-            ):
-                break
-            para.append(text)
-            i += 1
-        flat.append((start, Paragraph(parse_inlines(_join(para), start, linker))))
+            i = _table(lines, i, linker, flat)
+        elif BULLET_RE.match(raw) or NUMBERED_RE.match(raw):
+            i = _list(lines, i, linker, flat)
+        else:
+            i = _paragraph(lines, i, linker, flat)
     return _nest(flat, linker)
 
 
-def _nest(
-    flat: list[tuple[int, Block | tuple[int, str, int]]], linker: CitationLinker | None
-) -> list[Block]:
+def _table(lines: list[Line], i: int, linker: CitationLinker | None, flat: Flat) -> int:
+    """The pipe table starting at line `i`; returns the index after it."""
+    lineno = lines[i][0]
+    rows: list[str] = []
+    header_rows = 0
+    while i < len(lines) and TABLE_RE.match(lines[i][1]):
+        if TABLE_RULE_RE.match(lines[i][1]):
+            header_rows = len(rows)
+        else:
+            rows.append(lines[i][1])
+        i += 1
+    table = Table(
+        rows=[[parse_inlines(c, lineno, linker) for c in _table_cells(r)] for r in rows],
+        header_rows=header_rows,
+    )
+    flat.append((lineno, table))
+    return i
+
+
+def _list(lines: list[Line], i: int, linker: CitationLinker | None, flat: Flat) -> int:
+    """The bulleted or numbered list starting at line `i`; returns the index after it."""
+    n = len(lines)
+    lineno, raw = lines[i]
+    bullet = BULLET_RE.match(raw)
+    ordered = bullet is None
+    item_re = NUMBERED_RE if ordered else BULLET_RE
+    items: list[list[Inline]] = []
+    while i < n:
+        ln, text = lines[i]
+        m = item_re.match(text)
+        if m:
+            item_lines = [m.group(2)]
+            i += 1
+            while (
+                i < n
+                and lines[i][1].strip()
+                and not BULLET_RE.match(lines[i][1])
+                and not NUMBERED_RE.match(lines[i][1])
+                and not HEADING_RE.match(lines[i][1])
+                and not TABLE_RE.match(lines[i][1])
+            ):
+                item_lines.append(lines[i][1])
+                i += 1
+            items.append(parse_inlines(_join(item_lines), ln, linker))
+            continue
+        if not text.strip():
+            # a blank line continues the list only if the next line is another item
+            j = i
+            while j < n and not lines[j][1].strip():
+                j += 1
+            if item_re.match(lines[j][1] if j < n else ""):
+                i = j
+                continue
+        break
+    prefix = bullet.group(1) if bullet else None
+    flat.append((lineno, ListBlock(items=items, ordered=ordered, prefix=prefix)))
+    return i
+
+
+def _paragraph(lines: list[Line], i: int, linker: CitationLinker | None, flat: Flat) -> int:
+    """The paragraph starting at line `i` (up to a blank line or another block)."""
+    para: list[str] = []
+    start = lines[i][0]
+    while i < len(lines) and lines[i][1].strip():
+        text = lines[i][1]
+        if para and (
+            HEADING_RE.match(text)
+            or BULLET_RE.match(text)
+            or NUMBERED_RE.match(text)
+            or TABLE_RE.match(text)
+        ):
+            break
+        para.append(text)
+        i += 1
+    flat.append((start, Paragraph(parse_inlines(_join(para), start, linker))))
+    return i
+
+
+def _nest(flat: Flat, linker: CitationLinker | None) -> list[Block]:
     root: list[Block] = []
     stack: list[tuple[int, Section]] = []
     for _, item in flat:

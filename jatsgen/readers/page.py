@@ -225,25 +225,7 @@ def read_page(text: str, path: str, diags: Diagnostics) -> Article:
         raise InputError.at("the file is empty", file=path, code="input.empty")
 
     rows, after_table = _read_table(lines, diags)
-    fields: dict[str, _Row] = {}
-    collections: list[_Row] = []
-    for row in rows:
-        name = _KEY_BY_FOLD.get(_keyfold(row.key))
-        if name is None:
-            diags.warn(
-                f"unknown metadata key {row.key!r} ignored", line=row.line, code="page.unknown-key"
-            )
-        elif name == "collection":
-            collections.append(row)
-        elif name in fields:
-            diags.warn(
-                f"metadata key {row.key!r} repeats {fields[name].key!r}; first kept",
-                line=row.line,
-                code="page.duplicate-key",
-            )
-        else:
-            fields[name] = row
-
+    fields, collections = _table_fields(rows, diags)
     body_start = _skip_note(lines, after_table)
     headings, title_idx, title_line = _find_title(lines, body_start, fields.get("title"), diags)
     if title_idx is None:
@@ -263,35 +245,14 @@ def read_page(text: str, path: str, diags: Diagnostics) -> Article:
     end_of_body = ref_idx if ref_idx is not None else len(lines)
     front, body_idx = _read_front(lines, title_idx + 1, end_of_body, diags)
 
-    refs: list[Reference] = []
-    ref_title = None
-    trailing: list[Line] = []
-    if ref_idx is not None:
-        hm = HEADING_RE.match(lines[ref_idx][1])
-        assert hm is not None
-        ref_title = squash(hm.group(2))
-        refs, trailing = _read_references(lines[ref_idx + 1 :], diags)
-    else:
-        diags.warn(
-            "no reference list heading found; the article has no references",
-            code="page.no-references",
-        )
-    _read_trailing(trailing, front, diags)
+    refs, ref_title = _reference_list(lines, ref_idx, front, diags)
 
     linker = CitationLinker({int(r.label): r.id for r in refs if r.label}, diags)
     body = parse_blocks(lines[body_idx:end_of_body], linker)
     linker.report(len(refs))
 
-    table_title = fields["title"].value if "title" in fields else None
     printed_title = _heading_text(lines[title_idx][1]) if title_line else None
-    title_text = table_title or printed_title or ""
-    if table_title and printed_title and fold(table_title) != fold(printed_title):
-        diags.warn(
-            f"title in the table ({table_title!r}) differs from the printed title "
-            f"({printed_title!r}); the table's is kept",
-            line=lines[title_idx][0],
-            code="page.title-mismatch",
-        )
+    title_text = _title(fields, printed_title, lines[title_idx][0], diags)
     language = _article_language(fields, title_text, body, diags)
 
     article = Article(
@@ -342,6 +303,43 @@ def _clean_lines(text: str, diags: Diagnostics) -> list[Line]:
             raw = strip_forbidden(raw)
         out.append((n, raw.replace("\u00a0", " ").rstrip("\r")))
     return out
+
+
+def _table_fields(rows: list[_Row], diags: Diagnostics) -> tuple[dict[str, _Row], list[_Row]]:
+    """The table's rows by field (the first of a repeated key wins) and its collection rows
+    (one per language)."""
+    fields: dict[str, _Row] = {}
+    collections: list[_Row] = []
+    for row in rows:
+        name = _KEY_BY_FOLD.get(_keyfold(row.key))
+        if name is None:
+            diags.warn(
+                f"unknown metadata key {row.key!r} ignored", line=row.line, code="page.unknown-key"
+            )
+        elif name == "collection":
+            collections.append(row)
+        elif name in fields:
+            diags.warn(
+                f"metadata key {row.key!r} repeats {fields[name].key!r}; first kept",
+                line=row.line,
+                code="page.duplicate-key",
+            )
+        else:
+            fields[name] = row
+    return fields, collections
+
+
+def _title(fields: dict[str, _Row], printed: str | None, line: int, diags: Diagnostics) -> str:
+    """The title: the table's wins over the printed one, with a warning if they differ."""
+    table_title = fields["title"].value if "title" in fields else None
+    if table_title and printed and fold(table_title) != fold(printed):
+        diags.warn(
+            f"title in the table ({table_title!r}) differs from the printed title "
+            f"({printed!r}); the table's is kept",
+            line=line,
+            code="page.title-mismatch",
+        )
+    return table_title or printed or ""
 
 
 def _read_table(lines: list[Line], diags: Diagnostics) -> tuple[list[_Row], int]:
@@ -512,7 +510,34 @@ def _classify_front_line(line: str) -> str | None:
 def _apply_people(
     article: Article, fields: dict[str, _Row], front: _Front, diags: Diagnostics
 ) -> None:
-    # Authors: the table wins; the body fills gaps and is compared.
+    affs: list[Affiliation] = []
+    for k, (line, _) in enumerate(front.affiliations, start=1):
+        affs.append(parse_affiliation(line, f"aff{k}"))
+    if not affs and "affiliation" in fields:
+        affs.append(parse_affiliation(fields["affiliation"].value, "aff1"))
+    contributors = _authors(fields, front, affs, diags)
+    _contact_details(contributors, fields, front, diags)
+    for line in _supervisor_lines(fields, front, diags):
+        sup = parse_supervisor(line)
+        if sup.name is None:
+            diags.warn(f"cannot find the supervisor's name in {line!r}", code="page.bad-supervisor")
+            continue
+        c = to_contributor(sup.name, role="supervisor")
+        c.degrees = sup.degrees
+        c.role_label = supervisor_label(line)
+        if sup.position_and_place:
+            aff = parse_affiliation(sup.position_and_place, f"aff{len(affs) + 1}")
+            affs.append(aff)
+            c.affiliation_ids = [aff.id]
+        contributors.append(c)
+    article.contributors = contributors
+    article.affiliations = affs
+
+
+def _authors(
+    fields: dict[str, _Row], front: _Front, affs: list[Affiliation], diags: Diagnostics
+) -> list[Contributor]:
+    """The authors: the table's names win; the body's fill gaps and are compared."""
     table_names: list[ParsedName] = []
     if "authors" in fields:
         row = fields["authors"]
@@ -531,14 +556,7 @@ def _apply_people(
         diags.warn("no author found in the table or under the title", code="page.no-authors")
     if table_names and body_names:
         _compare_names(table_names, front.names, fields["authors"], diags)
-
-    affs: list[Affiliation] = []
-    for k, (line, _) in enumerate(front.affiliations, start=1):
-        affs.append(parse_affiliation(line, f"aff{k}"))
-    if not affs and "affiliation" in fields:
-        affs.append(parse_affiliation(fields["affiliation"].value, "aff1"))
     status = squash(fields["status"].value) if "status" in fields else None
-
     contributors: list[Contributor] = []
     for idx, name in enumerate(names):
         c = to_contributor(name)
@@ -554,6 +572,13 @@ def _apply_people(
         elif affs:
             c.affiliation_ids = [a.id for a in affs]
         contributors.append(c)
+    return contributors
+
+
+def _contact_details(
+    contributors: list[Contributor], fields: dict[str, _Row], front: _Front, diags: Diagnostics
+) -> None:
+    """E-mails and ORCIDs, from the text under the title or the table, matched in order."""
     emails = [e for e, _ in front.emails]
     if "email" in fields:
         emails = emails or _EMAIL_RE.findall(fields["email"].value)
@@ -574,44 +599,33 @@ def _apply_people(
     for c, o in zip(contributors, orcids, strict=False):
         c.orcid = o
 
-    # The supervisor: table cell (possibly truncated) completed from the body line.
+
+def _supervisor_lines(fields: dict[str, _Row], front: _Front, diags: Diagnostics) -> list[str]:
+    """The supervisor lines: the table's cell (possibly truncated, then completed from the
+    body's line) wins over the body."""
     sup_lines = [s for s, _ in front.supervisors]
-    if "supervisor" in fields:
-        row = fields["supervisor"]
-        cell = row.value
-        twin = next((s for s in sup_lines if fold(s).startswith(fold(cell))), None)
-        if twin is not None and fold(twin) != fold(cell):
-            diags.warn(
-                "the table's supervisor cell is truncated; completed from the article text",
-                line=row.line,
-                code="page.truncated-cell",
-            )
-            cell = twin
-        if twin is None and sup_lines:
-            diags.warn(
-                f"supervisor in the table ({cell!r}) differs from the article text "
-                f"({sup_lines[0]!r}); the table's is kept",
-                line=row.line,
-                code="page.supervisor-mismatch",
-            )
-        if not supervisor_label(cell):
-            cell = "Ғылыми жетекшісі, " + cell if detect_language(cell) == "kk" else cell
-        sup_lines = [cell]
-    for line in sup_lines:
-        sup = parse_supervisor(line)
-        if sup.name is None:
-            diags.warn(f"cannot find the supervisor's name in {line!r}", code="page.bad-supervisor")
-            continue
-        c = to_contributor(sup.name, role="supervisor")
-        c.degrees = sup.degrees
-        c.role_label = supervisor_label(line)
-        if sup.position_and_place:
-            aff = parse_affiliation(sup.position_and_place, f"aff{len(affs) + 1}")
-            affs.append(aff)
-            c.affiliation_ids = [aff.id]
-        contributors.append(c)
-    article.contributors = contributors
-    article.affiliations = affs
+    if "supervisor" not in fields:
+        return sup_lines
+    row = fields["supervisor"]
+    cell = row.value
+    twin = next((s for s in sup_lines if fold(s).startswith(fold(cell))), None)
+    if twin is not None and fold(twin) != fold(cell):
+        diags.warn(
+            "the table's supervisor cell is truncated; completed from the article text",
+            line=row.line,
+            code="page.truncated-cell",
+        )
+        cell = twin
+    if twin is None and sup_lines:
+        diags.warn(
+            f"supervisor in the table ({cell!r}) differs from the article text "
+            f"({sup_lines[0]!r}); the table's is kept",
+            line=row.line,
+            code="page.supervisor-mismatch",
+        )
+    if not supervisor_label(cell):
+        cell = "Ғылыми жетекшісі, " + cell if detect_language(cell) == "kk" else cell
+    return [cell]
 
 
 def _compare_names(
@@ -803,6 +817,24 @@ def _article_language(
 
 
 # --- references and what follows them -------------------------------------------------------
+
+
+def _reference_list(
+    lines: list[Line], ref_idx: int | None, front: _Front, diags: Diagnostics
+) -> tuple[list[Reference], str | None]:
+    """The references under the heading at `ref_idx`, and its title; what follows the list
+    (summaries in other languages) goes into `front`."""
+    if ref_idx is None:
+        diags.warn(
+            "no reference list heading found; the article has no references",
+            code="page.no-references",
+        )
+        return [], None
+    hm = HEADING_RE.match(lines[ref_idx][1])
+    assert hm is not None
+    refs, trailing = _read_references(lines[ref_idx + 1 :], diags)
+    _read_trailing(trailing, front, diags)
+    return refs, squash(hm.group(2))
 
 
 def _read_references(lines: list[Line], diags: Diagnostics) -> tuple[list[Reference], list[Line]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -36,6 +37,7 @@ from ..model import (
     Affiliation,
     Article,
     ArticleKind,
+    Block,
     Book,
     Classification,
     Container,
@@ -318,7 +320,16 @@ class _Builder:
                 )
         return out
 
-    def isbns(self, value: Any, at: Path_) -> list[Isbn]:
+    def identifiers(
+        self,
+        value: Any,
+        at: Path_,
+        check: Callable[[str], str | None],
+        normalize: Callable[[str], str],
+        code: str,
+    ) -> list[tuple[str, str]]:
+        """(normalised value, media type) for an ISBN or ISSN field: one string, one
+        {value, media_type} object or a list of either; each is checked where it stands."""
         items = value if isinstance(value, list) else [value]
         out = []
         for i, item in enumerate(items):
@@ -328,27 +339,19 @@ class _Builder:
                 if isinstance(item, str)
                 else (item["value"], item.get("media_type", "print"))
             )
-            problem = check_isbn(raw)
+            problem = check(raw)
             if problem:
-                self._error(where, problem, "record.bad-isbn")
-            out.append(Isbn(normalize_isbn(raw), media))
+                self._error(where, problem, code)
+            out.append((normalize(raw), media))
         return out
 
+    def isbns(self, value: Any, at: Path_) -> list[Isbn]:
+        found = self.identifiers(value, at, check_isbn, normalize_isbn, "record.bad-isbn")
+        return [Isbn(v, m) for v, m in found]
+
     def issns(self, value: Any, at: Path_) -> list[Issn]:
-        items = value if isinstance(value, list) else [value]
-        out = []
-        for i, item in enumerate(items):
-            where = (*at, i) if isinstance(value, list) else at
-            raw, media = (
-                (item, "print")
-                if isinstance(item, str)
-                else (item["value"], item.get("media_type", "print"))
-            )
-            problem = check_issn(raw)
-            if problem:
-                self._error(where, problem, "record.bad-issn")
-            out.append(Issn(normalize_issn(raw), media))
-        return out
+        found = self.identifiers(value, at, check_issn, normalize_issn, "record.bad-issn")
+        return [Issn(v, m) for v, m in found]
 
     def publisher(self, value: Any, at: Path_) -> Publisher:
         if isinstance(value, str):
@@ -437,12 +440,89 @@ class _Builder:
         container = (
             self.container(data["container"], (*at, "container")) if "container" in data else shared
         )
-        kind = data.get("kind")
-        if kind is None:
-            kind = {Journal: "journal-article", Book: "book-chapter"}.get(
-                type(container), "conference-paper"
-            )
+        kind = data.get("kind") or {Journal: "journal-article", Book: "book-chapter"}.get(
+            type(container), "conference-paper"
+        )
         language = data.get("language")
+        contributors, affs = self.people(data, at)
+        refs = self.references(data, at)
+        fpage = lpage = None
+        if "pages" in data:
+            fpage, lpage = self.pages(data["pages"], (*at, "pages"))
+        dates, dat = data.get("dates", {}), (*at, "dates")
+        article = Article(
+            kind=ArticleKind(kind),
+            title=Title(
+                squash(self.text(data["title"], (*at, "title"))),
+                language,
+                self.opt(data, "subtitle", at),
+            ),
+            language=language,
+            trans_titles=self.trans_titles(data, at),
+            contributors=contributors,
+            affiliations=affs,
+            abstracts=self.abstracts(data, at),
+            keywords=[
+                Keywords(
+                    k.get("lang"), [squash(self.text(t, (*at, "keywords", i))) for t in k["terms"]]
+                )
+                for i, k in enumerate(data.get("keywords", []))
+            ],
+            classifications=[
+                Classification(c["scheme"].lower(), squash(c["code"]))
+                for c in data.get("classifications", [])
+            ],
+            section=self.opt(data, "section", at),
+            number=self.opt(data, "number", at),
+            fpage=fpage,
+            lpage=lpage,
+            article_number=self.opt(data, "article_number", at),
+            published=self.date(dates, "published", dat),
+            received=self.date(dates, "received", dat),
+            accepted=self.date(dates, "accepted", dat),
+            license=self.license(data, at),
+            funding=self.funding(data, at),
+            doi=self.doi(data["doi"], (*at, "doi")) if "doi" in data else None,
+            url=data.get("url"),
+            references=refs,
+            ref_list_title=self.opt(data, "reference_list_title", at),
+            container=container,
+            source=Source(self.path, _line_for(self.lines, at), _json_path(at)),
+            id=data.get("id"),
+        )
+        if "body" in data:
+            article.body = self.body(data, at, refs)
+        if article.fpage and article.article_number:
+            self._error(
+                (*at, "article_number"),
+                "give either pages or an article number, not both",
+                "record.pages-and-number",
+            )
+        return article
+
+    def trans_titles(self, data: dict[str, Any], at: Path_) -> list[Title]:
+        out = []
+        for i, t in enumerate(data.get("translated_titles", [])):
+            tat = (*at, "translated_titles", i)
+            out.append(
+                Title(squash(self.text(t["title"], tat)), t["lang"], self.opt(t, "subtitle", tat))
+            )
+        return out
+
+    def abstracts(self, data: dict[str, Any], at: Path_) -> list[Abstract]:
+        out = []
+        for i, a in enumerate(data.get("abstracts", [])):
+            aat = (*at, "abstracts", i)
+            text = self.text(a["text"], aat)
+            paragraphs = [squash(p) for p in re.split(r"\n\s*\n", text) if p.strip()]
+            out.append(Abstract(a.get("lang"), paragraphs, self.opt(a, "title", aat)))
+        return out
+
+    def people(
+        self, data: dict[str, Any], at: Path_
+    ) -> tuple[list[Contributor], list[Affiliation]]:
+        """The contributors, and the affiliations they name by id or give inline (an inline
+        affiliation equal to one already listed is that one)."""
         affs = [
             self.affiliation(a, (*at, "affiliations", i), f"aff{i + 1}")
             for i, a in enumerate(data.get("affiliations", []))
@@ -451,26 +531,7 @@ class _Builder:
         contributors = []
         for i, c in enumerate(data.get("contributors", [])):
             cat = (*at, "contributors", i)
-            contributor = Contributor(
-                surname=self.opt(c, "surname", cat),
-                given_names=self.opt(c, "given_names", cat),
-                role=c.get("role", "author"),
-                name_style=c.get("name_style", "western"),
-                email=c.get("email"),
-                degrees=self.opt(c, "degrees", cat),
-                position=self.opt(c, "position", cat),
-                role_label=self.opt(c, "role_label", cat),
-                collab=self.opt(c, "collab", cat),
-                orcid_authenticated=bool(c.get("orcid_authenticated", False)),
-            )
-            if "name" in c and contributor.surname is None:
-                contributor.given_names = self.opt(c, "name", cat)
-                contributor.name_style = "given-only"
-            if "orcid" in c:
-                contributor.orcid = normalize_orcid(c["orcid"])
-                problem = check_orcid(contributor.orcid)
-                if problem:
-                    self._error((*cat, "orcid"), problem, "record.bad-orcid")
+            contributor = self.contributor(c, cat)
             for j, a in enumerate(c.get("affiliations", [])):
                 aat = (*cat, "affiliations", j)
                 if isinstance(a, str):
@@ -482,16 +543,41 @@ class _Builder:
                             "record.bad-affiliation-ref",
                         )
                     contributor.affiliation_ids.append(a)
-                else:
-                    aff = self.affiliation(a, aat, f"aff{len(affs) + 1}")
-                    twin = next((x for x in affs if _same_place(x, aff)), None)
-                    if twin is None:
-                        affs.append(aff)
-                        known.add(aff.id)
-                        twin = aff
-                    contributor.affiliation_ids.append(twin.id)
+                    continue
+                aff = self.affiliation(a, aat, f"aff{len(affs) + 1}")
+                twin = next((x for x in affs if _same_place(x, aff)), None)
+                if twin is None:
+                    affs.append(aff)
+                    known.add(aff.id)
+                    twin = aff
+                contributor.affiliation_ids.append(twin.id)
             contributors.append(contributor)
+        return contributors, affs
 
+    def contributor(self, c: dict[str, Any], cat: Path_) -> Contributor:
+        contributor = Contributor(
+            surname=self.opt(c, "surname", cat),
+            given_names=self.opt(c, "given_names", cat),
+            role=c.get("role", "author"),
+            name_style=c.get("name_style", "western"),
+            email=c.get("email"),
+            degrees=self.opt(c, "degrees", cat),
+            position=self.opt(c, "position", cat),
+            role_label=self.opt(c, "role_label", cat),
+            collab=self.opt(c, "collab", cat),
+            orcid_authenticated=bool(c.get("orcid_authenticated", False)),
+        )
+        if "name" in c and contributor.surname is None:
+            contributor.given_names = self.opt(c, "name", cat)
+            contributor.name_style = "given-only"
+        if "orcid" in c:
+            contributor.orcid = normalize_orcid(c["orcid"])
+            problem = check_orcid(contributor.orcid)
+            if problem:
+                self._error((*cat, "orcid"), problem, "record.bad-orcid")
+        return contributor
+
+    def references(self, data: dict[str, Any], at: Path_) -> list[Reference]:
         refs = []
         for i, r in enumerate(data.get("references", [])):
             rat = (*at, "references", i)
@@ -513,76 +599,18 @@ class _Builder:
                     f"reference id {rid!r} is used twice",
                     "record.duplicate-ref",
                 )
+        return refs
 
-        fpage = lpage = None
-        if "pages" in data:
-            fpage, lpage = self.pages(data["pages"], (*at, "pages"))
-        dates = data.get("dates", {})
-        dat = (*at, "dates")
-        article = Article(
-            kind=ArticleKind(kind),
-            title=Title(
-                squash(self.text(data["title"], (*at, "title"))),
-                language,
-                self.opt(data, "subtitle", at),
-            ),
-            language=language,
-            trans_titles=[
-                Title(
-                    squash(self.text(t["title"], (*at, "translated_titles", i))),
-                    t["lang"],
-                    self.opt(t, "subtitle", (*at, "translated_titles", i)),
-                )
-                for i, t in enumerate(data.get("translated_titles", []))
-            ],
-            contributors=contributors,
-            affiliations=affs,
-            abstracts=[
-                Abstract(
-                    a.get("lang"),
-                    [
-                        squash(p)
-                        for p in re.split(r"\n\s*\n", self.text(a["text"], (*at, "abstracts", i)))
-                        if p.strip()
-                    ],
-                    self.opt(a, "title", (*at, "abstracts", i)),
-                )
-                for i, a in enumerate(data.get("abstracts", []))
-            ],
-            keywords=[
-                Keywords(
-                    k.get("lang"), [squash(self.text(t, (*at, "keywords", i))) for t in k["terms"]]
-                )
-                for i, k in enumerate(data.get("keywords", []))
-            ],
-            classifications=[
-                Classification(c["scheme"].lower(), squash(c["code"]))
-                for c in data.get("classifications", [])
-            ],
-            section=self.opt(data, "section", at),
-            number=self.opt(data, "number", at),
-            fpage=fpage,
-            lpage=lpage,
-            article_number=self.opt(data, "article_number", at),
-            published=self.date(dates, "published", dat),
-            received=self.date(dates, "received", dat),
-            accepted=self.date(dates, "accepted", dat),
-            doi=self.doi(data["doi"], (*at, "doi")) if "doi" in data else None,
-            url=data.get("url"),
-            references=refs,
-            ref_list_title=self.opt(data, "reference_list_title", at),
-            container=container,
-            source=Source(self.path, _line_for(self.lines, at), _json_path(at)),
-            id=data.get("id"),
+    def license(self, data: dict[str, Any], at: Path_) -> License | None:
+        if "license" not in data:
+            return None
+        lic, lat = data["license"], (*at, "license")
+        return License(
+            lic.get("url"), self.opt(lic, "text", lat), self.date(lic, "start_date", lat)
         )
-        if "license" in data:
-            lic = data["license"]
-            article.license = License(
-                lic.get("url"),
-                self.opt(lic, "text", (*at, "license")),
-                self.date(lic, "start_date", (*at, "license")),
-            )
-        article.funding = [
+
+    def funding(self, data: dict[str, Any], at: Path_) -> list[Funding]:
+        return [
             Funding(
                 self.opt(f, "funder", (*at, "funding", i)),
                 f.get("funder_id"),
@@ -590,33 +618,30 @@ class _Builder:
             )
             for i, f in enumerate(data.get("funding", []))
         ]
-        if "body" in data:
-            body_line = _line_for(self.lines, (*at, "body")) or 1
-            text = self.text(data["body"], (*at, "body"))
-            numbered = [(body_line + k + 1, s) for k, s in enumerate(text.splitlines())]
-            by_number = {int(r.label): r.id for r in refs if r.label and r.label.isdigit()}
-            linker = CitationLinker(by_number, Diagnostics(self.path))
-            article.body = parse_blocks(numbered, linker)
-            linker.report(len(refs))
-            for d in linker.diagnostics:
-                self.diags.add(
-                    Diagnostic(
-                        d.severity,
-                        d.message,
-                        self.path,
-                        d.line,
-                        None,
-                        _json_path((*at, "body")),
-                        d.code,
-                    )
+
+    def body(self, data: dict[str, Any], at: Path_, refs: list[Reference]) -> list[Block]:
+        """The Markdown body, with its citations linked to the references (warnings located
+        at the body's lines)."""
+        body_line = _line_for(self.lines, (*at, "body")) or 1
+        text = self.text(data["body"], (*at, "body"))
+        numbered = [(body_line + k + 1, s) for k, s in enumerate(text.splitlines())]
+        by_number = {int(r.label): r.id for r in refs if r.label and r.label.isdigit()}
+        linker = CitationLinker(by_number, Diagnostics(self.path))
+        blocks = parse_blocks(numbered, linker)
+        linker.report(len(refs))
+        for d in linker.diagnostics:
+            self.diags.add(
+                Diagnostic(
+                    d.severity,
+                    d.message,
+                    self.path,
+                    d.line,
+                    None,
+                    _json_path((*at, "body")),
+                    d.code,
                 )
-        if article.fpage and article.article_number:
-            self._error(
-                (*at, "article_number"),
-                "give either pages or an article number, not both",
-                "record.pages-and-number",
             )
-        return article
+        return blocks
 
     def pages(self, value: Any, at: Path_) -> tuple[str, str | None]:
         if isinstance(value, dict):

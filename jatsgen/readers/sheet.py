@@ -209,6 +209,32 @@ def _record(
     for col in ("published", "received", "accepted"):
         if row.get(col):
             put(("dates", col), row[col], col)
+    _languages(row, rec, origin)
+    if row.get("udc"):
+        put(("classifications",), [{"scheme": "udc", "code": row["udc"]}], "udc")
+    if row.get("license_url"):
+        put(("license", "url"), row["license_url"], "license_url")
+    if row.get("funder") or row.get("funder_id"):
+        funding: dict[str, Any] = {}
+        if row.get("funder"):
+            funding["funder"] = row["funder"]
+        if row.get("funder_id"):
+            funding["funder_id"] = row["funder_id"]
+        if row.get("award"):
+            funding["awards"] = _split(row["award"])
+        put(("funding",), [funding], "funder")
+    if row.get("references"):
+        refs = [r.strip() for r in re.split(r"\r?\n", row["references"]) if r.strip()]
+        rec["references"] = refs
+        for i in range(len(refs)):
+            origin[("references", i)] = "references"
+    _authors(row, rec, origin)
+    _container(row, rec, origin, container)
+    return rec, origin
+
+
+def _languages(row: dict[str, str], rec: dict[str, Any], origin: dict[Path_, str]) -> None:
+    """Translated titles, and abstracts and keywords in each language, with their columns."""
     translated: list[tuple[dict[str, Any], str]] = []
     abstracts: list[tuple[dict[str, Any], str]] = []
     keywords: list[tuple[dict[str, Any], str]] = []
@@ -240,27 +266,6 @@ def _record(
             rec[name] = [{k: v for k, v in item.items() if v is not None} for item, _ in items]
             for i, (_, col) in enumerate(items):
                 origin[(name, i)] = col
-    if row.get("udc"):
-        put(("classifications",), [{"scheme": "udc", "code": row["udc"]}], "udc")
-    if row.get("license_url"):
-        put(("license", "url"), row["license_url"], "license_url")
-    if row.get("funder") or row.get("funder_id"):
-        funding: dict[str, Any] = {}
-        if row.get("funder"):
-            funding["funder"] = row["funder"]
-        if row.get("funder_id"):
-            funding["funder_id"] = row["funder_id"]
-        if row.get("award"):
-            funding["awards"] = _split(row["award"])
-        put(("funding",), [funding], "funder")
-    if row.get("references"):
-        refs = [r.strip() for r in re.split(r"\r?\n", row["references"]) if r.strip()]
-        rec["references"] = refs
-        for i in range(len(refs)):
-            origin[("references", i)] = "references"
-    _authors(row, rec, origin)
-    _container(row, rec, origin, container)
-    return rec, origin
 
 
 def _split(value: str) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -235,6 +235,15 @@ def _run_worker(options: ValidateOptions, jobs: list[tuple[int, str]], out: Any)
     out.put(None)
 
 
+def xml_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Files as given, and every *.xml below each folder (sorted)."""
+    for p in map(Path, paths):
+        if p.is_dir():
+            yield from sorted(q for q in p.rglob("*.xml") if q.is_file())
+        else:
+            yield p
+
+
 def validate_paths(
     files: Sequence[str | Path],
     options: ValidateOptions | None = None,
@@ -243,11 +252,12 @@ def validate_paths(
     on_report: Callable[[FileReport], None] | None = None,
     sent: SentLookup | None = None,
 ) -> list[FileReport]:
-    """Validate `files` (in parallel across cores when there are many) and then apply the
-    checks that need every file: unique batch ids and, when `sent` looks up what was already
-    deposited (e.g. `Ledger(path).last_sent`), timestamps newer than those."""
+    """Validate `files` (folders are searched for *.xml; in parallel across cores when there
+    are many) and then apply the checks that need every file: unique batch ids and, when
+    `sent` looks up what was already deposited (e.g. `Ledger(path).last_sent`), timestamps
+    newer than those."""
     options = options or ValidateOptions()
-    paths = [str(f) for f in files]
+    paths = [str(f) for f in xml_files(files)]
     few = len(paths) <= FEW_FILES
     jobs = min(jobs or os.cpu_count() or 1, max(1, len(paths)))
     reports: list[FileReport | None] = [None] * len(paths)
