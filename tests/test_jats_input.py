@@ -302,6 +302,14 @@ def _said(run, out: Path) -> list[tuple[str, str, str | None, int | None]]:
     ]
 
 
+@pytest.fixture()
+def eager_workers(monkeypatch):
+    """Workers start for any run of 8 inputs or more, however small (the tests' runs are)."""
+    import jatsgen.jobs.prepare
+
+    monkeypatch.setattr(jatsgen.jobs.prepare, "MIN_BYTES_PER_JOB", {"fork": 1, "spawn": 1})
+
+
 def test_worker_processes_write_the_same_batches_and_messages_as_one_process(tmp_path, locator):
     one = _whole_run(CORPUS, tmp_path / "one", locator, 1, any_prefix=True, skip_invalid=True)
     two = _whole_run(CORPUS, tmp_path / "two", locator, 2, any_prefix=True, skip_invalid=True)
@@ -311,7 +319,7 @@ def test_worker_processes_write_the_same_batches_and_messages_as_one_process(tmp
     assert _said(one, tmp_path / "one") == _said(two, tmp_path / "two")
 
 
-def test_worker_processes_find_a_duplicate_doi_across_inputs(tmp_path, locator):
+def test_worker_processes_find_a_duplicate_doi_across_inputs(tmp_path, locator, eager_workers):
     copy = tmp_path / "again.xml"
     copy.write_bytes(CORPUS[3].read_bytes())
     inputs = [*CORPUS[:12], copy]
@@ -333,7 +341,9 @@ def _die(path, job):  # a worker that is killed mid-run (picklable by name)
     os._exit(3)
 
 
-def test_a_worker_that_dies_is_a_clear_error_and_nothing_is_written(tmp_path, locator, monkeypatch):
+def test_a_worker_that_dies_is_a_clear_error_and_nothing_is_written(
+    tmp_path, locator, monkeypatch, eager_workers
+):
     import jatsgen.jobs.prepare
     from jatsgen.errors import JatsgenError
 
@@ -343,7 +353,7 @@ def test_a_worker_that_dies_is_a_clear_error_and_nothing_is_written(tmp_path, lo
     assert not list((tmp_path / "batches").iterdir())  # no batch, no staging folder left
 
 
-def test_cli_jobs_option_gives_the_same_batches(tmp_path, monkeypatch):
+def test_cli_jobs_option_gives_the_same_batches(tmp_path, monkeypatch, eager_workers):
     outs = {}
     for jobs in ("1", "2"):
         monkeypatch.setenv("JATSGEN_STATE_DIR", str(tmp_path / f"state{jobs}"))
@@ -357,7 +367,7 @@ def test_cli_jobs_option_gives_the_same_batches(tmp_path, monkeypatch):
 
 
 def test_spawned_workers_where_fork_is_unsafe_write_the_same_batches(
-    tmp_path, locator, monkeypatch
+    tmp_path, locator, monkeypatch, eager_workers
 ):
     import sys
 

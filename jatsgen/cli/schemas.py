@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 import typer
@@ -55,9 +56,16 @@ def schemas_install(
             "--accept-changed", help="Trust files whose sha256 differs from the manifest."
         ),
     ] = False,
+    compile_: Annotated[
+        bool,
+        typer.Option(
+            "--compile/--no-compile",
+            help="Also compile each set for fast validation (seconds per set, once).",
+        ),
+    ] = True,
 ) -> None:
     """Copy official schema files into the user cache, checking every sha256."""
-    from ..validation import install
+    from ..validation import SchemaLocator, install
 
     result = install(
         source,
@@ -68,6 +76,15 @@ def schemas_install(
     for problem in result.problems:
         err(f"error: {problem}")
     err(f"installed {len(result.installed)} schema set(s) into {result.target}")
+    if compile_ and result.installed:
+        from ..validation.engines import fill_cache
+
+        located = SchemaLocator(result.target)
+        for set_id in result.installed:
+            resolved = located.find(set_id)
+            started = time.monotonic()
+            fill_cache(resolved)
+            err(f"note: compiled {resolved.set.label} ({time.monotonic() - started:.1f} s)")
     if result.problems:
         raise typer.Exit(1)
 

@@ -29,6 +29,7 @@ from .prepare import (
     PreparedInput,
     PreparedWork,
     Workers,
+    input_bytes,
     prepared_inputs,
     result_of,
     worker_pool,
@@ -91,6 +92,8 @@ def validations(
 ) -> Iterator[list[Diagnostic]]:
     """Each batch file's validation diagnostics, in order; in the workers when they share
     this process's compiled schema (spawned workers would each compile it again)."""
+    if validator.planned is None:  # the engine for the bytes there are (see Validator)
+        validator.planned = sum(p.stat().st_size for p in paths)
     if workers is None or not workers.forked:
         for path in paths:
             yield _validate(validator, path, schema_id)
@@ -129,12 +132,13 @@ def make_batches(
     any_prefix: bool = False,
     skip_invalid: bool = False,
     on_input: Callable[[str], None] | None = None,
-    jobs: int = 1,
+    jobs: int | None = 1,
 ) -> BatchRun:
     """Write Crossref batches for every article in `inputs` into `outdir`, all or nothing.
 
-    `jobs` > 1 reads the inputs and writes their works in that many worker processes
-    (`prepare.prepared_inputs`); the batches are the same either way.
+    `jobs` > 1 reads the inputs and writes their works in up to that many worker processes
+    (`prepare.prepared_inputs`), when there is enough work to repay starting them; None
+    chooses (one per idle CPU, up to 8). The batches are the same either way.
     """
     spec: CrossrefSpec = SPECS[version or config.schema_version]
     out = Path(outdir)
@@ -155,8 +159,14 @@ def make_batches(
             writer, clock, staging, max_records or config.max_records, max_bytes or config.max_bytes
         )
         # workers forked after the schema is compiled share it instead of compiling their own
-        before = partial(validator.load, spec.schema_id) if validator is not None else None
-        with worker_pool(jobs, len(inputs), before_start=before) as workers:
+        # workers forked after the schema is loaded share it; the batches' size is roughly
+        # the inputs', so the engine is chosen for that
+        before = (
+            partial(validator.load, spec.schema_id, input_bytes(inputs))
+            if validator is not None
+            else None
+        )
+        with worker_pool(jobs, inputs, before_start=before) as workers:
             for prepared in prepared_inputs(inputs, job, workers):
                 take(prepared, run, planner, assembler, skip_invalid)
                 if on_input:

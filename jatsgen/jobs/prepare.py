@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -41,9 +42,11 @@ from .dois import DoiPlanner
 from .timestamps import TimestampClock
 
 T = TypeVar("T")
-# Fewer inputs than this per worker do not repay starting it: a forked worker starts in
-# milliseconds, a spawned one imports jatsgen afresh (about half a second).
+# Less work than this per worker does not repay starting it: a forked worker starts in
+# milliseconds, a spawned one imports jatsgen afresh (about half a second). Work is counted
+# in inputs and in bytes (a megabyte of input is roughly 0.1 s of reading and writing).
 MIN_INPUTS_PER_JOB = {"fork": 4, "spawn": 32}
+MIN_BYTES_PER_JOB = {"fork": 1_000_000, "spawn": 8_000_000}
 
 Loss = tuple[str, str, Source | None]  # code, message, where: the arguments of Losses.add
 
@@ -198,30 +201,62 @@ class Workers:
     forked: bool  # forked workers share what this process had loaded, e.g. a compiled schema
 
 
+def default_jobs() -> int:
+    """One worker per CPU, up to 8."""
+    return min(os.cpu_count() or 1, 8)
+
+
+def worker_count(jobs: int | None, inputs: int, size: int, method: str) -> int:
+    """How many workers repay their start for `inputs` inputs of `size` bytes in all, at
+    most `jobs`; below 2, none. With `jobs` None (the default), one per CPU up to 8, and no
+    more than the CPUs other work leaves idle: on a busy machine workers only add switching."""
+    count = min(
+        default_jobs() if jobs is None else jobs,
+        inputs // MIN_INPUTS_PER_JOB[method],
+        size // MIN_BYTES_PER_JOB[method],
+    )
+    if count >= 2 and jobs is None:
+        with contextlib.suppress(OSError, AttributeError):  # no load average on Windows
+            idle = (os.cpu_count() or 1) - os.getloadavg()[0]
+            count = min(count, max(1, round(idle)))
+    return count if count >= 2 else 0
+
+
 @contextlib.contextmanager
 def worker_pool(
-    jobs: int, inputs: int, before_start: Callable[[], None] | None = None
+    jobs: int | None,
+    inputs: Sequence[str | Path],
+    before_start: Callable[[], None] | None = None,
 ) -> Iterator[Workers | None]:
-    """Worker processes for a run of `inputs` inputs, or None when `jobs` is 1 or there are
-    too few inputs to repay starting them. `before_start` runs first, only if workers start.
+    """Worker processes for a run over `inputs`, or None when `jobs` is 1 or there is too
+    little work (or, with `jobs` None, too few idle CPUs) to repay starting them.
+    `before_start` runs first, only if workers start.
 
     On Linux workers are forked: they start in milliseconds and share what this process
     has loaded, such as a compiled schema. Elsewhere (macOS, where forking is unsafe, and
     Windows) they are spawned and import jatsgen afresh.
     """
     method = "fork" if sys.platform.startswith("linux") else "spawn"
-    per_job = MIN_INPUTS_PER_JOB[method]
-    if jobs <= 1 or inputs < 2 * per_job:
+    count = worker_count(jobs, len(inputs), input_bytes(inputs), method)
+    if not count:
         yield None
         return
     if before_start is not None:
         before_start()
-    count = min(jobs, inputs // per_job)
     pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context(method))
     try:
         yield Workers(pool, count, method == "fork")
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def input_bytes(inputs: Sequence[str | Path]) -> int:
+    """The inputs' total size (a missing file counts nothing: reading it reports it)."""
+    total = 0
+    for path in inputs:
+        with contextlib.suppress(OSError):
+            total += os.stat(path).st_size
+    return total
 
 
 def prepared_inputs(

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..diagnostics import Diagnostics
 from ..errors import InputError
-from ..model import Article
+
+if TYPE_CHECKING:
+    from ..model import Article
 
 FORMATS = ("page", "yaml", "json", "jats", "csv")
 MAX_INPUT_BYTES = 50 * 1024 * 1024

@@ -1,22 +1,28 @@
 """Official schemas compiled into validators, and the errors they find.
 
-Two engines validate XSD 1.0 files: libxml2 (lxml) is the fastest per file but takes ~2 s to
-compile a schema and cannot be cached; xmlschema's compiled schema is pickled to disk, keyed by
-the schema files' sha256, and loads in a fraction of that, so a run over a handful of files
-uses it and a run over many uses lxml. Crossref 5.5.0 is XSD 1.1 and always uses xmlschema.
+Two engines validate XSD 1.0 files: libxml2 (lxml) validates ~20x faster per byte but takes
+~3 s to compile a schema and cannot be cached; xmlschema's compiled schema is pickled to disk,
+keyed by the schema files' sha256 and the library versions, and loads in a fraction of a
+second, so up to `XMLSCHEMA_BYTES` of XML xmlschema finishes first and beyond it libxml2 does.
+Both report the same findings at the same lines (`_as_libxml2_would`). Crossref 5.5.0 is
+XSD 1.1 and always uses xmlschema.
 Compiling never touches the network: the few remote W3C locations the official files import
 are mapped to local copies through the manifest's catalog.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import os
 import pickle
 import re
 import sys
+import threading
+from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -101,20 +107,39 @@ def _set_digest(resolved: ResolvedSchema) -> str:
     return h.hexdigest()
 
 
-@cache
-def cached_xmlschema(resolved: ResolvedSchema) -> Any:
-    """xmlschema's compiled schema, from a pickle on disk keyed by the files' sha256."""
+def cache_file(resolved: ResolvedSchema) -> Path:
+    """Where the compiled form of a schema set is kept: keyed by the sha256 of its files and
+    the versions of Python, xmlschema and elementpath, so a change to any is a new file."""
+    import elementpath
     import xmlschema
 
     key = (
-        f"{resolved.set.id}-{_set_digest(resolved)[:24]}-xs{xmlschema.__version__}-py"
-        f"{sys.version_info.major}{sys.version_info.minor}"
+        f"{resolved.set.id}-{_set_digest(resolved)[:24]}-xs{xmlschema.__version__}"
+        f"-ep{elementpath.__version__}-py{sys.version_info.major}{sys.version_info.minor}"
     )
-    store = cache_dir().parent / "compiled" / f"{key}.pickle"
+    return cache_dir().parent / "compiled" / f"{key}.pickle"
+
+
+ENV_SCHEMA_CACHE = "JATSGEN_SCHEMA_CACHE"  # "0" switches the compiled-schema cache off
+
+
+@cache
+def cached_xmlschema(resolved: ResolvedSchema, background: bool = True) -> Any:
+    """xmlschema's compiled schema, from the disk cache when it holds one (a damaged file is
+    removed and compiled again); compiled and stored otherwise.
+
+    With `background` (on Linux), a detached process compiles and stores it while this one
+    compiles for itself, so the first run costs no more than compiling: writing the cache
+    takes a third as long again, and a fork after compiling would make this process pay
+    for copying every page it touches afterwards.
+    """
+    if os.environ.get(ENV_SCHEMA_CACHE, "1") == "0":
+        return compile_xmlschema(resolved)  # the cache switched off (to measure, to debug)
+    store = cache_file(resolved)
     if store.is_file():
         try:
             with store.open("rb") as fh:
-                gc.disable()  # the graph has ~10^6 objects; collecting during load doubles it
+                gc.disable()  # the graph has ~10^5 objects; collecting during load doubles it
                 try:
                     schema = pickle.load(fh)  # our own cache folder, written below
                 finally:
@@ -123,22 +148,91 @@ def cached_xmlschema(resolved: ResolvedSchema) -> Any:
                 return schema
         except Exception:
             store.unlink(missing_ok=True)
-    schema = compile_xmlschema(resolved)
-    # use_fallback=False leaves an (empty) mappingproxy on the loader, which pickle refuses;
-    # an equal plain dict keeps the same behaviour.
+    if background and _detach():
+        try:
+            with contextlib.suppress(OSError):
+                os.nice(10)  # the work someone waits for comes first
+            _store(_picklable(compile_xmlschema(resolved)), store)
+        finally:
+            os._exit(0)
+    schema = _picklable(compile_xmlschema(resolved))
+    if not background or not _detached_ok():
+        _store(schema, store)
+    return schema
+
+
+def fill_cache(resolved: ResolvedSchema) -> Path:
+    """Compile a schema set and store its compiled form now (`jatsgen schemas install`
+    does, so the first validation after an install is as fast as any)."""
+    cached_xmlschema(resolved, background=False)
+    return cache_file(resolved)
+
+
+def _picklable(schema: Any) -> Any:
+    """use_fallback=False leaves an (empty) mappingproxy on xmlschema's loader, which pickle
+    refuses; an equal plain dict keeps the same behaviour."""
     loader = getattr(getattr(schema, "maps", None), "loader", None)
     proxy = getattr(loader, "fallback_locations", None)
     if loader is not None and isinstance(proxy, MappingProxyType):
         loader.fallback_locations = dict(proxy)
-    tmp = store.with_suffix(f".{os.getpid()}.tmp")
-    try:
-        store.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("wb") as fh:
-            pickle.dump(schema, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, store)
-    except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
-        tmp.unlink(missing_ok=True)  # caching is an optimisation
     return schema
+
+
+def _detached_ok() -> bool:
+    return sys.platform.startswith("linux") and threading.active_count() == 1
+
+
+def _detach() -> bool:
+    """Fork a detached grandchild (True in it) that can fill the cache while this process
+    goes on; False in this process. Only on Linux, and only with no other thread running
+    (a fork copies no thread, and a lock held by one would stay held); elsewhere the caller
+    writes the cache itself."""
+    if not _detached_ok():
+        return False
+    sys.stdout.flush()
+    sys.stderr.flush()
+    child = os.fork()
+    if child == 0:
+        if os.fork() != 0:
+            os._exit(0)  # the middle process ends at once; the grandchild is reparented
+        # hold none of this process's files: a pipe it writes to must close when it ends
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.closerange(3, 1 << 16)
+        return True
+    os.waitpid(child, 0)
+    return False
+
+
+def _store(schema: Any, store: Path) -> None:
+    """Pickle `schema` to `store` atomically (a temporary file, then a rename): two processes
+    filling the cache at once each write a whole file, and the last rename wins."""
+    tmp = store.with_suffix(f".{os.getpid()}.tmp")
+    done: list[BaseException] = []
+
+    def dump() -> None:
+        try:
+            store.parent.mkdir(parents=True, exist_ok=True)
+            with tmp.open("wb") as fh:
+                pickle.dump(schema, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, store)
+        except BaseException as exc:  # caching is an optimisation
+            done.append(exc)
+            tmp.unlink(missing_ok=True)
+
+    # The schema graph nests deeper than the default recursion limit allows the pickler;
+    # a thread with a large stack may go deeper safely.
+    limit = sys.getrecursionlimit()
+    old_size = threading.stack_size(256 << 20)
+    sys.setrecursionlimit(max(limit, 20_000))
+    try:
+        worker = threading.Thread(target=dump, name="schema-cache")
+        worker.start()
+        worker.join()
+    finally:
+        threading.stack_size(old_size)
+        sys.setrecursionlimit(limit)
 
 
 def load_schema(schema_id: str, locator: SchemaLocator, engine: str = "lxml") -> Any:
@@ -150,6 +244,17 @@ def load_schema(schema_id: str, locator: SchemaLocator, engine: str = "lxml") ->
     return cached_xmlschema(resolved) if engine != "fresh" else compile_xmlschema(resolved)
 
 
+# Cost model for choosing an engine (measured in bench/cold_start.py): libxml2 validates
+# ~20x faster per byte, but compiling a schema costs seconds, while xmlschema loads its
+# cached compiled form in a fraction of a second. Up to this much XML, xmlschema finishes first.
+XMLSCHEMA_BYTES = 512 * 1024
+
+
+def engine_for(total_bytes: int) -> str:
+    """The engine that finishes `total_bytes` of XML first, cold."""
+    return "xmlschema" if total_bytes <= XMLSCHEMA_BYTES else "lxml"
+
+
 def xsd_errors(
     tree: etree._ElementTree,
     schema_id: str,
@@ -157,7 +262,11 @@ def xsd_errors(
     name: str,
     engine: str = "lxml",
 ) -> list[Diagnostic]:
-    """Schema errors of a parsed document against one official schema set."""
+    """Schema errors of a parsed document against one official schema set.
+
+    Both engines report the same findings at the same lines: xmlschema's are located and
+    pruned as libxml2 (xmllint) reports them (see `_as_libxml2_would`).
+    """
     schema = load_schema(schema_id, locator, engine)
     if isinstance(schema, etree.XMLSchema):
         if schema.validate(tree):
@@ -168,13 +277,53 @@ def xsd_errors(
         ]
     import xmlschema
 
-    out = []
     # The tree is already parsed (safely); the resource may not fetch anything else.
     resource = xmlschema.XMLResource(tree, allow="none")
-    for err in schema.iter_errors(resource, use_location_hints=False):
-        line = getattr(err.elem, "sourceline", None) if err.elem is not None else None
-        out.append(Diagnostic("error", _clean(str(err.reason)), name, line, None, err.path, "xsd"))
-    return out
+    errors = list(schema.iter_errors(resource, use_location_hints=False))
+    return [
+        Diagnostic("error", _clean(str(err.reason)), name, line, None, err.path, "xsd")
+        for err, line in _as_libxml2_would(errors)
+    ]
+
+
+def _as_libxml2_would(errors: list[Any]) -> Iterator[tuple[Any, int | None]]:
+    """xmlschema's errors, each with the line libxml2 gives it, leaving out those libxml2
+    does not report, so both engines give one verdict and one list of lines:
+
+    - an unexpected child is reported at the child (xmlschema: at its parent), and libxml2
+      validates neither it nor its following siblings, nor anything below them;
+    - one content error per element, and one report of the same problem with a value;
+    - an IDREF with no matching ID is not an XSD error for libxml2 (only DTD validation
+      checks it); the rule jats.rid-resolves reports dangling rids instead.
+    """
+    from xmlschema.validators.exceptions import XMLSchemaChildrenValidationError
+
+    skipped: set[etree._Element] = set()  # held, so lxml keeps one proxy per element
+    for err in errors:
+        child = getattr(err, "invalid_child", None)
+        if isinstance(err, XMLSchemaChildrenValidationError) and child is not None:
+            skipped.update([child, *child.itersiblings()])
+    seen_content: set[etree._Element] = set()
+    said: set[tuple[etree._Element | None, str]] = set()
+    for err in errors:
+        el: Any = err.elem  # an lxml element: the resource wraps our parsed tree
+        if el is not None and any(a in skipped for a in (el, *el.iterancestors())):
+            continue
+        if isinstance(err, XMLSchemaChildrenValidationError):
+            if el in seen_content:
+                continue
+            seen_content.add(el)
+            child = err.invalid_child
+            at: Any = child if child is not None else el
+            yield err, at.sourceline
+            continue
+        reason = str(err.reason)
+        if "IDREF" in reason and "not found" in reason:
+            continue
+        if (el, reason) in said:
+            continue  # a value failing a facet of a type and of its base, said once
+        said.add((el, reason))
+        yield err, el.sourceline if el is not None else None
 
 
 def _clean(message: str) -> str:
