@@ -17,9 +17,63 @@ Names are imported on first use, so `import jatsgen` (and the command line) star
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:  # what the names are, for type checkers and editors; loaded lazily below
+    from .config import DepositConfig, load_config
+    from .deposit import (
+        Credentials,
+        Depositor,
+        Ledger,
+        RegistryClient,
+        RetryPolicy,
+        load_credentials,
+    )
+    from .deposit import Outcome as DepositOutcome
+    from .diagnostics import Diagnostic, Diagnostics
+    from .errors import (
+        AuthenticationError,
+        ConfigError,
+        DepositError,
+        InputError,
+        JatsgenError,
+        RegistryAuthError,
+        RoleError,
+        SchemaIntegrityError,
+        SchemaNotFoundError,
+        TooLargeError,
+    )
+    from .jobs import BatchRun, Outcome, TimestampClock, convert_to_jats, make_batches, state_dir
+    from .model import (
+        Affiliation,
+        Article,
+        ArticleKind,
+        Book,
+        Contributor,
+        Journal,
+        PartialDate,
+        Proceedings,
+        Reference,
+        Source,
+        Title,
+        Work,
+    )
+    from .readers import ReadResult, read
+    from .registry import Sandbox, load_accounts
+    from .registry import serve as serve_sandbox
+    from .validation import (
+        RULES,
+        FileReport,
+        SchemaLocator,
+        ValidateOptions,
+        Validator,
+        validate_paths,
+    )
+    from .validation.install import install as install_schemas
+    from .versions import CROSSREF_VERSIONS, JATS_VERSIONS
+    from .writers.jats import JatsOptions, to_jats
 
 # public name -> the module that defines it
 _EXPORTS: dict[str, str] = {
@@ -78,7 +132,7 @@ _EXPORTS: dict[str, str] = {
     "state_dir": "jobs",
     # validation and the official schemas
     "SchemaLocator": "validation",
-    "install_schemas": "validation",
+    "install_schemas": "validation.install",
     "Validator": "validation",
     "ValidateOptions": "validation",
     "FileReport": "validation",
@@ -99,7 +153,63 @@ _EXPORTS: dict[str, str] = {
 }
 _RENAMED = {"install_schemas": "install", "DepositOutcome": "Outcome", "serve_sandbox": "serve"}
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "CROSSREF_VERSIONS",
+    "JATS_VERSIONS",
+    "RULES",
+    "Affiliation",
+    "Article",
+    "ArticleKind",
+    "AuthenticationError",
+    "BatchRun",
+    "Book",
+    "ConfigError",
+    "Contributor",
+    "Credentials",
+    "DepositConfig",
+    "DepositError",
+    "DepositOutcome",
+    "Depositor",
+    "Diagnostic",
+    "Diagnostics",
+    "FileReport",
+    "InputError",
+    "JatsOptions",
+    "JatsgenError",
+    "Journal",
+    "Ledger",
+    "Outcome",
+    "PartialDate",
+    "Proceedings",
+    "ReadResult",
+    "Reference",
+    "RegistryAuthError",
+    "RegistryClient",
+    "RetryPolicy",
+    "RoleError",
+    "Sandbox",
+    "SchemaIntegrityError",
+    "SchemaLocator",
+    "SchemaNotFoundError",
+    "Source",
+    "TimestampClock",
+    "Title",
+    "TooLargeError",
+    "ValidateOptions",
+    "Validator",
+    "Work",
+    "convert_to_jats",
+    "install_schemas",
+    "load_accounts",
+    "load_config",
+    "load_credentials",
+    "make_batches",
+    "read",
+    "serve_sandbox",
+    "state_dir",
+    "to_jats",
+    "validate_paths",
+]
 
 
 def __getattr__(name: str) -> Any:

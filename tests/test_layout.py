@@ -93,6 +93,7 @@ def test_the_front_door_lists_the_public_api_and_every_name_imports():
         assert needed in names, needed
     import jatsgen
 
+    assert sorted(names) == sorted(jatsgen._EXPORTS)  # every public name has a home
     for name in names:
         assert getattr(jatsgen, name) is not None, name
     with pytest.raises(AttributeError):

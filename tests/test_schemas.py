@@ -17,6 +17,7 @@ from jatsgen.cli import app
 from jatsgen.errors import JatsgenError, SchemaNotFoundError
 from jatsgen.validation import engines
 from jatsgen.validation import schemas as sm
+from jatsgen.validation.install import install
 
 
 def test_manifest_records_the_sha256_listed_in_shared_sources():
@@ -56,7 +57,7 @@ def test_cache_is_the_last_place_looked_and_the_error_lists_every_place(tmp_path
 
 
 def test_install_from_a_folder_checks_sha256_and_fills_the_cache(tmp_path):
-    result = sm.install(
+    result = install(
         str(SCHEMAS), sets=["jats-1.4-publishing", "crossref-5.5.0"], target=tmp_path / "schemas"
     )
     assert result.installed == ["jats-1.4-publishing", "crossref-5.5.0"] and not result.problems
@@ -71,10 +72,10 @@ def test_install_refuses_a_changed_file_unless_told_to_accept_it(tmp_path):
     shutil.copytree(SCHEMAS / "jats" / "1.3", src / "jats" / "1.3")
     entry = src / "jats/1.3/publishing/JATS-journalpublishing1-3-mathml3.xsd"
     entry.write_bytes(entry.read_bytes() + b"\n<!-- edited -->\n")
-    result = sm.install(str(src), sets=["jats-1.3-publishing"], target=tmp_path / "c")
+    result = install(str(src), sets=["jats-1.3-publishing"], target=tmp_path / "c")
     assert result.installed == [] and "sha256" in result.problems[0]
     assert not (tmp_path / "c" / "jats").exists()
-    forced = sm.install(
+    forced = install(
         str(src), sets=["jats-1.3-publishing"], target=tmp_path / "c", accept_changed=True
     )
     assert forced.installed == ["jats-1.3-publishing"]
@@ -89,7 +90,7 @@ def test_a_changed_schema_in_use_is_reported_by_integrity_check(tmp_path):
 
 
 def test_install_from_a_folder_holding_one_set_directly(tmp_path):
-    result = sm.install(str(SCHEMAS / "jats" / "1.3" / "publishing"), target=tmp_path)
+    result = install(str(SCHEMAS / "jats" / "1.3" / "publishing"), target=tmp_path)
     assert result.installed == ["jats-1.3-publishing"]
 
 
@@ -113,7 +114,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def test_install_from_a_url_of_a_mirror_folder(http_root, tmp_path):
     root, url = http_root
     shutil.copytree(SCHEMAS / "crossref" / "5.4.0", root / "crossref" / "5.4.0")
-    result = sm.install(url, sets=["crossref-5.4.0", "crossref-5.3.1"], target=tmp_path / "c")
+    result = install(url, sets=["crossref-5.4.0", "crossref-5.3.1"], target=tmp_path / "c")
     assert result.installed == ["crossref-5.4.0"]
     assert (tmp_path / "c/crossref/5.4.0/standard-modules/mathml3/mathml3.xsd").is_file()
 
@@ -125,13 +126,13 @@ def test_install_from_an_official_style_zip_package(http_root, tmp_path):
         for f in base.rglob("*"):
             if f.is_file():
                 z.write(f, "JATS-Publishing-1-3-MathML3-XSD/" + f.relative_to(base).as_posix())
-    result = sm.install(f"{url}/JATS-Publishing-1-3-MathML3-XSD.zip", target=tmp_path / "c")
+    result = install(f"{url}/JATS-Publishing-1-3-MathML3-XSD.zip", target=tmp_path / "c")
     assert result.installed == ["jats-1.3-publishing"]
 
 
 def test_unreachable_url_gives_one_clear_message(tmp_path):
     with pytest.raises(JatsgenError) as exc:
-        sm.install("http://127.0.0.1:9/schemas.zip", target=tmp_path)
+        install("http://127.0.0.1:9/schemas.zip", target=tmp_path)
     assert "cannot download" in str(exc.value) and "--schemas DIR" in str(exc.value)
 
 

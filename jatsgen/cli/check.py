@@ -107,7 +107,6 @@ def validate_cmd(
     ] = False,
 ) -> None:
     """Check JATS and Crossref files against the official XSD and the registry rules."""
-    from ..config import load_config
     from ..deposit.ledger import Ledger
     from ..validation import RULES, ValidateOptions, validate_paths
     from ..validation.validate import xml_files
@@ -125,6 +124,8 @@ def validate_cmd(
         raise fail(f"{missing[0]}: no such file or folder", 2)
     prefixes = list(prefix or [])
     if config_path is not None:
+        from ..config import load_config
+
         prefixes += [p for p in load_config(config_path).prefixes if p not in prefixes]
     files = list(xml_files(paths))
     if not files:

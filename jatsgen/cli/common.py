@@ -154,7 +154,9 @@ def ensure_schema(locator: SchemaLocator, set_id: str) -> None:
         raise JatsgenError(message)
     err(f"note: fetching the official {s.label} schema (first use)")
     try:
-        schema_mod.fetch_official(set_id, progress=lambda m: err(f"note: {m}"))
+        from ..validation.install import fetch_official
+
+        fetch_official(set_id, progress=lambda m: err(f"note: {m}"))
     except JatsgenError as fetch_error:
         raise JatsgenError(f"{message}\n(automatic download failed: {fetch_error})") from None
 

@@ -65,7 +65,8 @@ def schemas_install(
     ] = True,
 ) -> None:
     """Copy official schema files into the user cache, checking every sha256."""
-    from ..validation import SchemaLocator, install
+    from ..validation import SchemaLocator
+    from ..validation.install import install
 
     result = install(
         source,

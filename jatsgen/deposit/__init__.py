@@ -8,7 +8,13 @@ HTTP client.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what the names are, for type checkers; loaded lazily below
+    from .client import Credentials, RegistryClient, RetryPolicy, load_credentials
+    from .depositor import Depositor, Outcome, refresh_pending
+    from .ledger import Ledger, ledger_path
+    from .protocol import endpoint_url
 
 _EXPORTS = {
     "Credentials": "client",
@@ -23,7 +29,18 @@ _EXPORTS = {
     "endpoint_url": "protocol",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Credentials",
+    "Depositor",
+    "Ledger",
+    "Outcome",
+    "RegistryClient",
+    "RetryPolicy",
+    "endpoint_url",
+    "ledger_path",
+    "load_credentials",
+    "refresh_pending",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
 from ..validation import SentTimestamp
+
+if TYPE_CHECKING:
+    import sqlite3
 
 ENV_LEDGER = "JATSGEN_LEDGER"
 
@@ -69,6 +71,8 @@ def now() -> str:
 
 @contextmanager
 def connect(path: Path, *, readonly: bool = False) -> Iterator[sqlite3.Connection]:
+    import sqlite3  # here, not at the top: `jatsgen validate` of a JATS file never opens it
+
     if readonly:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
     else:

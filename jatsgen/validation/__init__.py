@@ -1,20 +1,39 @@
 """Checking files before anything leaves the machine: the official schemas (found,
-installed, compiled and cached), the registry's rules beyond them, and the validator."""
+installed, compiled and cached), the registry's rules beyond them, and the validator.
+
+Names are imported on first use, so validating a file does not load the installer."""
 
 from __future__ import annotations
 
-from .detect import detect_schema
-from .rules import RULES
-from .schemas import SchemaLocator, install
-from .validate import (
-    FileReport,
-    SentLookup,
-    SentTimestamp,
-    ValidateOptions,
-    Validator,
-    rule_table,
-    validate_paths,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what the names are, for type checkers; loaded lazily below
+    from .detect import detect_schema
+    from .rules import RULES
+    from .schemas import SchemaLocator
+    from .validate import (
+        FileReport,
+        SentLookup,
+        SentTimestamp,
+        ValidateOptions,
+        Validator,
+        rule_table,
+        validate_paths,
+    )
+
+_EXPORTS = {
+    "detect_schema": "detect",
+    "RULES": "rules",
+    "SchemaLocator": "schemas",
+    "FileReport": "validate",
+    "SentLookup": "validate",
+    "SentTimestamp": "validate",
+    "ValidateOptions": "validate",
+    "Validator": "validate",
+    "rule_table": "validate",
+    "validate_paths": "validate",
+}
 
 __all__ = [
     "RULES",
@@ -25,7 +44,13 @@ __all__ = [
     "ValidateOptions",
     "Validator",
     "detect_schema",
-    "install",
     "rule_table",
     "validate_paths",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{module}", __name__), name)

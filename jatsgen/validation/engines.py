@@ -109,13 +109,17 @@ def _set_digest(resolved: ResolvedSchema) -> str:
 
 def cache_file(resolved: ResolvedSchema) -> Path:
     """Where the compiled form of a schema set is kept: keyed by the sha256 of its files and
-    the versions of Python, xmlschema and elementpath, so a change to any is a new file."""
+    the versions of Python, xmlschema, elementpath and jatsgen (whose URI map it holds), so
+    a change to any is a new file."""
     import elementpath
     import xmlschema
+
+    from .. import __version__
 
     key = (
         f"{resolved.set.id}-{_set_digest(resolved)[:24]}-xs{xmlschema.__version__}"
         f"-ep{elementpath.__version__}-py{sys.version_info.major}{sys.version_info.minor}"
+        f"-jg{__version__}"
     )
     return cache_dir().parent / "compiled" / f"{key}.pickle"
 
