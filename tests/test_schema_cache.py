@@ -157,7 +157,6 @@ def test_the_engine_follows_the_amount_of_xml():
 def test_workers_start_only_for_work_that_repays_them(monkeypatch):
     import jatsgen.jobs.prepare as prepare
 
-    monkeypatch.setattr(prepare.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     monkeypatch.setattr(prepare.os, "cpu_count", lambda: 8)
     count = prepare.worker_count
     assert count(None, 15, 15 * 48_000, "fork") == 0  # 15 article pages: one process
@@ -166,6 +165,3 @@ def test_workers_start_only_for_work_that_repays_them(monkeypatch):
     assert count(8, 8, 100_000_000, "fork") == 2  # 4 inputs a worker at least
     assert count(8, 64, 10_000_000, "spawn") == 0  # a spawned worker costs more to start
     assert count(1, 1000, 10**9, "fork") == 0
-    monkeypatch.setattr(prepare.os, "getloadavg", lambda: (7.0, 7.0, 7.0))  # a busy machine
-    assert count(None, 42, 5_100_000, "fork") == 0
-    assert count(2, 42, 5_100_000, "fork") == 2  # asked for explicitly: as asked

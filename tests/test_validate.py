@@ -290,12 +290,13 @@ def test_wrong_prefix_is_reported_when_a_prefix_is_configured(tmp_path, bases):
 
 def test_timestamp_not_newer_than_the_ledger_is_an_error(tmp_path, bases):
     from jatsgen import Ledger
+    from jatsgen.deposit.ledger import Carried
 
     root = etree.parse(str(bases["conf.cr"])).getroot()
     stamp = int(root.findtext(f"{CR}head/{CR}timestamp"))
     doi = root.findtext(f".//{CR}conference_paper/{CR}doi_data/{CR}doi")
     ledger = Ledger(tmp_path / "ledger.sqlite")
-    row = ledger.add_submission("x", "a.xml", "a-1.xml", "b", "test", [(doi, stamp)])
+    row = ledger.add_submission("x", "a.xml", "a-1.xml", "b", "test", [Carried(doi, stamp)])
     ledger.set_state(row, "completed")
     (report,) = validate_paths([bases["conf.cr"]], ValidateOptions(), sent=ledger.last_sent)
     (finding,) = [d for d in report.diagnostics if d.code == "crossref.timestamp-newer"]

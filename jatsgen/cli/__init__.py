@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from . import check, convert, deposit, registry, schemas
+from . import check, convert, deposit, preview, registry, schemas
 
 # Plain click help and usage errors (rich_markup_mode=None): rendering them with rich costs
 # ~0.1 s of imports at every start, and `jatsgen --help` must answer at once.
@@ -47,6 +47,7 @@ def _main(
 app.command("jats")(convert.jats_cmd)
 app.command("crossref")(convert.crossref_cmd)
 app.command("validate")(check.validate_cmd)
+app.command("preview")(preview.preview_cmd)
 app.command("deposit")(deposit.deposit_cmd)
 app.command("status")(deposit.status_cmd)
 

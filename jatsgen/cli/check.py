@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,7 +14,7 @@ import typer
 from .common import SchemasOption, choice, err, fail, progress_bar, run
 
 if TYPE_CHECKING:
-    from ..validation import FileReport
+    from ..validation import FileReport, SentTimestamp
 
 FormatOption = Annotated[
     str,
@@ -22,6 +24,16 @@ FormatOption = Annotated[
         help="text (grouped per file) or json (one object per finding per line).",
     ),
 ]
+
+
+def deposited(
+    ledger: Path | None, dois: Iterable[str], *, except_file: str | None = None
+) -> dict[str, SentTimestamp]:
+    """What the ledger says was deposited for `dois` (the ledger is opened only when a
+    Crossref file asks)."""
+    from ..deposit.ledger import Ledger
+
+    return Ledger(ledger).last_sent(dois, except_file=except_file)
 
 
 def print_rules() -> None:
@@ -107,7 +119,6 @@ def validate_cmd(
     ] = False,
 ) -> None:
     """Check JATS and Crossref files against the official XSD and the registry rules."""
-    from ..deposit.ledger import Ledger
     from ..validation import RULES, ValidateOptions, validate_paths
     from ..validation.validate import xml_files
 
@@ -142,7 +153,7 @@ def validate_cmd(
             options,
             jobs=jobs,
             on_report=bar.step if bar is not None else None,
-            sent=Ledger(ledger).last_sent,
+            sent=partial(deposited, ledger),
         )
     errors, warnings = print_findings(reports, fmt, quiet)
     bad = sum(not r.ok for r in reports)

@@ -160,8 +160,8 @@ def crossref_cmd(
             "--jobs",
             min=1,
             help="Worker processes that read inputs, write works and validate batches "
-            "(default: one per idle CPU, up to 8, used only when there is enough work: "
-            "from 8 inputs and 2 MB on, more on macOS and Windows). 1 works in one process.",
+            "(default: one per CPU, up to 8, used only when there is enough work: from 8 "
+            "inputs and 2 MB on, more on macOS and Windows). 1 works in one process.",
         ),
     ] = None,
     quiet: QuietOption = False,
@@ -193,7 +193,7 @@ def crossref_cmd(
             any_prefix=any_prefix,
             skip_invalid=skip_invalid,
             on_input=bar.step if bar is not None else None,
-            jobs=jobs,  # None: one per idle CPU, up to 8, when the work repays them
+            jobs=jobs,  # None: one per CPU, up to 8, when the work repays them
         )
     report(sorted(result.diagnostics, key=by_place), quiet)
     if not result.ok:

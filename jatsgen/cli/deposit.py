@@ -15,6 +15,7 @@ from .common import LedgerOption, SchemasOption, choice, err, fail, progress_bar
 if TYPE_CHECKING:
     from ..deposit import Credentials, Outcome
     from ..deposit.ledger import Submission
+    from ..deposit.plan import FilePlan
 
 ConfigOption = Annotated[
     Path | None,
@@ -37,7 +38,7 @@ def say(creds: Credentials, o: Outcome, quiet: bool) -> None:
     """One line per batch as it is settled (and its validation findings)."""
     if o.report is not None:
         report(o.report.diagnostics, quiet)
-    if o.state in ("received", "skipped", "completed") and quiet:
+    if o.state in ("received", "skipped", "unchanged", "completed") and quiet:
         return
     err(creds.redact(f"{o.path}: {o.state}: {o.message}"))
 
@@ -74,9 +75,27 @@ def deposit_cmd(
     force: Annotated[
         bool,
         typer.Option(
-            "--force", help="Send a file again although the registry already received it."
+            "--force",
+            help="Send every file whole, although the registry already received it or its "
+            "works are unchanged since their last deposit.",
         ),
     ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Validate and compare with the ledger; print what would be sent (each DOI "
+            "new, updated or unchanged); send nothing.",
+        ),
+    ] = False,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            click_type=choice(("text", "json")),
+            help="With --dry-run: text, or json (one object per file per line).",
+        ),
+    ] = "text",
     ledger: LedgerOption = None,
     schemas: SchemasOption = None,
     timeout: Annotated[
@@ -98,7 +117,7 @@ def deposit_cmd(
 
     config = load_config(config_path) if config_path else None
     label = endpoint or (config.registry.get("endpoint") if config else None) or "test"
-    creds = load_credentials(config)
+    creds = load_credentials(config, required=not dry_run)
     policy = RetryPolicy(
         attempts=retries,
         base=retry_base,
@@ -106,10 +125,11 @@ def deposit_cmd(
         connect_timeout=min(timeout, 10.0),
         grace_delay=min(2.0, max(0.2, timeout)),
     )
+    base = endpoint_url(label)
     depositor = Depositor(
-        RegistryClient(endpoint_url(label), creds, policy, label=label),
+        RegistryClient(base, creds, policy, label=label),
         ledger,
-        label,
+        base,  # the ledger keys every submission on the endpoint in one spelling
         validate=ValidateOptions(schemas=str(schemas) if schemas else None),
         force=force,
         prefixes=config.prefixes if config else (),
@@ -117,6 +137,9 @@ def deposit_cmd(
     missing = [b for b in batches if not b.is_file()]
     if missing:
         raise fail(f"{missing[0]}: no such file", 2)
+    if dry_run:
+        print_plans(depositor.plan([str(b) for b in batches]), fmt, quiet)
+        return
     with progress_bar(len(batches), "depositing", not quiet) as bar:
 
         def done(o: Outcome) -> None:
@@ -143,6 +166,35 @@ def deposit_cmd(
         raise typer.Exit(1)
 
 
+def print_plans(plans: list[FilePlan], fmt: str, quiet: bool) -> None:
+    """What a deposit would send, file by file and DOI by DOI (stdout), and a summary."""
+    for plan in plans:
+        if plan.report is not None:
+            report(plan.report.diagnostics, quiet)
+        if fmt == "json":
+            sys.stdout.write(json.dumps(plan.as_json(), ensure_ascii=False) + "\n")
+            continue
+        verb = {"send": "would send", "unchanged": "unchanged", "skipped": "skipped"}
+        sys.stdout.write(f"{plan.path}: {verb.get(plan.action, plan.action)}: {plan.message}\n")
+        for d in plan.dois:
+            sent = plan.action == "send" and d in plan.sending
+            sys.stdout.write(f"    {d.doi}\t{d.status}\t{'sent' if sent else 'not sent'}\n")
+            for c in d.changes:
+                sys.stdout.write(f"        {c.field}: {c.old!r} -> {c.new!r}\n")
+    sys.stdout.flush()
+    sending = [d for p in plans if p.action == "send" for d in p.sending]
+    counts = {s: sum(d.status == s for d in sending) for s in ("new", "updated", "unchanged")}
+    actions = [p.action for p in plans]
+    err(
+        f"dry run: {actions.count('send')} of {len(plans)} file(s) would be sent with "
+        f"{len(sending)} DOI(s) ({counts['new']} new, {counts['updated']} updated); "
+        f"{actions.count('unchanged')} unchanged, {actions.count('skipped')} already "
+        f"received, {actions.count('invalid')} invalid; nothing was sent"
+    )
+    if "invalid" in actions:
+        raise typer.Exit(1)
+
+
 def print_submission(s: Submission, fmt: str) -> None:
     if fmt == "json":
         sys.stdout.write(json.dumps(s.as_dict(), ensure_ascii=False) + "\n")
@@ -151,7 +203,10 @@ def print_submission(s: Submission, fmt: str) -> None:
         f"{s.upload_name}  {s.endpoint}  {s.state}{'  ' + s.message if s.message else ''}\n"
     )
     for d in s.dois:
-        sys.stdout.write(f"    {d.doi}  {d.result}{'  ' + d.message if d.message else ''}\n")
+        result = d.result
+        if result == "pending" and s.state == "validated":
+            result = "not sent"  # the upload never left (the registry was unavailable)
+        sys.stdout.write(f"    {d.doi}  {result}{'  ' + d.message if d.message else ''}\n")
 
 
 @run

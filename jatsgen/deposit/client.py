@@ -46,12 +46,15 @@ class Credentials:
         return text.replace(self.password, "********") if self.password else text
 
 
-def load_credentials(config: DepositConfig | None) -> Credentials:
-    """From JATSGEN_USER / JATSGEN_PASSWORD / JATSGEN_ROLE, else the config's [registry]."""
+def load_credentials(config: DepositConfig | None, *, required: bool = True) -> Credentials:
+    """From JATSGEN_USER / JATSGEN_PASSWORD / JATSGEN_ROLE, else the config's [registry].
+    With `required` False (a dry run) missing ones are empty instead of an error."""
     reg = config.registry if config else {}
     user = os.environ.get("JATSGEN_USER") or reg.get("user")
     password = os.environ.get("JATSGEN_PASSWORD") or reg.get("password")
     role = os.environ.get("JATSGEN_ROLE") or reg.get("role")
+    if not required:
+        return Credentials(user or "", password or "", role or None)
     if not user or not password:
         raise JatsgenError(
             "no registry credentials: set JATSGEN_USER and JATSGEN_PASSWORD "

@@ -24,9 +24,10 @@ from pathlib import Path
 
 from ..errors import DepositError, JatsgenError
 from ..safexml import parse_bytes
-from ..validation import FileReport, ValidateOptions, validate_paths
+from ..validation import FileReport, ValidateOptions
 from .client import Ambiguous, Credentials, NotSent, RegistryClient
 from .ledger import Ledger, Submission
+from .plan import FilePlan, plan_files
 from .protocol import SubmissionLog, build_log, endpoint_url
 
 MAX_IN_FLIGHT = 5  # the registry processes five submissions per user at a time
@@ -35,7 +36,8 @@ MAX_IN_FLIGHT = 5  # the registry processes five submissions per user at a time
 @dataclass
 class Outcome:
     path: str
-    state: str  # invalid | skipped | received | completed | rejected | unavailable | pending
+    # invalid | skipped | unchanged | received | completed | rejected | unavailable | pending
+    state: str
     message: str = ""
     upload_name: str | None = None
     submission: int | None = None
@@ -49,16 +51,6 @@ class Outcome:
         if self.state == "completed" and not self.dois:
             return True  # the registry completed an empty batch: nothing was registered
         return any(result == "failure" for _, result, _ in self.dois)
-
-
-def _dois_and_stamps(data: bytes) -> list[tuple[str, int]]:
-    root = parse_bytes(data, "batch").getroot()
-    head = int(root.findtext("{*}head/{*}timestamp") or 0)
-    out = []
-    for dd in root.iter("{*}doi_data"):
-        stamp = dd.findtext("{*}timestamp")
-        out.append(((dd.findtext("{*}doi") or "").strip(), int(stamp) if stamp else head))
-    return out
 
 
 class Depositor:
@@ -81,10 +73,40 @@ class Depositor:
         self.force = force
         self.prefixes = prefixes
 
+    def plan(self, paths: Sequence[str | Path]) -> list[FilePlan]:
+        """What `deposit(paths)` would do, file by file, sending nothing (`--dry-run`):
+        files this endpoint already received are skipped, invalid ones refused, and each
+        DOI of the others is new, updated or unchanged since its last deposit here."""
+        plans: list[FilePlan | None] = [None] * len(paths)
+        todo: list[int] = []
+        for i, p in enumerate(paths):
+            skipped = None if self.force else self._already_received(str(p))
+            if skipped is not None:
+                plans[i] = skipped
+            else:
+                todo.append(i)
+        opts = self.validate_options
+        options = ValidateOptions(
+            schemas=opts.schemas,
+            ignore=opts.ignore,
+            prefixes=opts.prefixes or self.prefixes,
+            engine=opts.engine,
+        )
+        planned = plan_files(
+            [paths[i] for i in todo], self.ledger, self.endpoint, options, force=self.force
+        )
+        for i, fp in zip(todo, planned, strict=True):
+            row = None if self.force else self.ledger.received(fp.sha256, self.endpoint)
+            if fp.action == "send" and row is not None:  # only its changed works: sent before
+                fp.action = "skipped"
+                fp.message = self._received_message(row)
+            plans[i] = fp
+        return [p for p in plans if p is not None]
+
     def deposit(
         self, paths: Sequence[str | Path], on_done: Callable[[Outcome], None] | None = None
     ) -> list[Outcome]:
-        """Deposit each file; already-received files are skipped before anything else."""
+        """Deposit each file as `plan` decides: what changed since its last deposit here."""
         outcomes: list[Outcome | None] = [None] * len(paths)
 
         def settle(i: int, outcome: Outcome) -> None:
@@ -92,67 +114,50 @@ class Depositor:
             if on_done:
                 on_done(outcome)
 
-        candidates: list[int] = []
-        for i, p in enumerate(paths):
-            skipped = None if self.force else self._already_received(str(p))
-            if skipped is not None:
-                settle(i, skipped)
+        todo: list[tuple[int, FilePlan]] = []
+        for i, fp in enumerate(self.plan(paths)):
+            if fp.action == "send":
+                todo.append((i, fp))
             else:
-                candidates.append(i)
-        opts = self.validate_options
-        reports = validate_paths(
-            [str(paths[i]) for i in candidates],
-            ValidateOptions(
-                schemas=opts.schemas,
-                ignore=opts.ignore,
-                prefixes=opts.prefixes or self.prefixes,
-                engine=opts.engine,
-            ),
-            sent=self.ledger.last_sent,
-        )
-        todo = []
-        for i, report in zip(candidates, reports, strict=True):
-            if report.kind != "crossref" or not report.ok:
-                why = (
-                    "the batch is not valid"
-                    if report.kind == "crossref"
-                    else ("not a Crossref deposit file")
-                )
-                settle(i, Outcome(str(paths[i]), "invalid", f"not sent: {why}", report=report))
-            else:
-                todo.append(i)
+                row = self.ledger.received(fp.sha256, self.endpoint) if fp.data else None
+                settle(i, Outcome(fp.path, fp.action, fp.message, report=fp.report,
+                                  upload_name=row.upload_name if row else None,
+                                  submission=row.id if row else None))  # fmt: skip
 
-        def one(i: int) -> tuple[int, Outcome]:
+        def one(item: tuple[int, FilePlan]) -> tuple[int, Outcome]:
+            i, fp = item
             try:
-                return i, self._deposit_one(str(paths[i]))
+                outcome = self._deposit_one(fp)
             except DepositError as exc:
-                return i, Outcome(str(paths[i]), "rejected", self.client.creds.redact(str(exc)))
+                outcome = Outcome(fp.path, "rejected", self.client.creds.redact(str(exc)))
+            outcome.report = fp.report
+            if fp.message:  # e.g. "2 of 40 DOI(s) changed ...; only those works are sent"
+                outcome.message = f"{outcome.message}; {fp.message}"
+            return i, outcome
 
         with ThreadPoolExecutor(max_workers=MAX_IN_FLIGHT) as pool:
             for i, outcome in pool.map(one, todo):
                 settle(i, outcome)
         return [o for o in outcomes if o is not None]
 
-    def _already_received(self, path: str) -> Outcome | None:
+    def _received_message(self, row: Submission) -> str:
+        return (
+            f"already {row.state} by {self.endpoint} as "
+            f"{row.upload_name}; nothing sent (use --force to send it again)"
+        )
+
+    def _already_received(self, path: str) -> FilePlan | None:
         p = Path(path)
         if not p.is_file():
             return None
-        sha = hashlib.sha256(p.read_bytes()).hexdigest()
-        row = self.ledger.received(sha, self.endpoint)
+        data = p.read_bytes()
+        row = self.ledger.received(hashlib.sha256(data).hexdigest(), self.endpoint)
         if row is None:
             return None
-        return Outcome(
-            path,
-            "skipped",
-            f"already {row.state} by {self.endpoint} as "
-            f"{row.upload_name}; nothing sent (use --force to send it again)",
-            row.upload_name,
-            row.id,
-        )
+        return FilePlan(path, "skipped", self._received_message(row), data=data)
 
-    def _deposit_one(self, path: str) -> Outcome:
-        data = Path(path).read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
+    def _deposit_one(self, plan: FilePlan) -> Outcome:
+        path, data, sha = plan.path, plan.data, plan.sha256
         root = parse_bytes(data, path).getroot()
         batch_id = (root.findtext("{*}head/{*}doi_batch_id") or Path(path).stem).strip()
         reuse: Submission | None = None
@@ -178,7 +183,7 @@ class Depositor:
         stem = re.sub(r"[^\w.-]+", "_", batch_id)
         name = f"{stem}-{uuid.uuid4().hex[:10]}.xml"
         row_id = self.ledger.add_submission(
-            sha, str(Path(path).resolve()), name, batch_id, self.endpoint, _dois_and_stamps(data)
+            sha, str(Path(path).resolve()), name, batch_id, self.endpoint, plan.carried
         )
         return self._send(path, row_id, name, data)
 
@@ -209,6 +214,9 @@ class Depositor:
             except DepositError as exc:
                 message = self.client.creds.redact(str(exc))
                 self._set(row_id, "rejected", message)
+                self.ledger.refuse_dois(
+                    row_id, f"not registered: the upload was refused ({message})"
+                )
                 return Outcome(path, "rejected", message, name, row_id)
             self._set(row_id, "received", "received")
             return Outcome(path, "received", "received", name, row_id)

@@ -9,6 +9,7 @@ statement jatsgen runs against it is in this module.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
+from ..errors import JatsgenError
 from ..validation import SentTimestamp
 
 if TYPE_CHECKING:
@@ -49,12 +51,16 @@ CREATE TABLE IF NOT EXISTS dois (
     result        TEXT NOT NULL DEFAULT 'pending',  -- pending, success, warning, failure
     message       TEXT,
     msg_id        TEXT,
+    digest        TEXT,            -- sha256 of the DOI's registered metadata
+    metadata      TEXT,            -- that metadata, field by field (JSON)
     PRIMARY KEY (submission, doi)
 );
 CREATE INDEX IF NOT EXISTS dois_by_doi ON dois (doi);
 """
+VERSION = 2  # PRAGMA user_version of a ledger with the tables above
 
-SENT_STATES = ("uploading", "received", "completed")
+SENT_STATES = ("uploading", "received", "completed")  # what may have reached the registry
+HELD_STATES = ("received", "completed")  # what the registry confirmed it holds
 
 
 def ledger_path(explicit: str | Path | None = None) -> Path:
@@ -80,12 +86,59 @@ def connect(path: Path, *, readonly: bool = False) -> Iterator[sqlite3.Connectio
         conn = sqlite3.connect(path, timeout=30, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
-        conn.executescript(SCHEMA)
+        if conn.execute("PRAGMA user_version").fetchone()[0] < VERSION:
+            _migrate(conn)
     conn.row_factory = sqlite3.Row
     try:
         yield conn
     finally:
         conn.close()
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Create the tables, or bring a ledger written by an earlier jatsgen up to `VERSION`,
+    in one transaction: metadata columns for DOIs, and endpoints in the one spelling
+    `endpoint_url` gives."""
+    from .protocol import endpoint_url
+
+    conn.execute("BEGIN IMMEDIATE")
+    for statement in filter(str.strip, SCHEMA.split(";")):
+        conn.execute(statement)
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(dois)")}
+    for column in ("digest", "metadata"):
+        if column not in columns:
+            conn.execute(f"ALTER TABLE dois ADD COLUMN {column} TEXT")
+    for (endpoint,) in conn.execute("SELECT DISTINCT endpoint FROM submissions").fetchall():
+        try:
+            key = endpoint_url(endpoint)
+        except JatsgenError:
+            continue  # not ours to guess
+        if key != endpoint:
+            conn.execute("UPDATE submissions SET endpoint=? WHERE endpoint=?", (key, endpoint))
+    conn.execute(f"PRAGMA user_version={VERSION}")
+    conn.execute("COMMIT")
+
+
+@dataclass(frozen=True)
+class Carried:
+    """A DOI a submission carries: its timestamp and, when known, its metadata."""
+
+    doi: str
+    timestamp: int
+    digest: str | None = None
+    fields: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Held:
+    """A DOI's metadata as last deposited to an endpoint (and not refused)."""
+
+    doi: str
+    digest: str | None
+    fields: dict[str, str]
+    timestamp: int
+    upload_name: str
+    updated_at: str
 
 
 @dataclass(frozen=True)
@@ -176,7 +229,8 @@ class Ledger:
     def last_sent(
         self, dois: Iterable[str], *, except_file: str | None = None
     ) -> dict[str, SentTimestamp]:
-        """The largest timestamp already sent for each DOI (any endpoint).
+        """The largest timestamp already sent for each DOI (any endpoint), leaving out
+        DOIs the registry refused: a refused DOI holds no timestamp there.
 
         `except_file` (a sha256) leaves out that file's own submissions: resuming an
         interrupted deposit of the same file is not a second deposit with the same timestamp.
@@ -192,7 +246,7 @@ class Ledger:
                 rows = conn.execute(
                     "SELECT d.doi, d.timestamp, s.endpoint, s.upload_name, s.file_sha256 "
                     "FROM dois d JOIN submissions s ON s.id = d.submission "
-                    f"WHERE d.doi IN ({marks}) "
+                    f"WHERE d.doi IN ({marks}) AND d.result != 'failure' "
                     f"AND s.state IN ({','.join('?' * len(SENT_STATES))})",
                     [*chunk, *SENT_STATES],
                 )
@@ -257,9 +311,9 @@ class Ledger:
         upload_name: str,
         batch_id: str,
         endpoint: str,
-        dois: Iterable[tuple[str, int]],
+        dois: Iterable[Carried],
     ) -> int:
-        """A new submission in state `validated`, with the (DOI, timestamp) pairs it carries."""
+        """A new submission in state `validated`, with the DOIs it carries."""
         with connect(self.path) as db:
             db.execute("BEGIN IMMEDIATE")
             cur = db.execute(
@@ -270,11 +324,60 @@ class Ledger:
             )
             row_id = int(cur.lastrowid or 0)
             db.executemany(
-                "INSERT OR IGNORE INTO dois (submission, doi, timestamp) VALUES (?, ?, ?)",
-                [(row_id, doi.lower(), stamp) for doi, stamp in dois],
+                "INSERT OR IGNORE INTO dois (submission, doi, timestamp, digest, metadata) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (
+                        row_id,
+                        d.doi.lower(),
+                        d.timestamp,
+                        d.digest,
+                        json.dumps(d.fields, ensure_ascii=False) if d.fields else None,
+                    )
+                    for d in dois
+                ],
             )
             db.execute("COMMIT")
         return row_id
+
+    def held(self, dois: Iterable[str], endpoint: str) -> dict[str, Held]:
+        """For each DOI (lower case), its metadata as last deposited to `endpoint` in a
+        submission the registry received, unless the registry refused that DOI."""
+        wanted = sorted({d.lower() for d in dois})
+        if not wanted or not self.exists():
+            return {}
+        out: dict[str, Held] = {}
+        with connect(self.path, readonly=True) as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                rows = conn.execute(
+                    "SELECT d.doi, d.digest, d.metadata, d.timestamp, s.upload_name, "
+                    "s.updated_at FROM dois d JOIN submissions s ON s.id = d.submission "
+                    f"WHERE d.doi IN ({','.join('?' * len(chunk))}) AND s.endpoint = ? "
+                    "AND d.result != 'failure' "
+                    f"AND s.state IN ({','.join('?' * len(HELD_STATES))}) ORDER BY s.id",
+                    [*chunk, endpoint, *HELD_STATES],
+                )
+                for row in rows:  # the latest submission wins
+                    fields = json.loads(row["metadata"]) if row["metadata"] else {}
+                    out[row["doi"]] = Held(
+                        row["doi"],
+                        row["digest"],
+                        fields,
+                        row["timestamp"],
+                        row["upload_name"],
+                        row["updated_at"],
+                    )
+        return out
+
+    def refuse_dois(self, submission: int, message: str) -> None:
+        """The registry refused the whole upload: none of its DOIs is registered by it."""
+        with connect(self.path) as db:
+            db.execute(
+                "UPDATE dois SET result='failure', message=? WHERE submission=? "
+                "AND result='pending'",
+                (message, submission),
+            )
 
     def set_state(self, submission: int, state: str, message: str | None = None) -> None:
         with connect(self.path) as db:

@@ -6,6 +6,8 @@ dialect (see ../shared/docs/crossref-protocol.md for the sources).
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -21,14 +23,25 @@ MSG_TIMESTAMP = "4"  # msg_id of "submitted version ... is less or equal to prev
 
 
 def endpoint_url(endpoint: str) -> str:
-    """'test', 'production' or a base URL such as http://127.0.0.1:8080 -> base URL."""
+    """'test', 'production' or a base URL such as http://127.0.0.1:8080 -> the base URL in
+    one spelling: `...:8080`, `...:8080/` and `HTTP://...:8080//` are one registry, so the
+    ledger (which keys every submission on it) sees one endpoint, not three."""
     if endpoint in ENDPOINTS:
         return ENDPOINTS[endpoint]
-    if endpoint.startswith(("http://", "https://")):
-        return endpoint.rstrip("/")
-    raise JatsgenError(
-        f"--endpoint {endpoint!r}: use test, production or a URL such as http://127.0.0.1:8080"
-    )
+    parts = urllib.parse.urlsplit(endpoint.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise JatsgenError(
+            f"--endpoint {endpoint!r}: use test, production or a URL such as http://127.0.0.1:8080"
+        )
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    port = parts.port
+    if port is not None and port != {"http": 80, "https": 443}[scheme]:
+        host = f"{host}:{port}"
+    path = re.sub(r"/{2,}", "/", parts.path).rstrip("/")
+    return f"{scheme}://{host}{path}"
 
 
 @dataclass

@@ -21,7 +21,7 @@ from ..config import DepositConfig
 from ..diagnostics import Diagnostic, Diagnostics
 from ..errors import InputError, JatsgenError
 from ..validation import SchemaLocator, ValidateOptions, Validator
-from ..writers.crossref import SPECS, CrossrefSpec, CrossrefWriter, Losses
+from ..writers.crossref import SPECS, CrossrefSpec, CrossrefWriter, Losses, container_key
 from .assemble import BatchAssembler, BatchFile
 from .dois import DoiPlanner
 from .prepare import (
@@ -38,11 +38,24 @@ from .timestamps import TimestampClock
 
 
 @dataclass
+class WorkNotes:
+    """What was said about one accepted work: the input it came from, its warnings (the
+    reader's and the writer's) and what the target could not carry (its container's too)."""
+
+    input: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    losses: list[str] = field(default_factory=list)
+    trans_titles: list[tuple[str | None, str]] = field(default_factory=list)  # (lang, text)
+
+
+@dataclass
 class BatchRun:
     batches: list[BatchFile] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     works: int = 0
     inputs_failed: list[str] = field(default_factory=list)
+    # per DOI (lower case), with make_batches(notes=True): for a review of each work
+    notes: dict[str, WorkNotes] | None = None
 
     @property
     def ok(self) -> bool:
@@ -70,6 +83,8 @@ def take(
         try:
             add_work(work, planner, assembler)
             run.works += 1
+            if run.notes is not None:
+                run.notes[work.doi.lower()] = _notes(prepared, work, assembler)
         except InputError as exc:
             if skip_invalid:  # reported, left out, and the run goes on
                 run.diagnostics += [
@@ -103,6 +118,30 @@ def validations(
     yield from (result_of(f) for f in futures)
 
 
+def _notes(prepared: PreparedInput, work: PreparedWork, assembler: BatchAssembler) -> WorkNotes:
+    """What was said about `work`: the reader's warnings that are its own (all of them for
+    an input of one article, else those from its line to the next article's), its own and
+    its container's losses."""
+    lines = sorted(w.source.line for w in prepared.works if w.source and w.source.line)
+    start = work.source.line if work.source and work.source.line else None
+    after = [n for n in lines if start is not None and n > start]
+    end = after[0] if after else None
+
+    def own(d: Diagnostic) -> bool:
+        if len(prepared.works) == 1 or d.line is None or start is None:
+            return len(prepared.works) == 1
+        return start <= d.line and (end is None or d.line < end)
+
+    head = assembler.heads.get(container_key(work.container))
+    losses = [*(head.written.losses if head else []), *work.work.losses]
+    return WorkNotes(
+        prepared.path,
+        [*filter(own, prepared.diagnostics), *work.notes, *work.work.warnings],
+        list(dict.fromkeys(message for _, message, _ in losses)),
+        work.trans_titles,
+    )
+
+
 def add_work(work: PreparedWork, planner: DoiPlanner, assembler: BatchAssembler) -> None:
     """Claim a prepared work's DOI and put it into its batch; InputError says why not.
 
@@ -133,17 +172,18 @@ def make_batches(
     skip_invalid: bool = False,
     on_input: Callable[[str], None] | None = None,
     jobs: int | None = 1,
+    notes: bool = False,
 ) -> BatchRun:
     """Write Crossref batches for every article in `inputs` into `outdir`, all or nothing.
 
     `jobs` > 1 reads the inputs and writes their works in up to that many worker processes
     (`prepare.prepared_inputs`), when there is enough work to repay starting them; None
-    chooses (one per idle CPU, up to 8). The batches are the same either way.
+    chooses (one per CPU, up to 8). The batches are the same either way.
     """
     spec: CrossrefSpec = SPECS[version or config.schema_version]
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
-    run = BatchRun()
+    run = BatchRun(notes={} if notes else None)
     diags = Diagnostics()
     losses = Losses()
     writer = CrossrefWriter(spec, config, diags, losses)

@@ -86,6 +86,7 @@ class PreparedWork:
     kind: ArticleKind = ArticleKind.JOURNAL_ARTICLE
     work: Written = field(default_factory=Written)
     head: Written | None = None  # the container's opening metadata, if this work opens it
+    trans_titles: list[tuple[str | None, str]] = field(default_factory=list)  # (lang, text)
 
 
 @dataclass
@@ -138,6 +139,7 @@ def prepare(path: str | Path, job: Job) -> PreparedInput:
             continue
         item.doi = work.doi
         item.container, item.kind = article.container, article.kind
+        item.trans_titles = [(t.lang, t.text) for t in article.trans_titles]
         item.work = _write_work(job, work)
         key = container_key(article.container)
         if article.container is not None and key not in opened:
@@ -207,18 +209,14 @@ def default_jobs() -> int:
 
 
 def worker_count(jobs: int | None, inputs: int, size: int, method: str) -> int:
-    """How many workers repay their start for `inputs` inputs of `size` bytes in all, at
-    most `jobs`; below 2, none. With `jobs` None (the default), one per CPU up to 8, and no
-    more than the CPUs other work leaves idle: on a busy machine workers only add switching."""
+    """How many workers repay their start for `inputs` inputs of `size` bytes in all: at
+    most `jobs` (None: one per CPU, up to 8), at least `MIN_INPUTS_PER_JOB` inputs and
+    `MIN_BYTES_PER_JOB` bytes each; below 2, none (one process does the work)."""
     count = min(
         default_jobs() if jobs is None else jobs,
         inputs // MIN_INPUTS_PER_JOB[method],
         size // MIN_BYTES_PER_JOB[method],
     )
-    if count >= 2 and jobs is None:
-        with contextlib.suppress(OSError, AttributeError):  # no load average on Windows
-            idle = (os.cpu_count() or 1) - os.getloadavg()[0]
-            count = min(count, max(1, round(idle)))
     return count if count >= 2 else 0
 
 
@@ -229,8 +227,7 @@ def worker_pool(
     before_start: Callable[[], None] | None = None,
 ) -> Iterator[Workers | None]:
     """Worker processes for a run over `inputs`, or None when `jobs` is 1 or there is too
-    little work (or, with `jobs` None, too few idle CPUs) to repay starting them.
-    `before_start` runs first, only if workers start.
+    little work to repay starting them. `before_start` runs first, only if workers start.
 
     On Linux workers are forked: they start in milliseconds and share what this process
     has loaded, such as a compiled schema. Elsewhere (macOS, where forking is unsafe, and

@@ -1,0 +1,135 @@
+"""`jatsgen preview`: what would be registered, before it is: a page to read, and a summary."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .common import (
+    FromOption,
+    LedgerOption,
+    QuietOption,
+    SchemasOption,
+    choice,
+    err,
+    report,
+    run,
+)
+
+
+def table(rows: list[tuple[str, str, str, str, str]]) -> str:
+    """DOI, status, pages, first author and title in aligned columns; the title is cut to
+    the terminal's width."""
+    head = ("DOI", "status", "pages", "first author", "title")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
+    room = max(20, shutil.get_terminal_size((100, 24)).columns - sum(widths) - 8)
+    lines = []
+    for r in [head, *rows]:
+        title = r[4] if len(r[4]) <= room else r[4][: room - 1] + "…"
+        lines.append("  ".join([*(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)), title]))
+    return "\n".join(lines) + "\n"
+
+
+@run
+def preview_cmd(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Deposit batch files, or the inputs of `crossref` (pages, YAML, JSON, JATS, "
+            "CSV) with --config.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Write the preview page (one HTML file) here."),
+    ] = None,
+    config_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="jatsgen.toml, to make deposits from sources as `crossref` does (without "
+            "it, sources keep their own DOIs and landing pages).",
+        ),
+    ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            click_type=choice(("table", "json")),
+            help="The summary on stdout: table (one line per DOI) or json (one object per DOI).",
+        ),
+    ] = "table",
+    endpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint",
+            help="Compare with the deposits recorded for this registry (test, production "
+            "or a URL; default: the config's, else test).",
+        ),
+    ] = None,
+    ledger: LedgerOption = None,
+    schemas: SchemasOption = None,
+    from_: FromOption = None,
+    any_prefix: Annotated[
+        bool, typer.Option("--any-prefix", help="Accept any DOI prefix, as `crossref` does.")
+    ] = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Show what a deposit would register, DOI by DOI, with its findings and changes."""
+    from ..config import load_config
+    from ..deposit.ledger import Ledger
+    from ..deposit.protocol import endpoint_url
+    from ..output import atomic_write
+    from ..registration import as_json
+    from ..review import render, review, summary_rows
+
+    missing = [p for p in inputs if not p.is_file()]
+    if missing:
+        err(f"error: {missing[0]}: no such file")
+        raise typer.Exit(2)
+    config = load_config(config_path) if config_path else None
+    label = endpoint or (config.registry.get("endpoint") if config else None) or "test"
+    book = Ledger(ledger)
+    result = review(
+        [str(p) for p in inputs],
+        ledger=book,
+        endpoint=endpoint_url(label),
+        config=config,
+        schemas=str(schemas) if schemas else None,
+        fmt=from_,
+        any_prefix=any_prefix,
+    )
+    report(result.problems, quiet)
+    if fmt == "json":
+        for e in result.entries:
+            line = {
+                **as_json(e.record),
+                "status": e.status,
+                "errors": e.errors,
+                "warnings": e.warnings,
+                "findings": [d.to_json() for d in e.findings],
+                "not_carried": e.losses,
+                "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in e.changes],
+            }
+            sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(table(summary_rows(result.entries)))
+    sys.stdout.flush()
+    if output is not None:
+        atomic_write(output, render(result, str(book.path)))
+    statuses = [e.status for e in result.entries]
+    counts = {s: statuses.count(s) for s in ("new", "updated", "unchanged")}
+    err(
+        f"{len(result.entries)} DOI(s): {counts['new']} new, {counts['updated']} updated, "
+        f"{counts['unchanged']} unchanged; {sum(1 for e in result.entries if e.errors)} with "
+        f"errors" + (f"; page written to {output}" if output else "")
+    )
+    if not result.ok:
+        raise typer.Exit(1)

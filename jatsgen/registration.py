@@ -1,0 +1,413 @@
+"""What a deposit registers for each DOI, read back from the deposit XML.
+
+One `Registered` per DOI (works, and containers that carry a DOI of their own): the fields a
+person checks before registering, with their container's. The same reading serves three
+purposes: the preview page shows it, the ledger keeps it (and its hash) for every DOI it
+deposits, and comparing two of them says what changed, field by field. The batch head (its
+id and timestamp) is not part of a record: regenerating an unchanged volume gives records
+with the same hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from .safexml import local
+
+# Crossref's face markup (and the JATS inline elements of jats:abstract), as HTML
+FACES = {
+    "i": "i",
+    "italic": "i",
+    "b": "b",
+    "bold": "b",
+    "u": "u",
+    "underline": "u",
+    "sup": "sup",
+    "sub": "sub",
+    "scp": "small",
+    "sc": "small",
+    "tt": "code",
+    "monospace": "code",
+}
+WORKS = ("conference_paper", "journal_article", "content_item", "posted_content", "dissertation",
+         "report_paper", "standard", "component", "dataset", "book_series")  # fmt: skip
+CONTAINER_METADATA = ("proceedings_metadata", "book_metadata", "journal_metadata")
+
+
+@dataclass
+class Person:
+    name: str
+    role: str
+    orcid: str | None = None
+    affiliations: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        extra = [self.role]
+        if self.orcid:
+            extra.append(self.orcid)
+        extra += self.affiliations
+        return f"{self.name} ({'; '.join(extra)})"
+
+
+@dataclass
+class Citation:
+    key: str
+    text: str
+    doi: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.text} [doi:{self.doi}]" if self.doi else self.text
+
+
+@dataclass
+class Registered:
+    """One DOI as a deposit registers it."""
+
+    doi: str
+    kind: str  # the Crossref element: conference_paper, journal_article, ...
+    line: int | None = None  # where its element starts in the deposit file
+    title: str = ""  # with face markup, as safe HTML (see `markup`)
+    language: str | None = None
+    subtitle: str | None = None
+    other_titles: list[str] = field(default_factory=list)
+    people: list[Person] = field(default_factory=list)
+    resource: str = ""
+    pages: str | None = None
+    article_number: str | None = None
+    dates: dict[str, str] = field(default_factory=dict)  # published, accepted, posted
+    abstracts: list[tuple[str | None, str]] = field(default_factory=list)  # (lang, HTML)
+    license: list[str] = field(default_factory=list)
+    funding: list[str] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    container: dict[str, str] = field(default_factory=dict)  # label -> value
+
+    def flat(self) -> dict[str, str]:
+        """Every field as a labelled line, in display order: what the ledger keeps and
+        what a change is reported against."""
+        out: dict[str, str] = {"Type": self.kind.replace("_", " "), "Title": self.title}
+        for label, value in (
+            ("Language", self.language),
+            ("Subtitle", self.subtitle),
+            ("Landing page", self.resource),
+            ("Pages", self.pages),
+            ("Article number", self.article_number),
+        ):
+            if value:
+                out[label] = value
+        out.update(_numbered("Other title", self.other_titles))
+        out.update(_numbered("Contributor", [str(p) for p in self.people]))
+        out.update({f"Date {k}": v for k, v in self.dates.items()})
+        out.update(
+            _numbered("Abstract", [f"[{lang or '?'}] {text}" for lang, text in self.abstracts])
+        )
+        out.update(_numbered("Licence", self.license))
+        out.update(_numbered("Funding", self.funding))
+        out.update(self.container)
+        out.update(_numbered("Reference", [str(c) for c in self.citations]))
+        return out
+
+    @property
+    def digest(self) -> str:
+        """sha256 of the fields: equal for equal metadata, whatever batch carried it."""
+        text = json.dumps(self.flat(), ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _numbered(label: str, items: list[str]) -> dict[str, str]:
+    if len(items) == 1:
+        return {label: items[0]}
+    return {f"{label} {i}": item for i, item in enumerate(items, start=1)}
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    old: str | None  # None: the field is new
+    new: str | None  # None: the field is gone
+
+
+def changes(old: dict[str, str], new: dict[str, str]) -> list[Change]:
+    """What differs between two `flat()` records, in the new record's field order."""
+    out = [Change(k, old.get(k), v) for k, v in new.items() if old.get(k) != v]
+    out += [Change(k, v, None) for k, v in old.items() if k not in new]
+    return out
+
+
+# --- reading a deposit ---------------------------------------------------------------------
+
+
+def registered(tree: etree._ElementTree) -> list[Registered]:
+    """Every DOI a Crossref deposit registers, in document order."""
+    body = next((c for c in tree.getroot() if local(c) == "body"), None)
+    if body is None:
+        return []
+    out: list[Registered] = []
+    for holder in body:
+        name = local(holder)
+        if name in WORKS:
+            out += _works([holder], {})
+        elif name in ("conference", "journal", "book"):
+            out += _container(holder)
+    return out
+
+
+def _container(holder: etree._Element) -> list[Registered]:
+    context: dict[str, str] = {}
+    own: list[Registered] = []
+    works: list[etree._Element] = []
+    for part in holder:
+        name = local(part)
+        if name == "event_metadata":
+            context.update(_event(part))
+        elif name in CONTAINER_METADATA:
+            context.update(_publication(part))
+            doi = _doi_data(part)
+            if doi is not None:
+                record = Registered(doi[0], name.removesuffix("_metadata"), part.sourceline)
+                record.title = context.get("Proceedings", context.get("Book", ""))
+                record.resource = doi[1]
+                own.append(record)
+        elif name == "journal_issue":
+            context.update(_issue(part))
+        elif name in WORKS:
+            works.append(part)
+    for record in own:
+        record.container = dict(context)
+    return [*own, *_works(works, context)]
+
+
+def _works(elements: list[etree._Element], context: dict[str, str]) -> Iterator[Registered]:
+    for el in elements:
+        doi = _doi_data(el)
+        if doi is None:
+            continue
+        record = Registered(doi[0], local(el), el.sourceline, resource=doi[1])
+        record.language = el.get("language")
+        record.container = dict(context)
+        _fill(record, el)
+        yield record
+
+
+def _fill(record: Registered, el: etree._Element) -> None:
+    for part in el:
+        name = local(part)
+        if name == "titles":
+            titles = [t for t in part if local(t) in ("title", "original_language_title")]
+            if titles and not record.title:
+                record.title = markup(titles[0])
+                record.other_titles += [markup(t) for t in titles[1:]]
+            else:
+                record.other_titles += [markup(t) for t in titles]
+            sub = next((t for t in part if local(t) == "subtitle"), None)
+            if sub is not None and record.subtitle is None:
+                record.subtitle = markup(sub)
+        elif name == "contributors":
+            record.people += [
+                _person(p) for p in part if local(p) in ("person_name", "organization")
+            ]
+        elif name in ("publication_date", "acceptance_date", "posted_date"):
+            record.dates[name.removesuffix("_date")] = _date(part)
+        elif name == "pages":
+            first, last = _text(part, "first_page"), _text(part, "last_page")
+            record.pages = f"{first}–{last}" if last else first
+        elif name == "publisher_item":
+            record.article_number = _text(part, "item_number") or None
+        elif name == "abstract":
+            record.abstracts.append(
+                (part.get("{http://www.w3.org/XML/1998/namespace}lang"), _paragraphs(part))
+            )
+        elif name == "program":
+            _program(record, part)
+        elif name == "citation_list":
+            record.citations = [_citation(c) for c in part if local(c) == "citation"]
+
+
+def _person(p: etree._Element) -> Person:
+    if local(p) == "organization":
+        return Person(_all_text(p), p.get("contributor_role") or "author")
+    given, surname = _text(p, "given_name"), _text(p, "surname")
+    role = p.get("contributor_role") or "author"
+    credit = next((r.get("type") for r in p if local(r) == "role" and r.get("type")), None)
+    if credit:
+        role = f"{role}: {credit}"
+    affs = []
+    for box in (c for c in p if local(c) == "affiliations"):
+        for inst in box:
+            parts = [
+                _text(inst, n)
+                for n in ("institution_name", "institution_department", "institution_place")
+            ]
+            ror = _text(inst, "institution_id")
+            affs.append(", ".join(x for x in (*parts, ror) if x))
+    affs += [_all_text(a) for a in p if local(a) == "affiliation"]
+    return Person(" ".join(x for x in (given, surname) if x), role, _text(p, "ORCID") or None, affs)
+
+
+def _event(el: etree._Element) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for label, name in (
+        ("Conference", "conference_name"),
+        ("Conference theme", "conference_theme"),
+        ("Conference acronym", "conference_acronym"),
+        ("Conference number", "conference_number"),
+        ("Conference place", "conference_location"),
+    ):
+        if value := _text(el, name):
+            out[label] = value
+    sponsors = [_all_text(s) for s in el if local(s) == "conference_sponsor"]
+    out.update(_numbered("Conference sponsor", sponsors))
+    date = next((d for d in el if local(d) == "conference_date"), None)
+    if date is not None:
+        span = [
+            "-".join(
+                x
+                for x in (
+                    date.get(f"{side}_year"),
+                    date.get(f"{side}_month"),
+                    date.get(f"{side}_day"),
+                )
+                if x
+            )
+            for side in ("start", "end")
+        ]
+        shown = _all_text(date)
+        out["Conference dates"] = " to ".join(s for s in span if s) + (
+            f" ({shown})" if shown else ""
+        )
+    return out
+
+
+def _publication(el: etree._Element) -> dict[str, str]:
+    out: dict[str, str] = {}
+    kind = {"proceedings_metadata": "Proceedings", "book_metadata": "Book"}.get(
+        local(el), "Journal"
+    )
+    title = _text(el, "proceedings_title") or _text(el, "full_title")
+    titles = next((t for t in el if local(t) == "titles"), None)
+    if titles is not None:
+        title = _text(titles, "title")
+    if title:
+        out[kind] = title
+    if el.get("language"):
+        out[f"{kind} language"] = el.get("language") or ""
+    for label, name in (("Abbreviated title", "abbrev_title"), ("Subject", "proceedings_subject"),
+                        ("Edition", "edition_number")):  # fmt: skip
+        if value := _text(el, name):
+            out[label] = value
+    publisher = next((p for p in el if local(p) == "publisher"), None)
+    if publisher is not None:
+        out["Publisher"] = ", ".join(
+            x
+            for x in (_text(publisher, "publisher_name"), _text(publisher, "publisher_place"))
+            if x
+        )
+    for date in (d for d in el if local(d) == "publication_date"):
+        out[f"{kind} published"] = _date(date)
+    for tag, label in (("isbn", "ISBN"), ("issn", "ISSN")):
+        ids = [f"{_all_text(i)} ({i.get('media_type', 'print')})" for i in el if local(i) == tag]
+        out.update(_numbered(label, ids))
+    return out
+
+
+def _issue(el: etree._Element) -> dict[str, str]:
+    out: dict[str, str] = {}
+    volume = next((v for v in el if local(v) == "journal_volume"), None)
+    if volume is not None and (value := _text(volume, "volume")):
+        out["Volume"] = value
+    if value := _text(el, "issue"):
+        out["Issue"] = value
+    for date in (d for d in el if local(d) == "publication_date"):
+        out["Issue published"] = _date(date)
+    return out
+
+
+def _program(record: Registered, el: etree._Element) -> None:
+    name = el.get("name")
+    if name == "AccessIndicators":
+        for ref in el.iter("{*}license_ref"):
+            extra = ", ".join(x for x in (ref.get("applies_to"), ref.get("start_date")) if x)
+            record.license.append(_all_text(ref) + (f" ({extra})" if extra else ""))
+    elif name == "fundref":
+        for group in (g for g in el if g.get("name") == "fundgroup"):
+            names, awards = [], []
+            for a in group.iter("{*}assertion"):
+                if a.get("name") == "funder_name":
+                    names.append((a.text or "").strip())
+                elif a.get("name") in ("funder_identifier", "ror"):
+                    names.append(f"[{_all_text(a)}]")
+                elif a.get("name") == "award_number":
+                    awards.append(_all_text(a))
+            record.funding.append(" ".join(names) + (f": {', '.join(awards)}" if awards else ""))
+
+
+def _citation(c: etree._Element) -> Citation:
+    text = _text(c, "unstructured_citation")
+    if not text:  # a structured citation: its parts in order
+        text = ". ".join(_all_text(p) for p in c if local(p) != "doi" and _all_text(p))
+    return Citation(c.get("key") or "", text, _text(c, "doi") or None)
+
+
+def _doi_data(el: etree._Element) -> tuple[str, str] | None:
+    data = next((d for d in el if local(d) == "doi_data"), None)
+    if data is None:
+        return None
+    return _text(data, "doi"), _text(data, "resource")
+
+
+def _date(el: etree._Element) -> str:
+    parts = [_text(el, n) for n in ("year", "month", "day")]
+    shown = "-".join(p for p in parts if p)
+    media = el.get("media_type")
+    return f"{shown} ({media})" if media else shown
+
+
+def _text(el: etree._Element, name: str) -> str:
+    child = next((c for c in el if local(c) == name), None)
+    return _all_text(child) if child is not None else ""
+
+
+def _all_text(el: etree._Element) -> str:
+    return " ".join("".join(el.itertext()).split())
+
+
+def _paragraphs(el: etree._Element) -> str:
+    paras = [markup(p) for p in el if local(p) == "p"]
+    return "\n".join(paras) if paras else markup(el)
+
+
+def markup(el: etree._Element) -> str:
+    """An element's content as safe HTML: text escaped, face markup as the HTML elements
+    it means, any other element as its text."""
+    out: list[str] = [_escape(el.text or "")]
+    for child in el:
+        if isinstance(child.tag, str):
+            tag = FACES.get(local(child))
+            inner = markup(child)
+            out.append(f"<{tag}>{inner}</{tag}>" if tag else inner)
+        out.append(_escape(child.tail or ""))
+    return " ".join("".join(out).split())
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def as_json(record: Registered) -> dict[str, Any]:
+    """The JSON Lines shape of a record's summary (`preview --format json`)."""
+    first = next((p.name for p in record.people if p.role.startswith("author")), None)
+    return {
+        "doi": record.doi,
+        "type": record.kind,
+        "title": record.title,
+        "language": record.language,
+        "first_author": first,
+        "pages": record.pages or record.article_number,
+        "resource": record.resource,
+        "digest": record.digest,
+    }

@@ -1,0 +1,191 @@
+"""Everything a person checks before registering, gathered per DOI.
+
+Sources (pages, records, sheets, JATS) are turned into deposit batches exactly as `jatsgen
+crossref` would, into a private folder and with a private timestamp clock (a preview issues
+no timestamp of the user's); then every batch is validated and read back, so what is shown
+is what would be sent. Beside each DOI: the findings of validation and of the conversion,
+what the target could not carry, and what changed since the ledger's last deposit of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import DepositConfig
+from ..deposit.ledger import Ledger
+from ..diagnostics import Diagnostic
+from ..errors import InputError, JatsgenError
+from ..jobs import TimestampClock, make_batches
+from ..jobs.crossref import WorkNotes
+from ..registration import Change, Registered, changes, registered
+from ..safexml import parse_bytes, read_xml_file
+from ..validation import FileReport, ValidateOptions, validate_paths
+from ..validation.detect import peek_schema
+
+NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
+
+# Sources without a config still preview: their own DOIs and landing pages, any prefix.
+PREVIEW_CONFIG = DepositConfig(
+    path="<preview>",
+    depositor_name="jatsgen preview",
+    depositor_email="preview@localhost.invalid",
+    registrant="jatsgen preview",
+    prefixes=(),
+)
+
+
+@dataclass
+class Entry:
+    """One DOI as it would be registered, and what to know about it."""
+
+    record: Registered
+    deposit: str | None = None  # the deposit file given as input that carries it
+    status: str = NEW  # new | updated | unchanged, against the ledger's last deposit
+    changes: list[Change] = field(default_factory=list)
+    findings: list[Diagnostic] = field(default_factory=list)
+    losses: list[str] = field(default_factory=list)
+    source: str | None = None  # the input it was made from
+    trans_titles: list[tuple[str | None, str]] = field(default_factory=list)  # the source's
+
+    @property
+    def errors(self) -> int:
+        return sum(d.severity == "error" for d in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(d.severity == "warning" for d in self.findings)
+
+
+@dataclass
+class Review:
+    endpoint: str
+    inputs: list[str]
+    entries: list[Entry] = field(default_factory=list)
+    problems: list[Diagnostic] = field(default_factory=list)  # works that are not shown
+
+    @property
+    def ok(self) -> bool:
+        problems = any(d.severity == "error" or "skipped" in d.message for d in self.problems)
+        return not problems and not any(e.errors for e in self.entries)
+
+
+def review(
+    inputs: Sequence[str | Path],
+    *,
+    ledger: Ledger,
+    endpoint: str,
+    config: DepositConfig | None = None,
+    schemas: str | None = None,
+    fmt: str | None = None,
+    any_prefix: bool = False,
+) -> Review:
+    """The review of `inputs`: deposit files as they are, other inputs made into deposits
+    with `config` (without one: with their own DOIs and landing pages)."""
+    paths = [str(p) for p in inputs]
+    deposits = [p for p in paths if peek_schema(p).startswith("crossref-")]
+    sources = [p for p in paths if p not in deposits]
+    result = Review(endpoint, paths)
+    folder = Path(tempfile.mkdtemp(prefix="jatsgen-preview-"))
+    try:
+        notes: dict[str, WorkNotes] = {}
+        if sources:
+            notes = _make(sources, folder, config, fmt, any_prefix, result)
+            deposits += sorted(str(p) for p in (folder / "batches").glob("*.xml"))
+        prefixes = () if any_prefix or config is None else config.prefixes
+        options = ValidateOptions(schemas=schemas, prefixes=prefixes)
+        reports = validate_paths(deposits, options, sent=ledger.last_sent)
+        for report in reports:
+            entries = _entries(report, result)
+            if not report.path.startswith(str(folder)):
+                for entry in entries:
+                    entry.deposit = report.path  # a deposit file given as input
+            result.entries += entries
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    held = ledger.held([e.record.doi for e in result.entries], endpoint)
+    for entry in result.entries:
+        before = held.get(entry.record.doi.lower())
+        if before is not None:
+            if before.digest == entry.record.digest:
+                entry.status = UNCHANGED
+            else:
+                entry.status = UPDATED
+                entry.changes = changes(before.fields, entry.record.flat())
+        extra = notes.get(entry.record.doi.lower())
+        if extra is not None:
+            entry.source = extra.input
+            entry.findings = [*extra.diagnostics, *entry.findings]
+            entry.losses = extra.losses
+            entry.trans_titles = extra.trans_titles
+    return result
+
+
+def _make(
+    sources: list[str],
+    folder: Path,
+    config: DepositConfig | None,
+    fmt: str | None,
+    any_prefix: bool,
+    result: Review,
+) -> dict[str, WorkNotes]:
+    """Deposit batches made from `sources` in `folder`/batches, as `crossref` makes them
+    (works with errors are left out and said); what was said about each work, by DOI."""
+    config = config or PREVIEW_CONFIG
+    now = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
+    stamp = int(now) * 10 ** (config.timestamp_digits - 14)
+    clock = TimestampClock(folder / "state", config.timestamp_digits, pinned=stamp)
+    try:
+        run = make_batches(
+            sources,
+            config,
+            folder / "batches",
+            clock=clock,
+            fmt=fmt,
+            any_prefix=any_prefix or config is PREVIEW_CONFIG,
+            skip_invalid=True,
+            notes=True,
+        )
+    except InputError as exc:
+        result.problems += exc.diagnostics
+        return {}
+    except JatsgenError as exc:
+        result.problems.append(Diagnostic("error", str(exc), code="preview.failed"))
+        return {}
+    said = {id(d) for n in (run.notes or {}).values() for d in n.diagnostics}
+    result.problems += [d for d in run.diagnostics if id(d) not in said and _not_shown(d)]
+    return run.notes or {}
+
+
+def _not_shown(d: Diagnostic) -> bool:
+    """What a preview lists apart: works left out, inputs that failed, run-wide notes."""
+    return d.severity == "error" or d.message.startswith("skipped:") or d.file is None
+
+
+def _entries(report: FileReport, result: Review) -> list[Entry]:
+    """The DOIs of one deposit file, each with the findings located inside its element (a
+    finding before the first work, in the head or a container, goes to every DOI)."""
+    try:
+        tree = parse_bytes(read_xml_file(report.path), report.path)
+    except InputError as exc:
+        result.problems += exc.diagnostics
+        return []
+    records = registered(tree)
+    if not records:
+        result.problems += [d for d in report.diagnostics if d.severity == "error"]
+        return []
+    entries = [Entry(r) for r in records]
+    starts = [r.line or 0 for r in records]
+    for d in report.diagnostics:
+        line = d.line or 0
+        owners = [e for e, s in zip(entries, starts, strict=True) if s <= line]
+        if line < starts[0] or not owners:
+            for e in entries:
+                e.findings.append(d)
+        else:
+            owners[-1].findings.append(d)
+    return entries
