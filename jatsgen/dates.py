@@ -166,3 +166,41 @@ def parse_iso(value: object) -> PartialDate | None:
                 int(m.group(3)) if m.group(3) else None,
             )
     return None
+
+
+# Crossref's month codes for seasons (21-24) and quarters (31-34), by the words for them.
+_SEASON_CODES = {
+    "spring": 21,
+    "summer": 22,
+    "autumn": 23,
+    "fall": 23,
+    "winter": 24,
+    "q1": 31,
+    "first quarter": 31,
+    "1st quarter": 31,
+    "q2": 32,
+    "second quarter": 32,
+    "2nd quarter": 32,
+    "q3": 33,
+    "third quarter": 33,
+    "3rd quarter": 33,
+    "q4": 34,
+    "fourth quarter": 34,
+    "4th quarter": 34,
+}
+
+
+def season_code(season: str) -> int | None:
+    """Crossref's month code for a season or quarter ("Spring" 21, "Q3" 33), or None."""
+    return _SEASON_CODES.get(" ".join(season.lower().replace(".", "").split()))
+
+
+def real_date(year: int, month: int | None, day: int | None) -> bool:
+    """Whether the date exists in the calendar (a missing month or day is fine)."""
+    if month is None:
+        return day is None
+    try:
+        dt.date(year, month, day or 1)
+    except ValueError:
+        return False
+    return True

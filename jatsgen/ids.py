@@ -7,6 +7,7 @@ each `normalize_*` returns the canonical form writers use.
 from __future__ import annotations
 
 import re
+import urllib.parse
 
 # python-stdnum is imported where it is used: `jatsgen validate FILE` should start fast.
 
@@ -34,6 +35,17 @@ def check_doi(doi: str, prefix: str | None = None) -> str | None:
     if prefix is not None and doi.split("/", 1)[0] != prefix:
         return f"DOI {doi!r} does not start with the configured prefix {prefix}"
     return None
+
+
+def citation_doi(raw: str) -> tuple[str | None, str | None]:
+    """A cited DOI as a deposit can carry it: resolver prefixes stripped, and percent-encoding
+    decoded (`10.1186%2Fs12889-...`, as some platforms write it); (None, why) when what is
+    left is not a DOI."""
+    doi = normalize_doi(raw)
+    if "%" in doi and re.search(r"%[0-9A-Fa-f]{2}", doi):
+        doi = normalize_doi(urllib.parse.unquote(doi))
+    problem = check_doi(doi)
+    return (None, problem) if problem else (doi, None)
 
 
 def find_doi(text: str) -> str | None:

@@ -20,11 +20,13 @@ class ArticleKind(enum.StrEnum):
 
 @dataclass
 class PartialDate:
-    """A date that may lack its month or day, as publication dates often do."""
+    """A date that may lack its month or day, as publication dates often do; or a year and
+    a season ("Spring", "First Quarter", "Jan-Feb"), as some journals date their issues."""
 
     year: int
     month: int | None = None
     day: int | None = None
+    season: str | None = None  # as printed; then month and day are None
 
     def iso(self) -> str:
         parts = [f"{self.year:04d}"]
@@ -35,7 +37,7 @@ class PartialDate:
         return "-".join(parts)
 
     def __str__(self) -> str:
-        return self.iso()
+        return f"{self.iso()} {self.season}" if self.season else self.iso()
 
 
 @dataclass

@@ -101,18 +101,59 @@ SETS = [
     ),
 ]
 
+# The DTDs of the versions most real-world JATS declares (no XSD copy exists here): judged
+# by DTD validation, the DTD found by the document's PUBLIC identifier through the OASIS
+# catalog that comes with each package. Package URLs follow NLM's naming (see SOURCES §8).
+JATS_FTP = "https://ftp.ncbi.nlm.nih.gov/pub/jats/publishing"
+SETS += [
+    (
+        "jats-1.0-publishing",
+        "JATS 1.0 Journal Publishing (DTD)",
+        "jats-dtd/publishing-1.0",
+        "JATS-journalpublishing1.dtd",
+        "dtd",
+        {
+            "archive_url": f"{JATS_FTP}/1.0/jats-publishing-dtd-1.0.zip",
+            "info_url": "https://jats.nlm.nih.gov/publishing/1.0/",
+        },
+    ),
+    (
+        "jats-1.1-publishing",
+        "JATS 1.1 Journal Publishing (DTD)",
+        "jats-dtd/publishing-1.1",
+        "JATS-journalpublishing1.dtd",
+        "dtd",
+        {
+            "archive_url": f"{JATS_FTP}/1.1/JATS-Publishing-1-1-MathML2-DTD.zip",
+            "info_url": "https://jats.nlm.nih.gov/publishing/1.1/",
+        },
+    ),
+    (
+        "nlm-3.0-publishing",
+        "NLM Journal Publishing 3.0 (DTD)",
+        "jats-dtd/nlm-publishing-3.0",
+        "journalpublishing3.dtd",
+        "dtd",
+        {
+            "archive_url": "https://ftp.ncbi.nlm.nih.gov/pub/archive_dtd/publishing/"
+            "journal-publishing-dtd-3.0.zip",
+            "info_url": "https://dtd.nlm.nih.gov/publishing/3.0/",
+        },
+    ),
+    (
+        "nlm-2.3-publishing",
+        "NLM Journal Publishing 2.3 (DTD)",
+        "jats-dtd/nlm-publishing-2.3",
+        "journalpublishing.dtd",
+        "dtd",
+        {"info_url": "https://dtd.nlm.nih.gov/publishing/2.3/"},
+    ),
+]
+
 # Known by name and home page only (not in ../shared): `jatsgen validate` names them when a
 # file needs one, and `jatsgen schemas install --from DIR` accepts a folder holding them.
 for _v in ("1.0", "1.1", "1.2"):
     SETS += [
-        (
-            f"jats-{_v}-publishing",
-            f"JATS {_v} Journal Publishing (MathML 3)",
-            f"jats/{_v}/publishing",
-            "JATS-journalpublishing1-mathml3.xsd",
-            "1.0",
-            {"info_url": f"https://jats.nlm.nih.gov/publishing/{_v}/"},
-        ),
         (
             f"jats-{_v}-archiving",
             f"JATS {_v} Archiving and Interchange (MathML 3)",
@@ -124,12 +165,12 @@ for _v in ("1.0", "1.1", "1.2"):
     ]
 SETS += [
     (
-        "nlm-3.0-publishing",
-        "NLM Journal Publishing 3.0",
-        "nlm/3.0/publishing",
-        "journalpublishing3.xsd",
+        "jats-1.2-publishing",
+        "JATS 1.2 Journal Publishing (MathML 3)",
+        "jats/1.2/publishing",
+        "JATS-journalpublishing1-mathml3.xsd",
         "1.0",
-        {"info_url": "https://dtd.nlm.nih.gov/publishing/3.0/"},
+        {"info_url": "https://jats.nlm.nih.gov/publishing/1.2/"},
     ),
     (
         "nlm-3.0-archiving",
@@ -164,19 +205,22 @@ def sha256(path: Path) -> str:
 
 def main(root: Path) -> dict[str, object]:
     sets = {}
-    for sid, label, folder, entry, xsd_version, source in SETS:
+    for sid, label, folder, entry, version, source in SETS:
         base = root / folder
+        dtd = version == "dtd"
         files: dict[str, str | None] = {}
-        if base.is_dir():
-            for f in sorted(base.rglob("*.xsd")):
-                files[f.relative_to(base).as_posix()] = sha256(f)
+        if base.is_dir():  # a DTD set is every file of its package; an XSD set, its .xsd files
+            for f in sorted(base.rglob("*" if dtd else "*.xsd")):
+                if f.is_file():
+                    files[f.relative_to(base).as_posix()] = sha256(f)
         else:
             files[entry] = None  # known by name and URL only; sha256 recorded on install
         sets[sid] = {
             "label": label,
             "dir": folder,
             "entry": entry,
-            "xsd_version": xsd_version,
+            "format": "dtd" if dtd else "xsd",
+            "xsd_version": "" if dtd else version,
             **source,
             "catalog": CATALOG if sid.startswith("crossref") else {},
             "files": files,

@@ -38,6 +38,7 @@ from ..writers.crossref import (
     fragment_bytes,
     namespace_declarations,
 )
+from .checks import work_problems
 from .dois import DoiPlanner
 from .timestamps import TimestampClock
 
@@ -136,6 +137,10 @@ def prepare(path: str | Path, job: Job) -> PreparedInput:
             work = planner.make(article, seq)
         except InputError as exc:
             item.errors = exc.diagnostics
+            continue
+        problems = work_problems(work, job.clock.today())
+        if problems:  # the work's own facts fail a registry check: an error of this work
+            item.errors = problems
             continue
         item.doi = work.doi
         item.container, item.kind = article.container, article.kind

@@ -141,7 +141,7 @@ def _read_as(
     if fmt == "jats":
         from .jats import read_jats
 
-        return [read_jats(data, name, diags, body=body)]
+        return read_jats(data, name, diags, body=body)
     if fmt == "csv":
         from .sheet import read_sheet
 

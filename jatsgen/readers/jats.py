@@ -16,10 +16,17 @@ from functools import cache
 
 from lxml import etree
 
-from ..dates import parse_iso
+from ..dates import month_from_word, parse_iso, real_date
 from ..diagnostics import Diagnostics
 from ..errors import InputError
-from ..ids import find_doi, normalize_doi, normalize_isbn, normalize_orcid, normalize_ror
+from ..ids import (
+    citation_doi,
+    find_doi,
+    normalize_doi,
+    normalize_isbn,
+    normalize_orcid,
+    normalize_ror,
+)
 from ..model import (
     STYLES,
     Abstract,
@@ -252,8 +259,10 @@ def _inline_entities(root: etree._Element) -> None:
         parent.remove(ent)
 
 
-def read_jats(data: bytes, path: str, diags: Diagnostics, *, body: bool = True) -> Article:
-    """One JATS/NLM article; `body=False` leaves the body out (Crossref carries none).
+def read_jats(data: bytes, path: str, diags: Diagnostics, *, body: bool = True) -> list[Article]:
+    """The JATS/NLM article of a file, or each article of a PMC article set
+    (`<pmc-articleset>`, what PMC's OAI and E-utilities return); `body=False` leaves the body
+    out (Crossref carries none).
 
     The whole file is parsed even then: parsing only front and back was tried, but checking
     that the rest is well-formed (a broken body is still a broken file) cost what it saved.
@@ -262,13 +271,30 @@ def read_jats(data: bytes, path: str, diags: Diagnostics, *, body: bool = True) 
     root = tree.getroot()
     if _NAMED_REF.search(data):
         _inline_entities(root)
+    added = b"jatsgen-added" in data
+    if local(root) == "pmc-articleset":
+        articles = kids(root, "article")
+        if not articles:
+            raise InputError.at(
+                "the PMC article set holds no <article>",
+                file=path,
+                line=root.sourceline,
+                code="jats.not-article",
+            )
+        return [_article(a, path, diags, body, added) for a in articles]
     if local(root) != "article":
         raise InputError.at(
-            f"<{local(root)}> is not a JATS <article>",
+            f"<{local(root)}> is not a JATS <article> (nor a PMC <pmc-articleset>)",
             file=path,
             line=root.sourceline,
             code="jats.not-article",
         )
+    return [_article(root, path, diags, body, added)]
+
+
+def _article(
+    root: etree._Element, path: str, diags: Diagnostics, body: bool, added: bool
+) -> Article:
     front = kid(root, "front")
     meta = kid(front, "article-meta")
     if meta is None:
@@ -278,7 +304,7 @@ def read_jats(data: bytes, path: str, diags: Diagnostics, *, body: bool = True) 
             line=root.sourceline,
             code="jats.no-meta",
         )
-    r = _Reader(root, meta, kid(front, "journal-meta"), path, diags, b"jatsgen-added" in data)
+    r = _Reader(root, meta, kid(front, "journal-meta"), path, diags, added)
     return r.article(body)
 
 
@@ -353,14 +379,7 @@ class _Reader:
             license=self.license(),
             funding=self.funding(),
             doi=self.doi(),
-            url=next(
-                (
-                    s.get(XLINK)
-                    for s in kids(m, "self-uri")
-                    if s.get(XLINK) and not s.get("content-type")
-                ),
-                None,
-            ),
+            url=self.landing_page(),
             body=blocks(body) if body is not None else [],
             references=refs,
             ref_list_title=ref_title,
@@ -610,24 +629,58 @@ class _Reader:
     # --- dates, ids, licence, funding ---------------------------------------------------------
 
     def dates(self) -> dict[str, PartialDate]:
+        """The publication date (the best-ranked pub-date), the collection's (an issue's),
+        and the received and accepted dates of the history."""
         found: dict[str, PartialDate] = {}
-        ranked = ("pub", "epub", "epub-ppub", "publication", "ppub", "pubmed")
-        best = len(ranked)
+        best = len(PUB_DATE_RANK)
         for d in kids(self.meta, "pub-date"):
             kind = (d.get("date-type") or d.get("pub-type") or "pub").lower()
-            value = _date(d)
+            value = self.date(d)
             if value is None:
                 continue
             if kind == "collection":
                 found.setdefault("collection", value)
-            elif kind in ranked and ranked.index(kind) < best:
-                best = ranked.index(kind)
+            elif kind in PUB_DATE_RANK and PUB_DATE_RANK.index(kind) < best:
+                best = PUB_DATE_RANK.index(kind)
                 found["pub"] = value
         for d in kids(kid(self.meta, "history"), "date"):
             kind = (d.get("date-type") or "").lower()
-            value = _date(d)
+            value = self.date(d)
             if value is not None and kind in ("received", "accepted"):
                 found.setdefault(kind, value)
+        return found
+
+    def landing_page(self) -> str | None:
+        """The article's landing page: its first self-uri without a content type (a PDF or
+        other rendition has one). A relative one names a file, not a page: said, ignored."""
+        for s in kids(self.meta, "self-uri"):
+            href = str(s.get(XLINK) or "")
+            if not href or s.get("content-type"):
+                continue
+            if re.match(r"(?i)https?://\S+$", href):
+                return href
+            self.warn(
+                f"self-uri {href!r} is not an absolute http(s) URL, so not a landing page; "
+                "ignored (the config's [doi] resource pattern gives one)",
+                s,
+                "jats.relative-self-uri",
+            )
+        return None
+
+    def date(self, d: etree._Element) -> PartialDate | None:
+        """A date in any form JATS and NLM use: year with month (a number or a name in
+        English, Russian or Kazakh) and day, or with a season; @iso-8601-date where the
+        elements say less. What cannot be read is said, located."""
+        found = _date(d)
+        if found is None and text(kid(d, "year")):
+            self.warn(f"date {text(d)!r} has no year that can be read", d, "jats.bad-date")
+        elif found is not None and not real_date(found.year, found.month, found.day):
+            self.warn(
+                f"date {found} does not exist in the calendar; the day is left out",
+                d,
+                "jats.bad-date",
+            )
+            found.day = None
         return found
 
     def doi(self) -> str | None:
@@ -742,6 +795,14 @@ class _Reader:
         if doi is None:
             found = find_doi(body)
             doi = found if found else None
+        if doi is not None:
+            doi, problem = citation_doi(doi)
+            if problem:  # a citation never sinks its article: its DOI is left out, said
+                self.warn(
+                    f"reference {label or n}: {problem}; the citation is kept without it",
+                    ref,
+                    "jats.citation-doi",
+                )
         return Reference(rid, body, label, doi, urls)
 
     # --- container and kind -------------------------------------------------------------------
@@ -868,17 +929,43 @@ def _media(el: etree._Element) -> str:
 
 
 def _date(d: etree._Element) -> PartialDate | None:
-    iso = d.get("iso-8601-date")
+    iso = parse_iso(d.get("iso-8601-date") or "")
     year = text(kid(d, "year"))
     if not year.isdigit():
-        return parse_iso(iso) if iso else None
-    month = text(kid(d, "month"))
+        return iso
+    month_text = text(kid(d, "month"))
+    season = opt(kid(d, "season"))
+    month: int | None = None
+    if month_text.isdigit() and 1 <= int(month_text) <= 12:
+        month = int(month_text)
+    elif month_text:
+        month = month_from_word(month_text)
+        if month is None:
+            season = season or month_text  # a season written in <month>: "Spring"
     day = text(kid(d, "day"))
-    try:
-        m = int(month) if month.isdigit() and 1 <= int(month) <= 12 else None
-        return PartialDate(int(year), m, int(day) if day.isdigit() and m else None)
-    except ValueError:
-        return None
+    found = PartialDate(int(year), month, int(day) if day.isdigit() and month else None)
+    if month is None and season:
+        found.season = season
+    fuller = iso is not None and ((iso.month and not month) or (iso.day and not found.day))
+    if iso is not None and iso.year == found.year and not found.season and fuller:
+        return iso  # the attribute says more than the elements
+    return found
+
+
+# pub-date types, best first: JATS @date-type and NLM @pub-type values that date the
+# publication itself (not its correction, retraction or an archive's release)
+PUB_DATE_RANK = (
+    "pub",
+    "epub",
+    "epub-ppub",
+    "publication",
+    "original-publication",
+    "ppub",
+    "publication-year",
+    "pubmed",
+    "preprint",
+    "epreprint",
+)
 
 
 _ADDED = etree.XPath("*[@specific-use='jatsgen-added']")

@@ -86,6 +86,12 @@ declare("kind.unknown", "error", BOTH, "the file is a JATS article or a Crossref
 declare("schema.missing", "error", BOTH, "the official schema for the file's version is installed")
 declare("xsd", "error", BOTH, "valid against the official XSD for its kind and version")
 declare(
+    "dtd",
+    "error",
+    ("jats",),
+    "JATS 1.0/1.1 and NLM 3.0 files: valid against the official DTD of their version",
+)
+declare(
     "crossref.batch-id-unique",
     "warning",
     ("crossref",),
@@ -153,19 +159,42 @@ def _issn(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
             yield Finding("id.issn", problem, el.sourceline, path_of(el))
 
 
-@rule(
-    "id.orcid", "error", BOTH, "every ORCID is an https://orcid.org/ URL with a valid check digit"
-)
-def _orcid(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+def _orcids(tree: etree._ElementTree) -> Iterator[tuple[etree._Element, str]]:
     for el in elements(tree, "ORCID", "contrib-id"):
         if local(el) == "contrib-id" and (el.get("contrib-id-type") or "").lower() != "orcid":
             continue
-        value = text_of(el)
+        yield el, text_of(el)
+
+
+_ORCID_URL = ("https://orcid.org/", "http://orcid.org/")
+
+
+@rule("id.orcid", "error", BOTH, "every ORCID has the ORCID form and a valid check digit")
+def _orcid(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    for el, value in _orcids(tree):
         problem = check_orcid(value)
-        if problem is None and not value.startswith(("https://orcid.org/", "http://orcid.org/")):
+        if problem is None and ctx.kind == "crossref" and not value.startswith(_ORCID_URL):
             problem = f"ORCID {value!r} must be written as https://orcid.org/{value}"
         if problem:
             yield Finding("id.orcid", problem, el.sourceline, path_of(el))
+
+
+@rule(
+    "jats.orcid-url",
+    "warning",
+    ("jats",),
+    "an ORCID in contrib-id is written as its https://orcid.org/ URL (as JATS4R recommends)",
+)
+def _orcid_url(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    for el, value in _orcids(tree):
+        if check_orcid(value) is None and not value.startswith(_ORCID_URL):
+            yield Finding(
+                "jats.orcid-url",
+                f"ORCID {value!r} is bare; JATS4R recommends the URL form "
+                f"https://orcid.org/{value} (the schema allows both)",
+                el.sourceline,
+                path_of(el),
+            )
 
 
 @rule("id.ror", "error", BOTH, "every ROR id has the form https://ror.org/0xxxxxxNN")
@@ -382,6 +411,13 @@ def _check_date(
     if m is not None and not (1 <= m <= 12 or (seasons and (21 <= m <= 24 or 31 <= m <= 34))):
         codes = " or a season code" if seasons else ""
         return ("date.real", f"month {month} is not 01-12{codes}", "month")
+    if day and m is not None and m > 12 and day.isdigit():
+        return (
+            "date.season-day",
+            f"day {day} with the {'season' if m < 30 else 'quarter'} code {month}: the "
+            "registry keeps the code and ignores the day",
+            "day",
+        )
     if day:
         if not day.isdigit() or m is None or m > 12:
             return ("date.real", f"day {day!r} without a calendar month", "day")
@@ -468,6 +504,16 @@ def _dates_real(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]
 )
 def _dates_future(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
     yield from (f for f in _date_findings(tree, ctx) if f.rule == "date.far-future")
+
+
+@rule(
+    "date.season-day",
+    "warning",
+    ("crossref",),
+    "a Crossref date with a season or quarter code (21-24, 31-34) has no day",
+)
+def _dates_season_day(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    yield from (f for f in _date_findings(tree, ctx) if f.rule == "date.season-day")
 
 
 # --- JATS internal consistency ---------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -36,6 +37,7 @@ class SchemaSet:
     xsd_version: str
     files: Mapping[str, str | None]
     catalog: Mapping[str, str] = field(default_factory=dict)
+    format: str = "xsd"  # xsd | dtd
     base_url: str | None = None
     archive_url: str | None = None
     info_url: str | None = None
@@ -65,6 +67,7 @@ def manifest() -> dict[str, SchemaSet]:
             xsd_version=s["xsd_version"],
             files=s["files"],
             catalog=s.get("catalog", {}),
+            format=s.get("format", "xsd"),
             base_url=s.get("base_url"),
             archive_url=s.get("archive_url"),
             info_url=s.get("info_url"),
@@ -74,10 +77,25 @@ def manifest() -> dict[str, SchemaSet]:
 
 
 def schema_set(set_id: str) -> SchemaSet:
-    try:
-        return manifest()[set_id]
-    except KeyError:
-        raise JatsgenError(f"unknown schema {set_id!r}; known: {', '.join(manifest())}") from None
+    """A set of the manifest; a version the manifest does not list (Crossref 4.3.0, NLM 2.1)
+    is known by its official home, so a file needing it gets the same "not installed, here
+    is where to get it" message as any other."""
+    known = manifest().get(set_id)
+    if known is not None:
+        return known
+    family, _, rest = set_id.partition("-")
+    version, _, tag_set = rest.partition("-")
+    if family == "crossref" and re.fullmatch(r"\d+\.\d+\.\d+", version):
+        url = f"https://www.crossref.org/schemas/crossref{version}.xsd"
+        return SchemaSet(set_id, f"Crossref deposit {version}", f"crossref/{version}",
+                         f"crossref{version}.xsd", "1.0", {}, info_url=url)  # fmt: skip
+    if family in ("jats", "nlm") and re.fullmatch(r"\d+\.\d+", version) and tag_set:
+        name = "JATS" if family == "jats" else "NLM"
+        home = "https://jats.nlm.nih.gov" if family == "jats" else "https://dtd.nlm.nih.gov"
+        return SchemaSet(set_id, f"{name} {version} {tag_set.title()}",
+                         f"{family}/{version}/{tag_set}", f"{tag_set}.dtd", "", {},
+                         info_url=f"{home}/{tag_set}/{version}/", format="dtd")  # fmt: skip
+    raise JatsgenError(f"unknown schema {set_id!r}; known: {', '.join(manifest())}")
 
 
 def sha256_file(path: Path) -> str:

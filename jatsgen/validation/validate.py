@@ -24,7 +24,7 @@ from ..safexml import parse_bytes, read_xml_file
 from .detect import detect_schema, kind_of, peek_schema
 from .engines import XMLSCHEMA_BYTES, engine_for, load_schema, xsd_errors
 from .rules import RULES, RuleContext, run_rules
-from .schemas import SchemaLocator
+from .schemas import SchemaLocator, schema_set
 
 FEW_FILES = 8  # up to this many files, one process: starting workers would not pay
 
@@ -180,22 +180,9 @@ class Validator:
         report.schema_id = schema_id
         report.kind = kind_of(schema_id)
         ignore = self.options.ignore
-        if "xsd" not in ignore:
+        if _schema_rule(schema_id) not in ignore:
             try:
                 report.diagnostics += xsd_errors(tree, schema_id, self.locator, name, self.engine)
-            except KeyError:
-                report.diagnostics.append(
-                    Diagnostic(
-                        "error",
-                        f"no schema is known for {schema_id}; jatsgen validates JATS "
-                        "1.0-1.4, NLM 3.0 and Crossref 4.4.2-5.5.0 files",
-                        name,
-                        1,
-                        None,
-                        None,
-                        "schema.missing",
-                    )
-                )
             except JatsgenError as exc:
                 report.diagnostics.append(
                     Diagnostic("error", str(exc), name, 1, None, None, "schema.missing")
@@ -257,6 +244,14 @@ def _run_worker(options: ValidateOptions, jobs: list[tuple[int, str]], out: Any)
             )
         out.put((index, report))
     out.put(None)
+
+
+def _schema_rule(schema_id: str) -> str:
+    """The rule that stands for the official schema's judgement: "dtd" or "xsd"."""
+    try:
+        return "dtd" if schema_set(schema_id).format == "dtd" else "xsd"
+    except JatsgenError:
+        return "xsd"
 
 
 def xml_files(paths: Iterable[str | Path]) -> Iterator[Path]:

@@ -14,8 +14,10 @@ from typing import TypeVar
 from lxml import etree
 
 from ..config import DepositConfig
+from ..dates import season_code
 from ..diagnostics import Diagnostic, Diagnostics
 from ..errors import InputError
+from ..ids import DOI_RE
 from ..model import (
     Abstract,
     Affiliation,
@@ -208,6 +210,17 @@ class CrossrefWriter:
     # --- containers -------------------------------------------------------------------------
 
     def pick_title(self, titles: list[Title], at: Source | None, what: str) -> Title:
+        """The title to deposit (the config's language, else the first); the others are
+        reported as not carried. None at all is a located error: Crossref needs one."""
+        if not titles:
+            raise InputError(
+                Diagnostic.at_source(
+                    "error",
+                    f"the {what} has no title, and a Crossref deposit needs one",
+                    at,
+                    "crossref.missing",
+                )
+            )
         want = self.config.title_language
         chosen = next((t for t in titles if want and t.lang == want), titles[0])
         others = [t.lang or "?" for t in titles if t is not chosen]
@@ -317,7 +330,7 @@ class CrossrefWriter:
             ),
             b("proceedings_subject", c.subject) if c.subject else None,
             self.publisher(c),
-            self.publication_date(published),
+            self.publication_date(published, at),
             self.isbns(c.isbns, at),
             self.doi_data(c.doi, c.url) if c.doi and c.url else None,
         )
@@ -333,7 +346,20 @@ class CrossrefWriter:
 
     def journal_metadata(self, c: Journal, at: Source | None) -> etree._Element:
         b = self.b
-        title = self.pick_title(c.titles, at, "journal")
+        titles = c.titles
+        stand_in = c.abbrev_title or c.journal_id
+        if not titles and stand_in:  # old PLOS and BMJ files have only an abbreviation
+            titles = [Title(stand_in)]
+            self.diags.add(
+                Diagnostic.at_source(
+                    "warning",
+                    f"the journal has no full title (journal-title); {stand_in!r}, its "
+                    "abbreviated title or id, is deposited as its full_title",
+                    at,
+                    "crossref.journal-title",
+                )
+            )
+        title = self.pick_title(titles, at, "journal")
         return self.element(
             "journal_metadata",
             {"language": title.lang if self.spec.language_ok(title.lang) else None},
@@ -353,7 +379,7 @@ class CrossrefWriter:
         return [
             self.element(
                 "journal_issue",
-                self.publication_date(published),
+                self.publication_date(published, first.source),
                 b("journal_volume", b("volume", c.volume)) if c.volume else None,
                 b("issue", c.issue) if c.issue else None,
             )
@@ -379,7 +405,7 @@ class CrossrefWriter:
             {"language": title.lang if self.spec.language_ok(title.lang) else None},
             b("titles", b("title", title.text)),
             b("edition_number", c.edition) if c.edition else None,
-            self.publication_date(published) if published else None,
+            self.publication_date(published, at) if published else None,
             self.isbns(c.isbns, at),
             self.publisher(c),
             self.doi_data(c.doi, c.url) if c.doi and c.url else None,
@@ -451,8 +477,10 @@ class CrossrefWriter:
         return {
             "contributors": self.contributors(a),
             "abstracts": [self.abstract(x) for x in a.abstracts],
-            "published": self.publication_date(published) if published else None,
-            "accepted": self.date("acceptance_date", a.accepted) if a.accepted else None,
+            "published": self.publication_date(published, a.source) if published else None,
+            "accepted": self.date("acceptance_date", a.accepted, at=a.source)
+            if a.accepted
+            else None,
             "pages": pages,
             "item": item,
             "programs": [self.funding(a), self.license(a)],
@@ -524,7 +552,7 @@ class CrossrefWriter:
         if p["published"] is None:
             raise missing(a, "a Crossref posted_content needs a posted date; give dates.published")
         server = a.container.titles[0].text if a.container and a.container.titles else None
-        posted = self.date("posted_date", a.published) if a.published else None
+        posted = self.date("posted_date", a.published, at=a.source) if a.published else None
         item = (
             self.b("item_number", {"item_number_type": "article_number"}, a.article_number)
             if a.article_number
@@ -622,15 +650,32 @@ class CrossrefWriter:
         )
         return b(f"{{{JATS_NS}}}abstract", {"xml:lang": x.lang}, paras)
 
-    def publication_date(self, d: PartialDate) -> etree._Element:
-        return self.date("publication_date", d, {"media_type": self.config.media_type})
+    def publication_date(self, d: PartialDate, at: Source | None) -> etree._Element:
+        return self.date("publication_date", d, {"media_type": self.config.media_type}, at)
 
-    def date(self, tag: str, d: PartialDate, attrs: dict[str, str] | None = None) -> etree._Element:
+    def date(
+        self,
+        tag: str,
+        d: PartialDate,
+        attrs: dict[str, str] | None = None,
+        at: Source | None = None,
+    ) -> etree._Element:
+        """A Crossref date: month, day, year; a season or quarter as its month code."""
         b = self.b
+        month = _two(d.month)
+        if d.season:
+            month = str(season_code(d.season) or "") or None
+            if month is None:
+                self.losses.add(
+                    "crossref.season",
+                    f"the season {d.season!r} has no Crossref month code (spring, summer, "
+                    "autumn, winter, Q1-Q4); only its year is deposited",
+                    at,
+                )
         return b(
             tag,
             attrs or {},
-            b("month", _two(d.month)) if d.month else None,
+            b("month", month) if month else None,
             b("day", _two(d.day)) if d.day and d.month else None,
             b("year", str(d.year)),
         )
@@ -697,8 +742,15 @@ class CrossrefWriter:
             key = r.id if r.id not in seen else f"{r.id}-{i}"
             seen.add(key)
             c = etree.SubElement(out, citation, key=clean(key[:128]))
-            if r.doi:
+            if r.doi and DOI_RE.match(r.doi):
                 etree.SubElement(c, doi).text = clean(r.doi)
+            elif r.doi:  # a reader let a non-DOI through: the citation goes without it
+                self.losses.add(
+                    "crossref.citation-doi",
+                    f"citation DOI {r.doi!r} is not of the form 10.NNNN/suffix; the citation is "
+                    "deposited without it",
+                    a.source,
+                )
             etree.SubElement(c, unstructured).text = clean(r.text)
         return out
 

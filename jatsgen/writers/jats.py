@@ -452,6 +452,7 @@ class _JatsWriter:
             {**attrs, "iso-8601-date": d.iso()},
             b("day", f"{d.day:02d}") if d.day else None,
             b("month", f"{d.month:02d}") if d.month else None,
+            b("season", d.season) if d.season else None,
             b("year", f"{d.year:04d}"),
         )
 
