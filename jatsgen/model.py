@@ -348,6 +348,9 @@ class Article:
     container: Container | None = None
     source: Source | None = None
     id: str | None = None  # the source's own name for the article (names output files)
+    # the article as its JATS source typeset it (one <article>, serialized), when read from
+    # JATS for JATS output: its body, back matter, floats and sub-articles are kept from it
+    original: bytes | None = field(default=None, compare=False, repr=False)
 
     @property
     def authors(self) -> list[Contributor]:

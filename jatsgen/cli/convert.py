@@ -55,18 +55,32 @@ def jats_cmd(
         ),
     ] = DEFAULT_TAG_SET,
     schemas: SchemasOption = None,
+    config_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="jatsgen.toml: articles without a DOI or landing page get them from its "
+            "patterns, as in the Crossref batch.",
+        ),
+    ] = None,
     no_validate: Annotated[
         bool,
         typer.Option("--no-validate", help="Skip validating each file against the official XSD."),
     ] = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Write one JATS file per article, each validated against the official XSD first."""
+    """Write one JATS file per article, each validated against the official XSD first.
+
+    A JATS input keeps its whole article (body, back, floats, sub-articles), upgraded to
+    the version written."""
+    from ..config import load_config
     from ..jobs.jats import Outcome, convert_to_jats
     from ..validation import SchemaLocator
     from ..writers.jats import JatsOptions
 
     options = JatsOptions(version=jats_version, tag_set=tag_set)
+    config = load_config(config_path) if config_path is not None else None
     locator = None
     if not no_validate:
         locator = SchemaLocator(schemas)
@@ -80,7 +94,9 @@ def jats_cmd(
             if bar is not None:
                 bar.step()
 
-        convert_to_jats([str(p) for p in inputs], output, options, locator, from_, on_done=done)
+        convert_to_jats(
+            [str(p) for p in inputs], output, options, locator, from_, on_done=done, config=config
+        )
     written = sum(len(o.outputs) for o in outcomes)
     warnings = sum(d.severity == "warning" for o in outcomes for d in o.diagnostics)
     failed = sum(o.failed for o in outcomes)

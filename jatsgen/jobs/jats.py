@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..config import DepositConfig
 from ..diagnostics import Diagnostic, Diagnostics
-from ..errors import InputError
+from ..errors import InputError, JatsgenError
 from ..model import Article
 from ..output import NameAllocator, atomic_write
 from ..readers import read
 from ..validation import SchemaLocator, ValidateOptions, Validator
 from ..writers.jats import JatsOptions, to_jats
+from ..writers.upgrade import customizable_values, upgrade
+from .dois import DoiPlanner
+
+Values = dict[tuple[str, str], frozenset[str]]  # (tag, attribute) -> the values the target allows
 
 
 @dataclass
@@ -36,9 +42,14 @@ def convert_to_jats(
     locator: SchemaLocator | None = None,
     fmt: str | None = None,
     on_done: Callable[[Outcome], None] | None = None,
+    config: DepositConfig | None = None,
 ) -> list[Outcome]:
     """Convert every input; each output is validated (when `locator` is given) before it is
     written, so an invalid file never lands in `outdir`. One bad input does not stop the rest.
+
+    A JATS input keeps its article: body, back matter, floats and sub-articles as typeset,
+    upgraded to the target version (`writers.upgrade`). With `config`, an article without a
+    DOI or landing page gets them from its patterns, as `crossref` would make them.
     """
     options = options or JatsOptions()
     # The reader already reported citations without a reference; don't say it twice.
@@ -47,8 +58,7 @@ def convert_to_jats(
         if locator is not None
         else None
     )
-    out = Path(outdir)
-    names = NameAllocator()
+    job = _Job(options, Path(outdir), validator, config, _values(locator, options))
     outcomes = []
     for path in inputs:
         outcome = Outcome(str(path))
@@ -56,36 +66,89 @@ def convert_to_jats(
             result = read(path, fmt)
             outcome.diagnostics += list(result.diagnostics)
             for i, article in enumerate(result.articles):
-                diags = Diagnostics(str(path))
-                xml = to_jats(article, options, diags)
-                outcome.diagnostics += list(diags)
-                stem = _safe_stem(_stem(str(path), article, i, len(result.articles)))
-                name = names.take(stem)
-                if validator is not None:
-                    report = validator.validate_bytes(xml, str(out / name), options.schema_id)
-                    if not report.ok:
-                        outcome.diagnostics += report.diagnostics
-                        outcome.diagnostics.append(
-                            Diagnostic(
-                                "error",
-                                f"not written: the generated JATS for article {i + 1} is "
-                                "not valid against the official schema (details above)",
-                                str(path),
-                                article.source.line if article.source else None,
-                                None,
-                                None,
-                                "output.invalid",
-                            )
-                        )
-                        continue
-                atomic_write(out / name, xml)
-                outcome.outputs.append(out / name)
+                job.write(str(path), article, i, len(result.articles), outcome)
         except InputError as exc:
             outcome.diagnostics += exc.diagnostics
         outcomes.append(outcome)
         if on_done:
             on_done(outcome)
     return outcomes
+
+
+def _values(locator: SchemaLocator | None, options: JatsOptions) -> Values:
+    """The target's allowed values of the attributes 1.3 made customizable (from its XSD)."""
+    try:
+        resolved = (locator or SchemaLocator()).find(options.schema_id)
+    except JatsgenError:
+        return {}  # no schema to read them from: values are kept as they are
+    return customizable_values(resolved.entry_path)
+
+
+@dataclass
+class _Job:
+    options: JatsOptions
+    out: Path
+    validator: Validator | None
+    config: DepositConfig | None
+    values: Values
+    names: NameAllocator = field(default_factory=NameAllocator)
+
+    def write(self, path: str, article: Article, i: int, count: int, outcome: Outcome) -> None:
+        """One article as a validated JATS file (or the located reasons it is not one)."""
+        diags = Diagnostics(path)
+        if self.config is not None and not _identified(article, self.config, i, outcome):
+            return
+        if article.original is not None:
+            xml = upgrade(article, article.original, self.options, diags, self.values)
+        else:
+            xml = to_jats(article, self.options, diags)
+        outcome.diagnostics += list(diags)
+        name = self.names.take(_safe_stem(_stem(path, article, i, count)))
+        if self.validator is not None:
+            report = self.validator.validate_bytes(
+                xml, str(self.out / name), self.options.schema_id
+            )
+            findings = list(report.diagnostics)
+            if article.original is not None:
+                findings = [_as_typeset(d) for d in findings]
+            outcome.diagnostics += findings
+            if any(d.severity == "error" for d in findings):
+                what = "upgraded" if article.original is not None else "generated"
+                outcome.diagnostics.append(
+                    Diagnostic(
+                        "error",
+                        f"not written: the {what} JATS for article {i + 1} is not valid against "
+                        "the official schema (details above)",
+                        path,
+                        article.source.line if article.source else None,
+                        None,
+                        None,
+                        "output.invalid",
+                    )
+                )
+                return
+        atomic_write(self.out / name, xml)
+        outcome.outputs.append(self.out / name)
+
+
+def _as_typeset(d: Diagnostic) -> Diagnostic:
+    """A business-rule error in an upgraded article is the typesetter's choice, kept as it
+    was (a warning); only the official schema's judgement stops the file."""
+    if d.severity != "error" or d.code in ("xsd", "dtd"):
+        return d
+    return dataclasses.replace(d, severity="warning")
+
+
+def _identified(article: Article, config: DepositConfig, i: int, outcome: Outcome) -> bool:
+    """The article's DOI and landing page, made from the config's patterns where it has
+    none; False (and the reason, located) when they cannot be made."""
+    try:
+        work = DoiPlanner(config, any_prefix=bool(article.doi)).make(article, i + 1)
+    except InputError as exc:
+        outcome.diagnostics += exc.diagnostics
+        return False
+    article.doi, article.url = work.doi, work.resource
+    return True
 
 
 def _stem(path: str, article: Article, index: int, count: int) -> str:

@@ -305,7 +305,12 @@ def _article(
             code="jats.no-meta",
         )
     r = _Reader(root, meta, kid(front, "journal-meta"), path, diags, added)
-    return r.article(body)
+    article = r.article(body)
+    if body:  # a JATS output keeps what the model does not hold: the article as typeset
+        # padded so that its elements keep their lines in the source (the start tag ends
+        # on root.sourceline): what the upgrade says about them is located there
+        article.original = b"\n" * ((root.sourceline or 1) - 1) + etree.tostring(root)
+    return article
 
 
 class _Reader:

@@ -40,7 +40,7 @@ from ..versions import DEFAULT_JATS_VERSION, DEFAULT_TAG_SET, JATS_VERSIONS, TAG
 from ..versions import jats_schema_id as _schema_id
 from .xmlbuild import Builder, serialize
 
-_DOCTYPES = {
+DOCTYPES = {
     ("publishing", "1.3"): (
         "-//NLM//DTD JATS (Z39.96) Journal Publishing DTD v1.3 20210610//EN",
         "JATS-journalpublishing1-3.dtd",
@@ -94,7 +94,7 @@ def to_jats(
     diags = diags if diags is not None else Diagnostics()
     writer = _JatsWriter(article, options, diags)
     root = writer.article()
-    public, system = _DOCTYPES[(options.tag_set, options.version)]
+    public, system = DOCTYPES[(options.tag_set, options.version)]
     return serialize(root, doctype=f'<!DOCTYPE article PUBLIC "{public}" "{system}">')
 
 
