@@ -35,8 +35,10 @@ FACES = {
     "tt": "code",
     "monospace": "code",
 }
+# works: a DOI of their own in a doi_data child (a report-paper or a standard registers
+# its DOI in its *_metadata, as a container does)
 WORKS = ("conference_paper", "journal_article", "content_item", "posted_content", "dissertation",
-         "report_paper", "standard", "component", "dataset", "book_series")  # fmt: skip
+         "component", "dataset", "book_series", "peer_review")  # fmt: skip
 CONTAINER_METADATA = ("proceedings_metadata", "book_metadata", "journal_metadata")
 
 
@@ -152,7 +154,7 @@ def registered(tree: etree._ElementTree) -> list[Registered]:
         name = local(holder)
         if name in WORKS:
             out += _works([holder], {})
-        elif name in ("conference", "journal", "book"):
+        else:  # conference, journal, book, report-paper, standard, database, ...
             out += _container(holder)
     return out
 
@@ -173,10 +175,18 @@ def _container(holder: etree._Element) -> list[Registered]:
                 record.title = context.get("Proceedings", context.get("Book", ""))
                 record.resource = doi[1]
                 own.append(record)
+        elif name.endswith("_metadata") and (doi := _doi_data(part)) is not None:
+            # report-paper_metadata, standard_metadata, ...: the holder's own DOI
+            record = Registered(doi[0], local(holder), part.sourceline, resource=doi[1])
+            record.language = part.get("language")
+            _fill(record, part)
+            own.append(record)
         elif name == "journal_issue":
             context.update(_issue(part))
         elif name in WORKS:
             works.append(part)
+        elif name == "component_list":  # sa_component: components of a published work
+            works += [c for c in part if local(c) == "component"]
     for record in own:
         record.container = dict(context)
     return [*own, *_works(works, context)]

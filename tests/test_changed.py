@@ -5,9 +5,10 @@ ledger tells the truth about refused DOIs and refused uploads."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
-from conftest import FIXTURES
+from conftest import FIXTURES, SHARED
 from typer.testing import CliRunner
 
 from jatsgen.cli import app
@@ -143,3 +144,47 @@ def test_a_refused_upload_leaves_no_doi_pending(env, registry, monkeypatch):
     assert item["state"] == "rejected"
     assert {d["result"] for d in item["dois"]} == {"failure"}
     assert all("the upload was refused" in d["message"] for d in item["dois"])
+
+
+def official(env: Path, name: str, stamp: int, edit: tuple[str, str] | None = None) -> Path:
+    """An official Crossref example under the demo account's prefix, its timestamp pinned,
+    with one edit applied."""
+    text = (SHARED / "examples" / "crossref" / name).read_text(encoding="utf-8")
+    text = text.replace("10.32013/", "10.5555/")
+    text = re.sub(r"<timestamp>\d+</timestamp>", f"<timestamp>{stamp}</timestamp>", text)
+    if edit:
+        assert edit[0] in text
+        text = text.replace(edit[0], edit[1], 1)
+    path = env / f"{stamp}-{name}"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_reports_standards_and_components_are_compared_doi_by_doi(env, registry):
+    reg = registry()
+    names = ("report.5.3.0.xml", "standard5.3.0.xml", "component5.3.0.xml")
+    first = [official(env, n, 2021010100000001) for n in names]
+    sent = run("deposit", *first, "--endpoint", reg.url, "--wait", *FAST)
+    assert sent.exit_code == 0, sent.stderr
+    assert reg.witness()["submissions"] == 3
+
+    # again, one component's title corrected: the report and the standard are unchanged,
+    # and of the components only the corrected one goes
+    component = ("<title>Figure 1", "<title>Figure one")
+    again = [official(env, n, 2021010100000002, component if "component" in n else None)
+             for n in names]  # fmt: skip
+    dry = run("deposit", *again, "--endpoint", reg.url, "--dry-run", "--format", "json")
+    plans = {
+        Path(p["file"]).name.split("-", 1)[1]: p for p in map(json.loads, dry.stdout.splitlines())
+    }
+    assert plans["report.5.3.0.xml"]["action"] == "unchanged", plans
+    assert plans["standard5.3.0.xml"]["action"] == "unchanged", plans
+    parts = plans["component5.3.0.xml"]
+    assert parts["action"] == "send"
+    assert sorted((d["status"], d["sent"]) for d in parts["dois"]) == [
+        ("unchanged", False),
+        ("updated", True),
+    ]
+    done = run("deposit", *again, "--endpoint", reg.url, "--wait", *FAST)
+    assert done.exit_code == 0, done.stderr
+    assert reg.witness()["submissions"] == 4

@@ -324,3 +324,37 @@ def test_the_dtd_sets_are_in_the_manifest_with_their_official_packages():
         s = schema_set(set_id)
         assert s.format == "dtd" and s.official_url.startswith("https://ftp.ncbi.nlm.nih.gov/")
         assert s.files[s.entry] and len(s.files) > 50  # every file of the package, by sha256
+
+
+# --- no internal error on any shared file ---------------------------------------------------
+
+SHARED_FILES = sorted((SHARED / "corpus").rglob("*.xml")) + sorted(
+    (SHARED / "examples").rglob("*.xml")
+)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["validate"],
+        ["jats", "-o", "{tmp}/jats"],
+        ["jats", "-o", "{tmp}/jats14", "--jats-version", "1.4", "--config", str(CONFIG)],
+        ["crossref", "-c", str(CONFIG), "-o", "{tmp}/cr", "--any-prefix", "--skip-invalid"],
+        ["crossref", "-c", str(CONFIG), "-o", "{tmp}/cr531", "--schema-version", "5.3.1"],
+        ["preview", "-c", str(CONFIG), "-o", "{tmp}/p.html", "--any-prefix", "--format", "json"],
+        ["preview", "-o", "{tmp}/p2.html"],
+        ["deposit", "--dry-run", "--endpoint", "http://127.0.0.1:9", "--format", "json"],
+    ],
+    ids=lambda c: " ".join(c[:3]).replace("{tmp}/", ""),
+)
+def test_no_command_fails_with_an_internal_error_on_any_shared_file(
+    tmp_path, state, monkeypatch, command
+):
+    monkeypatch.setenv("JATSGEN_LEDGER", str(tmp_path / "ledger.sqlite"))
+    args = [a.replace("{tmp}", str(tmp_path)) for a in command]
+    result = runner.invoke(app, [*args, *map(str, SHARED_FILES)])
+    assert result.exit_code in (0, 1), (result.exit_code, result.output[-2000:])
+    assert "internal error" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    if result.exit_code == 1:  # every refusal says where and why
+        assert "error" in result.stderr

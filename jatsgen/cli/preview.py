@@ -106,7 +106,10 @@ def preview_cmd(
         fmt=from_,
         any_prefix=any_prefix,
     )
-    report(result.problems, quiet)
+    # a work left out is a result, shown even with --quiet
+    report(
+        d for d in result.problems if not quiet or d.severity == "error" or "skipped" in d.message
+    )
     if fmt == "json":
         for e in result.entries:
             line = {
@@ -126,10 +129,13 @@ def preview_cmd(
         atomic_write(output, render(result, str(book.path)))
     statuses = [e.status for e in result.entries]
     counts = {s: statuses.count(s) for s in ("new", "updated", "unchanged")}
+    skipped = sum("skipped" in d.message for d in result.problems)
     err(
         f"{len(result.entries)} DOI(s): {counts['new']} new, {counts['updated']} updated, "
         f"{counts['unchanged']} unchanged; {sum(1 for e in result.entries if e.errors)} with "
-        f"errors" + (f"; page written to {output}" if output else "")
+        "errors"
+        + (f"; {skipped} work(s) left out (see above)" if skipped else "")
+        + (f"; page written to {output}" if output else "")
     )
     if not result.ok:
         raise typer.Exit(1)

@@ -125,6 +125,13 @@ def _plan(
         else:
             plans.append(DoiPlan(record, UPDATED, changes(before.fields, record.flat())))
     plan = FilePlan(path, "send", dois=plans, data=data, report=report)
+    if unread := _unread(tree, records):  # not compared: the file goes whole
+        plan.message = (
+            f"{len(plans) + len(unread)} DOI(s), {len(unread)} of a kind not compared with the "
+            f"ledger ({', '.join(sorted(unread)[:3])}): the file is sent whole"
+        )
+        plan.carried = carried(tree)
+        return plan
     changed = {d.doi.lower() for d in plans if d.status != UNCHANGED}
     if not force and not changed:
         plan.action = "unchanged"
@@ -150,6 +157,17 @@ def _plan(
     return plan
 
 
+def _unread(tree: etree._ElementTree, records: list[Registered]) -> set[str]:
+    """DOIs the file registers that `registered` did not read (kinds it does not know)."""
+    read = {r.doi.lower() for r in records}
+    found = {
+        (d.text or "").strip().lower()
+        for d in tree.iter("{*}doi")
+        if local(d.getparent()) == "doi_data"
+    }
+    return found - read - {""}
+
+
 def carried(tree: etree._ElementTree) -> list[Carried]:
     """The DOIs a deposit registers, each with its timestamp (its own, else the head's) and
     its metadata."""
@@ -172,21 +190,29 @@ def only(tree: etree._ElementTree, keep: set[str]) -> bytes:
     root = tree.getroot()
     body = next(c for c in root if local(c) == "body")
     for holder in list(body):
-        works = [w for w in holder if local(w) in WORKS] if local(holder) not in WORKS else [holder]
-        for work in works:
+        if local(holder) in WORKS:
+            if _doi(holder) not in keep:
+                body.remove(holder)
+            continue
+        for work in _held(holder):
             if _doi(work) not in keep:
                 work.getparent().remove(work)
         container_doi = next(
             (d for m in holder if local(m).endswith("_metadata") and (d := _doi(m))), None
         )
-        emptied = not any(local(w) in WORKS for w in holder) and container_doi not in keep
-        if holder.getparent() is not None and local(holder) not in WORKS and emptied:
+        if not _held(holder) and container_doi not in keep:
             body.remove(holder)
     batch_id = next(e for e in root.iter("{*}doi_batch_id"))
     tag = hashlib.sha256(",".join(sorted(keep)).encode()).hexdigest()[:8]
     batch_id.text = f"{(batch_id.text or '').strip()[:90]}-c{tag}"
     data: bytes = etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
     return data + b"\n"
+
+
+def _held(holder: etree._Element) -> list[etree._Element]:
+    """The works a container holds (an sa_component's in its component_list)."""
+    lists = [c for c in holder if local(c) == "component_list"]
+    return [w for part in (holder, *lists) for w in part if local(w) in WORKS]
 
 
 def _doi(el: etree._Element) -> str | None:
