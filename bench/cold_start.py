@@ -105,7 +105,7 @@ def inputs(folder: Path, env: dict[str, str]) -> dict[str, Path]:
         out[f"jats-{v}"] = next(dest.glob("*.xml"))
     for v in ("5.3.1", "5.4.0", "5.5.0"):
         dest = folder / f"crossref{v}"
-        args = ["--config", str(CONFIG), "-o", str(dest), "--schema-version", v, "-q"]
+        args = ["--config", str(CONFIG), "-o", str(dest), "--crossref-version", v, "-q"]
         subprocess.run(
             [*JATSGEN, "crossref", str(SEED), *args],
             check=True,

@@ -16,6 +16,7 @@ from typing import Any
 
 from .diagnostics import Diagnostic
 from .errors import ConfigError
+from .hints import did_you_mean
 from .ids import check_prefix
 from .versions import CROSSREF_VERSIONS, DEFAULT_CROSSREF_VERSION
 
@@ -176,14 +177,14 @@ class _ConfigReader:
     def unknown_keys(self) -> None:
         for table, value in self.data.items():
             if table not in _KNOWN or not isinstance(value, dict):
-                self.bad(table, f"unknown table [{table}]; known: {', '.join(sorted(_KNOWN))}")
+                hint = did_you_mean(table, _KNOWN) or f"; known: {', '.join(sorted(_KNOWN))}"
+                self.bad(table, f"unknown table [{table}]{hint}")
                 continue
             for key in value:
                 if key not in _KNOWN[table]:
-                    self.bad(
-                        f"{table}.{key}",
-                        f"unknown key; [{table}] takes {', '.join(sorted(_KNOWN[table]))}",
-                    )
+                    known = sorted(_KNOWN[table])
+                    hint = did_you_mean(key, known) or f"; [{table}] takes {', '.join(known)}"
+                    self.bad(f"{table}.{key}", f"unknown key '{key}' in [{table}]{hint}")
 
     def table(self, table: str) -> dict[str, Any]:
         value = self.data.get(table)

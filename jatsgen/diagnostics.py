@@ -6,8 +6,8 @@ Every stage reports through the same `Diagnostic`, so the CLI prints one format
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -49,9 +49,10 @@ class Diagnostic:
         return f"{where}{fld}{self.severity}{code}: {self.message}"
 
     def to_json(self, **extra: Any) -> dict[str, Any]:
-        """The JSON Lines shape of a finding (`--format json`): file, line, column, severity,
-        rule, message and path, every key present (null when unknown), then `extra`."""
+        """The JSON Lines shape of a finding (`--format json`): type "finding", file, line,
+        column, severity, rule, message and path, every key present (null when unknown)."""
         return {
+            "type": "finding",
             "file": self.file,
             "line": self.line,
             "column": self.column,
@@ -115,3 +116,34 @@ class Diagnostics:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def collapse(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Warnings with one cause said once: the same warning (file, rule, message) for many
+    articles of one input becomes its first occurrence, with the count and the lines."""
+    groups: dict[tuple[object, ...], list[Diagnostic]] = {}
+    order: list[Diagnostic | tuple[object, ...]] = []
+    for d in diags:
+        if d.severity != "warning":
+            order.append(d)
+            continue
+        key = (d.file, d.code, d.message, d.field)
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(d)
+    out = []
+    for item in order:
+        if isinstance(item, Diagnostic):
+            out.append(item)
+            continue
+        group = groups[item]
+        first = group[0]
+        if len(group) > 1:
+            lines = sorted({d.line for d in group if d.line})
+            at = f": lines {', '.join(map(str, lines[:5]))}{', ...' if len(lines) > 5 else ''}"
+            first = replace(
+                first, message=f"{first.message} ({len(group)} times{at if lines else ''})"
+            )
+        out.append(first)
+    return out

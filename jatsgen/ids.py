@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import urllib.parse
 
+from .hints import lookalikes
+
 # python-stdnum is imported where it is used: `jatsgen validate FILE` should start fast.
 
 # Crossref's doi_t pattern is 10\.[0-9]{4,9}/.{1,200}; we also refuse whitespace and the
@@ -16,7 +18,9 @@ import urllib.parse
 DOI_RE = re.compile(r"^10\.[0-9]{4,9}/[^\s]{1,200}$")
 DOI_IN_TEXT_RE = re.compile(r"\b(10\.[0-9]{4,9}/[^\s\"<>]+)")
 DOI_URL_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
-ORCID_RE = re.compile(r"^(?:https?://orcid\.org/)?(\d{4}-?\d{4}-?\d{4}-?\d{3}[\dX])$", re.I)
+ORCID_RE = re.compile(
+    r"^(?:(?:https?://)?(?:www\.)?orcid\.org/)?(\d{4}-?\d{4}-?\d{4}-?\d{3}[\dX])$", re.I
+)
 ROR_RE = re.compile(r"^https://ror\.org/0[^ilo\W_]{6}\d{2}$")
 PREFIX_RE = re.compile(r"^10\.[0-9]{4,9}$")
 
@@ -28,13 +32,27 @@ def normalize_doi(value: str) -> str:
 
 
 def check_doi(doi: str, prefix: str | None = None) -> str | None:
-    if any(ch in doi for ch in "\u2010\u2011\u2012\u2013\u2014\u00a0"):
-        return f"DOI {doi!r} contains a look-alike dash or space; use ASCII characters"
+    odd = lookalikes(doi.split("/", 1)[0] + "/" + _visible_suffix(doi))
+    if odd:
+        return f"DOI {doi!r} is not of the form 10.NNNN/suffix: {odd}"
     if not DOI_RE.match(doi):
         return f"DOI {doi!r} is not of the form 10.NNNN/suffix"
     if prefix is not None and doi.split("/", 1)[0] != prefix:
         return f"DOI {doi!r} does not start with the configured prefix {prefix}"
     return None
+
+
+def _visible_suffix(doi: str) -> str:
+    """The suffix's characters that pass for ASCII ones: dashes and spaces, and Cyrillic
+    letters with Latin twins among Latin ones (a suffix in Cyrillic is allowed)."""
+    suffix = doi.partition("/")[2]
+    dashes = "\u2010\u2011\u2012\u2013\u2014\u2212\u00a0"
+    twins = "АВЕКМНОРСТХаеорсух"
+    cyrillic = [ch for ch in suffix if "\u0400" <= ch <= "\u04ff"]
+    mixed = any(ch.isascii() and ch.isalpha() for ch in suffix) and all(
+        ch in twins for ch in cyrillic
+    )
+    return "".join(ch for ch in suffix if ch.isascii() or ch in dashes or (mixed and ch in twins))
 
 
 def citation_doi(raw: str) -> tuple[str | None, str | None]:
@@ -57,13 +75,29 @@ def find_doi(text: str) -> str | None:
 
 def check_isbn(value: str) -> str | None:
     from stdnum import isbn as _isbn
+    from stdnum.exceptions import InvalidChecksum
     from stdnum.exceptions import ValidationError as _StdnumError
 
+    if odd := lookalikes(value):
+        return f"ISBN {value!r} is invalid: {odd}"
     try:
         _isbn.validate(value)
+    except InvalidChecksum:
+        digits = _isbn.compact(value)
+        return f"ISBN {value!r} has a bad check digit: {_isbn_check(digits[:-1])} fits the rest"
     except _StdnumError as exc:
         return f"ISBN {value!r} is invalid ({str(exc).rstrip('.').lower()})"
     return None
+
+
+def _isbn_check(body: str) -> str:
+    """The check digit an ISBN-10 (9 digits) or ISBN-13 (12 digits) needs."""
+    if len(body) == 9:
+        check = (11 - sum((10 - i) * int(d) for i, d in enumerate(body)) % 11) % 11
+        return "X" if check == 10 else str(check)
+    from stdnum import ean
+
+    return str(ean.calc_check_digit(body))
 
 
 def normalize_isbn(value: str) -> str:
@@ -79,10 +113,16 @@ def normalize_isbn(value: str) -> str:
 
 def check_issn(value: str) -> str | None:
     from stdnum import issn as _issn
+    from stdnum.exceptions import InvalidChecksum
     from stdnum.exceptions import ValidationError as _StdnumError
 
+    if odd := lookalikes(value):
+        return f"ISSN {value!r} is invalid: {odd}"
     try:
         _issn.validate(value)
+    except InvalidChecksum:
+        expected = _issn.calc_check_digit(_issn.compact(value)[:7])
+        return f"ISSN {value!r} has a bad check digit: {expected} fits the rest"
     except _StdnumError as exc:
         return f"ISSN {value!r} is invalid ({str(exc).rstrip('.').lower()})"
     return None
@@ -109,13 +149,21 @@ def normalize_orcid(value: str) -> str:
 
 
 def check_orcid(value: str) -> str | None:
+    """What is wrong with an ORCID as the user wrote it (bare, or as the orcid.org URL)."""
     from stdnum.iso7064 import mod_11_2
 
+    if odd := lookalikes(value):
+        return f"ORCID {value!r} is invalid: {odd}"
     m = ORCID_RE.match(value.strip())
     if not m:
-        return f"ORCID {value!r} is not of the form https://orcid.org/0000-0000-0000-0000"
-    if not mod_11_2.is_valid(m.group(1).replace("-", "").upper()):
-        return f"ORCID {value!r} has a bad check digit"
+        return f"ORCID {value!r} is not of the form 0000-0000-0000-0000 (or its orcid.org URL)"
+    digits = m.group(1).replace("-", "").upper()
+    if not mod_11_2.is_valid(digits):
+        expected = mod_11_2.calc_check_digit(digits[:-1])
+        return (
+            f"ORCID {value!r} has a bad check digit: the last character should be {expected} "
+            "for the digits before it (a typo in one of them?)"
+        )
     return None
 
 

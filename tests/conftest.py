@@ -92,3 +92,17 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("JATSGEN_LEDGER", str(tmp_path / "ledger.sqlite"))
     monkeypatch.setenv("JATSGEN_STATE_DIR", str(tmp_path / "state"))
     return tmp_path
+
+
+def json_lines(stdout: str, kind: str = "result") -> list[dict]:
+    """The objects of one kind ("result" or "finding") a `--format json` run printed."""
+    import json
+
+    objects = [json.loads(line) for line in stdout.splitlines()]
+    assert all(o["type"] in ("result", "finding") for o in objects), objects
+    return [o for o in objects if o["type"] == kind]
+
+
+def result_data(stdout: str) -> list[dict]:
+    """Each result's command-specific data, with its status."""
+    return [{**o["data"], "status": o["status"]} for o in json_lines(stdout)]

@@ -4,11 +4,10 @@ ledger tells the truth about refused DOIs and refused uploads."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
-from conftest import FIXTURES, SHARED
+from conftest import FIXTURES, SHARED, json_lines, result_data
 from typer.testing import CliRunner
 
 from jatsgen.cli import app
@@ -57,8 +56,8 @@ def test_a_dry_run_validates_and_says_what_would_be_sent_and_sends_nothing(env, 
     assert [x.split("\t")[1:] for x in lines[1:6]] == [["new", "sent"]] * 5
     assert "nothing was sent" in dry.stderr
     as_json = run("deposit", *batches, "--endpoint", reg.url, "--dry-run", "--format", "json")
-    (plan,) = [json.loads(x) for x in as_json.stdout.splitlines()]
-    assert plan["action"] == "send" and len(plan["dois"]) == 5
+    (plan,) = json_lines(as_json.stdout)
+    assert plan["status"] == "send" and len(plan["data"]["dois"]) == 5
     assert reg.witness()["submissions"] == 0  # the registry's own store: nothing arrived
     assert not (env / "ledger.sqlite").exists() or "submissions" not in run("status").stdout
 
@@ -81,7 +80,7 @@ def test_only_what_changed_is_sent_and_the_preview_shows_the_change(env, registr
     batches = regenerate(env, fixed, "v3")
     seen = run("preview", *batches, "--endpoint", reg.url, "--format", "json")
     assert seen.exit_code == 0, seen.stderr
-    by_doi = {x["doi"]: x for x in map(json.loads, seen.stdout.splitlines())}
+    by_doi = {x["doi"]: x for x in result_data(seen.stdout)}
     assert [by_doi[f"10.5555/chg.{i}"]["status"] for i in range(1, 6)] == [
         "unchanged", "unchanged", "updated", "unchanged", "unchanged",
     ]  # fmt: skip
@@ -140,7 +139,7 @@ def test_a_refused_upload_leaves_no_doi_pending(env, registry, monkeypatch):
     refused = run("deposit", *batches, "--endpoint", reg.url, *FAST)
     assert refused.exit_code == 1 and "wrong user name or password" in refused.stderr
     status = run("status", "--no-refresh", "--format", "json")
-    (item,) = map(json.loads, status.stdout.splitlines())
+    (item,) = result_data(status.stdout)
     assert item["state"] == "rejected"
     assert {d["result"] for d in item["dois"]} == {"failure"}
     assert all("the upload was refused" in d["message"] for d in item["dois"])
@@ -175,7 +174,8 @@ def test_reports_standards_and_components_are_compared_doi_by_doi(env, registry)
              for n in names]  # fmt: skip
     dry = run("deposit", *again, "--endpoint", reg.url, "--dry-run", "--format", "json")
     plans = {
-        Path(p["file"]).name.split("-", 1)[1]: p for p in map(json.loads, dry.stdout.splitlines())
+        Path(p["input"]).name.split("-", 1)[1]: {**p["data"], "action": p["status"]}
+        for p in json_lines(dry.stdout)
     }
     assert plans["report.5.3.0.xml"]["action"] == "unchanged", plans
     assert plans["standard5.3.0.xml"]["action"] == "unchanged", plans

@@ -112,7 +112,7 @@ def test_archiving_without_its_schema_installed_says_how_to_install(tmp_path):
     result = jats(SEED, "-o", tmp_path, "--tag-set", "archiving")
     assert result.exit_code == 1
     assert "JATS 1.3 Archiving" in result.stderr
-    assert "jatsgen schemas install --from" in result.stderr
+    assert "jatsgen schemas install --source" in result.stderr
     assert "https://ftp.ncbi.nlm.nih.gov/pub/jats/archiving/1.3/" in result.stderr
     assert not list(tmp_path.glob("*.xml"))
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, FIXTURES, PASSWORD, ROOT, SEED, Registry
+from conftest import EXAMPLES, FIXTURES, PASSWORD, ROOT, SEED, Registry, result_data
 from typer.testing import CliRunner
 
 from jatsgen.cli import app
@@ -117,7 +117,6 @@ def test_seed_round_trip_registers_each_doi_and_a_second_deposit_sends_nothing(
 
 
 def test_status_refreshes_a_pending_submission_and_prints_json(tmp_path, env, registry, locator):
-    import json
 
     reg = registry(process_delay=0.3)
     (batch,) = make_batches_for(tmp_path, locator, 1)
@@ -125,7 +124,7 @@ def test_status_refreshes_a_pending_submission_and_prints_json(tmp_path, env, re
     time.sleep(0.8)
     res = runner.invoke(app, ["status", "--format", "json"])
     assert res.exit_code == 0, res.stderr
-    (item,) = [json.loads(line) for line in res.stdout.splitlines()]
+    (item,) = result_data(res.stdout)
     assert item["state"] == "completed"
     assert item["dois"][0]["result"] == "success"
     assert PASSWORD not in res.stdout

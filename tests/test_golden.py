@@ -40,7 +40,7 @@ def test_seed_crossref_is_byte_identical(tmp_path, monkeypatch, version):
     out = tmp_path / "out"
     run(
         "crossref", SEED, "--config", EXAMPLES / "jatsgen.toml", "-o", out,
-        "--schema-version", version, "--timestamp", STAMP, "-q",
+        "--crossref-version", version, "--timestamp", STAMP, "-q",
     )  # fmt: skip
     assert_same(out / f"jatsgen-{STAMP}.xml", f"seed-crossref-{version}.xml")
 

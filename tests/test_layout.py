@@ -66,7 +66,7 @@ def test_every_stage_is_a_subpackage_and_the_core_is_small():
     for stage in STAGES:
         assert (PACKAGE / stage / "__init__.py").is_file(), stage
     core = sorted(p.stem for p in PACKAGE.glob("*.py") if not p.stem.startswith("_"))
-    assert len(core) <= 12, core
+    assert len(core) <= 13, core  # model, messages (diagnostics, errors, hints), ids, dates, ...
 
 
 def test_imports_only_run_down_the_pipeline():

@@ -3,13 +3,12 @@ Selenium (Debian's chromium and chromium-driver, installed by .ci/run), never a 
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, SEED
+from conftest import EXAMPLES, SEED, result_data
 from typer.testing import CliRunner
 
 from jatsgen.cli import app
@@ -151,7 +150,7 @@ def test_a_500_paper_volume_renders_and_the_filter_leaves_the_records_with_findi
         ".filter(li => li.offsetParent !== null).length"
     )
     assert shown_toc == len(broken)
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    lines = result_data(result.stdout)
     with_findings = {x["doi"] for x in lines if x["findings"]}
     assert with_findings == {f"10.5555/vol.{i}" for i in broken}
 
@@ -164,7 +163,7 @@ def test_the_summary_is_one_line_per_doi_with_status_pages_author_and_title(tmp_
     assert row.startswith("10.5555/ysc.2025.070  new") and "323–329" in row
     assert "Абдуғани" in row and "ҚАЗАҚСТАН" in row
     as_json = preview(SEED, "--config", EXAMPLES / "jatsgen.toml", "--format", "json")
-    (obj,) = [json.loads(x) for x in as_json.stdout.splitlines()]
+    (obj,) = result_data(as_json.stdout)
     assert obj["doi"] == "10.5555/ysc.2025.070" and obj["status"] == "new"
     assert obj["pages"] == "323–329" and obj["language"] == "kk"
     assert any("UDC" in loss for loss in obj["not_carried"])
@@ -181,5 +180,5 @@ def test_batch_files_preview_as_they_are(tmp_path, ledger, monkeypatch):
     (batch,) = out.glob("*.xml")
     result = preview(batch, "--format", "json")
     assert result.exit_code == 0, result.stderr
-    (obj,) = [json.loads(x) for x in result.stdout.splitlines()]
+    (obj,) = result_data(result.stdout)
     assert obj["doi"] == "10.5555/ysc.2025.070" and obj["not_carried"] == []

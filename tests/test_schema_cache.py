@@ -113,7 +113,7 @@ def test_without_background_writing_the_cache_is_written_before_returning(tmp_pa
 def test_installing_a_schema_set_also_fills_the_compiled_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("JATSGEN_CACHE_DIR", str(tmp_path / "cache"))
     result = CliRunner().invoke(
-        app, ["schemas", "install", "--from", str(SCHEMAS), "--set", "crossref-5.4.0"]
+        app, ["schemas", "install", "--source", str(SCHEMAS), "--set", "crossref-5.4.0"]
     )
     assert result.exit_code == 0, result.stderr
     assert "compiled Crossref deposit 5.4.0" in result.stderr

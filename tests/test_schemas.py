@@ -52,7 +52,7 @@ def test_cache_is_the_last_place_looked_and_the_error_lists_every_place(tmp_path
         loc.find("crossref-5.4.0")
     msg = str(exc.value)
     assert "cache" in msg and str(tmp_path) in msg
-    assert "--schemas DIR" in msg and "jatsgen schemas install --from" in msg
+    assert "--schemas DIR" in msg and "jatsgen schemas install --source" in msg
     assert "https://www.crossref.org/schemas/crossref5.4.0.xsd" in msg
 
 
@@ -140,7 +140,7 @@ def test_cli_install_then_convert_using_only_the_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("JATSGEN_CACHE_DIR", str(tmp_path / "cache"))
     runner = CliRunner()
     res = runner.invoke(
-        app, ["schemas", "install", "--from", str(SCHEMAS), "--set", "jats-1.3-publishing"]
+        app, ["schemas", "install", "--source", str(SCHEMAS), "--set", "jats-1.3-publishing"]
     )
     assert res.exit_code == 0, res.stderr
     monkeypatch.delenv("JATSGEN_SCHEMAS")

@@ -145,12 +145,13 @@ def test_container_comes_from_the_config_when_the_sheet_has_none(tmp_path, state
     assert "<conference_location>Astana</conference_location>" in text
 
 
-def test_unknown_columns_are_warned_about(tmp_path):
+def test_an_unknown_column_fails_the_sheet_naming_the_closest_known_one(tmp_path):
     p = sheet(tmp_path, [{**good_row(1), "colour": "blue"}], header=[*HEADER, "colour"])
-    result = read(p)
-    assert any(
-        d.code == "sheet.unknown-column" and "colour" in d.message for d in result.diagnostics
-    )
+    with pytest.raises(InputError) as exc:
+        read(p, skip_invalid=True)  # the sheet's fault, not a row's: not skipped
+    (d,) = exc.value.diagnostics
+    assert d.code == "sheet.unknown-column" and d.line == 1 and d.severity == "error"
+    assert f"unknown column 'colour' (column {len(HEADER) + 1})" in d.message
 
 
 BAD = {

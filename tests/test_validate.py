@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import resource
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, FIXTURES, SEED, SHARED
+from conftest import EXAMPLES, FIXTURES, SEED, SHARED, json_lines
 from lxml import etree
 from typer.testing import CliRunner
 
@@ -418,10 +417,12 @@ def test_json_format_gives_one_object_per_finding_and_exit_1(tmp_path, bases):
     bad = _write_bad(tmp_path, bases)
     res = runner.invoke(app, ["validate", str(bad), "--format", "json"])
     assert res.exit_code == 1
-    rows = [json.loads(line) for line in res.stdout.splitlines()]
+    rows = json_lines(res.stdout, "finding")
     assert rows and all(set(r) >= {"file", "line", "severity", "rule", "message"} for r in rows)
     assert {r["rule"] for r in rows} == {"id.isbn"}
-    assert rows[0]["schema"] == "crossref-5.4.0"
+    (file,) = json_lines(res.stdout)
+    assert file["status"] == "invalid" and file["data"]["schema"] == "crossref-5.4.0"
+    assert file["errors"] == len(rows) and file["input"] == str(bad)
 
 
 def test_text_report_is_file_line_rule_message_with_a_summary(tmp_path, bases):

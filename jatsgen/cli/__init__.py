@@ -69,6 +69,12 @@ app.add_typer(registry_app, name="registry")
 
 
 def main() -> None:
+    import sys
+
+    # Names are printed as UTF-8 text whatever the locale (LC_ALL=C included)
+    for stream in (sys.stdout, sys.stderr):
+        if (getattr(stream, "encoding", "") or "").lower().replace("-", "") != "utf8":
+            stream.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
     app()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable
 from functools import partial
@@ -11,19 +10,21 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .common import SchemasOption, choice, err, fail, progress_bar, run
+from ..diagnostics import collapse
+from .common import (
+    FormatOption,
+    SchemasOption,
+    choice,
+    emit,
+    err,
+    fail,
+    progress_bar,
+    result_json,
+    run,
+)
 
 if TYPE_CHECKING:
     from ..validation import FileReport, SentTimestamp
-
-FormatOption = Annotated[
-    str,
-    typer.Option(
-        "--format",
-        click_type=choice(("text", "json")),
-        help="text (grouped per file) or json (one object per finding per line).",
-    ),
-]
 
 
 def deposited(
@@ -37,32 +38,48 @@ def deposited(
 
 
 def print_rules() -> None:
-    from rich.console import Console
-    from rich.table import Table
+    """Each rule on its own line (id, severity, what it applies to) with what it checks
+    below, wrapped to 80 columns."""
+    import textwrap
 
     from ..validation import rule_table
 
-    table = Table("rule", "severity", "applies to", "checks")
-    for row in rule_table():
-        table.add_row(*row)
-    Console(width=140).print(table)
+    for rule_id, severity, kinds, summary in rule_table():
+        sys.stdout.write(f"{rule_id}  ({severity}; {kinds})\n")
+        for line in textwrap.wrap(summary, 76):
+            sys.stdout.write(f"    {line}\n")
 
 
 def print_findings(reports: list[FileReport], fmt: str, quiet: bool) -> tuple[int, int]:
-    """Each report's findings in line order on stdout; (errors, warnings) counted."""
+    """Each report's findings in line order on stdout (with json, then the file's result);
+    (errors, warnings) counted."""
     errors = warnings = 0
     out = sys.stdout
     for r in reports:
         findings = sorted(r.diagnostics, key=lambda d: (d.line or 0, d.column or 0))
         errors += sum(d.severity == "error" for d in findings)
         warnings += sum(d.severity == "warning" for d in findings)
-        for d in findings:
+        for d in collapse(findings):
             if quiet and d.severity == "warning":
                 continue
             if fmt == "json":
-                out.write(json.dumps(d.to_json(schema=r.schema_id), ensure_ascii=False) + "\n")
+                emit(d.to_json())
             else:
                 out.write(str(d) + "\n")
+        if fmt == "json":
+            status = "valid" if r.ok else "invalid"
+            emit(
+                result_json(
+                    "validate",
+                    status,
+                    input=r.path,
+                    diagnostics=findings,
+                    kind=r.kind,
+                    schema=r.schema_id,
+                    batch_id=r.batch_id,
+                    dois=r.dois,
+                )
+            )
     out.flush()
     return errors, warnings
 
@@ -119,6 +136,7 @@ def validate_cmd(
     ] = False,
 ) -> None:
     """Check JATS and Crossref files against the official XSD and the registry rules."""
+    from ..hints import did_you_mean
     from ..validation import RULES, ValidateOptions, validate_paths
     from ..validation.validate import xml_files
 
@@ -129,7 +147,8 @@ def validate_cmd(
         raise fail("give at least one file or folder (or --list-rules)", 2)
     unknown = sorted(set(ignore or []) - set(RULES))
     if unknown:
-        raise fail(f"--ignore {unknown[0]}: no such rule; see `jatsgen validate --list-rules`", 2)
+        hint = did_you_mean(unknown[0], RULES) or "; see `jatsgen validate --list-rules`"
+        raise fail(f"--ignore {unknown[0]}: no such rule{hint}", 2)
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise fail(f"{missing[0]}: no such file or folder", 2)

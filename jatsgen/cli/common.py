@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 import click
 import typer
 
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, collapse
 from ..errors import JatsgenError, SchemaNotFoundError
 from ..readers import FORMATS
 
@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
     from ..validation import SchemaLocator
 
-PROGRESS_THRESHOLD = 5
+# seconds of work before a progress bar appears (tests set it to 0 to see one at once)
+PROGRESS_AFTER = float(os.environ.get("JATSGEN_PROGRESS_AFTER", "2.0"))
 
 SchemasOption = Annotated[
     Path | None,
@@ -65,11 +66,57 @@ def err(line: str) -> None:
     sys.stderr.flush()
 
 
-def report(diags: Iterable[Diagnostic], quiet: bool = False) -> None:
-    for d in diags:
+FormatOption = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        click_type=click.Choice(["text", "json"]),
+        help="text, or json: JSON Lines on stdout, one object per finding and per result "
+        '(README, "JSON Lines").',
+    ),
+]
+
+
+def report(diags: Iterable[Diagnostic], quiet: bool = False, fmt: str = "text") -> None:
+    """Findings, warnings with one cause said once: text on stderr, or JSON Lines on stdout."""
+    for d in collapse(diags):
         if quiet and d.severity == "warning":
             continue
-        err(str(d))
+        if fmt == "json":
+            emit(d.to_json())
+        else:
+            err(str(d))
+
+
+def emit(obj: dict[str, Any]) -> None:
+    """One JSON Lines object on stdout (UTF-8 text, never \\u escapes)."""
+    import json
+
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def result_json(
+    command: str,
+    status: str,
+    *,
+    input: str | None = None,
+    outputs: Iterable[str | Path] = (),
+    diagnostics: Iterable[Diagnostic] = (),
+    **data: Any,
+) -> dict[str, Any]:
+    """The JSON Lines shape of a result: what one command did with one input or output.
+    The keys are always present; `data` holds what only that command knows."""
+    found = list(diagnostics)
+    return {
+        "type": "result",
+        "command": command,
+        "status": status,
+        "input": input,
+        "outputs": [str(o) for o in outputs],
+        "errors": sum(d.severity == "error" for d in found),
+        "warnings": sum(d.severity == "warning" for d in found),
+        "data": data,
+    }
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -83,26 +130,38 @@ def by_place(d: Diagnostic) -> tuple[str, int]:
 
 
 class Bar:
-    """A progress bar redrawn as work completes, never by a background thread: the commands
-    that show one start worker processes, and a drawing thread caught holding a lock at
-    the moment of a fork would leave that lock held in the worker."""
+    """A progress bar on a terminal, shown once the work has taken PROGRESS_AFTER seconds
+    (a quick run prints nothing), redrawn as work completes, never by a background thread:
+    the commands that show one start worker processes, and a drawing thread caught holding
+    a lock at the moment of a fork would leave that lock held in the worker."""
 
     def __init__(self, progress: Progress, label: str, total: int) -> None:
         self.progress = progress
         self.task = progress.add_task(label, total=total)
+        self.started = time.monotonic()
+        self.shown = False
         self.drawn = 0.0
 
     def step(self, *_: object) -> None:
         self.progress.advance(self.task)
         now = time.monotonic()
-        if now - self.drawn >= 0.1:  # at most ten redraws a second
+        if not self.shown and now - self.started >= PROGRESS_AFTER:
+            self.progress.start()
+            self.shown = True
+        if self.shown and now - self.drawn >= 0.1:  # at most ten redraws a second
             self.progress.refresh()
             self.drawn = now
+
+    def close(self) -> None:
+        if self.shown:
+            self.progress.stop()
 
 
 @contextmanager
 def progress_bar(total: int, label: str, enabled: bool) -> Iterator[Bar | None]:
-    if not enabled or total <= PROGRESS_THRESHOLD:
+    """A Bar for `total` steps when stderr is a terminal (None otherwise: piped output
+    gets no bar)."""
+    if not enabled or total < 2 or not sys.stderr.isatty():
         yield None
         return
     from rich.console import Console
@@ -122,11 +181,13 @@ def progress_bar(total: int, label: str, enabled: bool) -> Iterator[Bar | None]:
         TimeElapsedColumn(),
         console=stderr,
         transient=True,
-        disable=not stderr.is_terminal,
         auto_refresh=False,
     )
-    with progress:
-        yield Bar(progress, label, total)
+    bar = Bar(progress, label, total)
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
 def ensure_schema(locator: SchemaLocator, set_id: str) -> None:
@@ -170,9 +231,18 @@ def run(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: object, **kwargs: object) -> object:
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+            sys.stdout.flush()  # a reader gone away is found here, not at exit
+            return result
         except (typer.Exit, typer.Abort, SystemExit):
             raise
+        except BrokenPipeError:
+            # `jatsgen status --format json | head -1`: the reader has what it wanted; end
+            # quietly, as a command killed by SIGPIPE does (128 + 13)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            for stream in (sys.stdout, sys.stderr):
+                os.dup2(devnull, stream.fileno())
+            raise typer.Exit(141) from None
         except JatsgenError as exc:
             for line in str(exc).splitlines():
                 err(line if ": error" in line else f"error: {line}")

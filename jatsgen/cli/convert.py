@@ -15,15 +15,18 @@ from ..versions import (
     TAG_SETS,
 )
 from .common import (
+    FormatOption,
     FromOption,
     QuietOption,
     SchemasOption,
     by_place,
     choice,
+    emit,
     ensure_schema,
     err,
     progress_bar,
     report,
+    result_json,
     run,
 )
 
@@ -68,6 +71,7 @@ def jats_cmd(
         bool,
         typer.Option("--no-validate", help="Skip validating each file against the official XSD."),
     ] = False,
+    fmt: FormatOption = "text",
     quiet: QuietOption = False,
 ) -> None:
     """Write one JATS file per article, each validated against the official XSD first.
@@ -89,7 +93,18 @@ def jats_cmd(
     with progress_bar(len(inputs), "converting", not quiet) as bar:
 
         def done(outcome: Outcome) -> None:
-            report(outcome.diagnostics, quiet)
+            report(outcome.diagnostics, quiet, fmt)
+            if fmt == "json":
+                status = "failed" if outcome.failed else "written"
+                emit(
+                    result_json(
+                        "jats",
+                        status,
+                        input=outcome.input,
+                        outputs=outcome.outputs,
+                        diagnostics=outcome.diagnostics,
+                    )
+                )
             outcomes.append(outcome)
             if bar is not None:
                 bar.step()
@@ -121,12 +136,21 @@ def crossref_cmd(
     output: Annotated[
         Path, typer.Option("-o", "--output", help="Folder for the batch files.", file_okay=False)
     ],
-    schema_version: Annotated[
+    crossref_version: Annotated[
+        str | None,
+        typer.Option(
+            "--crossref-version",
+            click_type=choice(CROSSREF_VERSIONS),
+            help="Crossref schema version to write (default: the config's, else 5.4.0).",
+        ),
+    ] = None,
+    old_version: Annotated[
         str | None,
         typer.Option(
             "--schema-version",
             click_type=choice(CROSSREF_VERSIONS),
-            help="Crossref schema (default: the config's, else 5.4.0).",
+            hidden=True,
+            help="The former name of --crossref-version.",
         ),
     ] = None,
     max_records: Annotated[
@@ -149,6 +173,7 @@ def crossref_cmd(
             "last one issued here).",
         ),
     ] = None,
+    fmt: FormatOption = "text",
     skip_invalid: Annotated[
         bool,
         typer.Option(
@@ -189,14 +214,16 @@ def crossref_cmd(
     from ..versions import crossref_schema_id
 
     config = load_config(config_path)
-    version = schema_version or config.schema_version
+    if old_version is not None:
+        err("note: --schema-version is now called --crossref-version")
+    version = crossref_version or old_version or config.schema_version
     locator = None
     if not no_validate:
         locator = SchemaLocator(schemas)
         ensure_schema(locator, crossref_schema_id(version))
     clock = TimestampClock(state_dir(config.state_dir), config.timestamp_digits, pinned=timestamp)
     with progress_bar(len(inputs), "reading", not quiet) as bar:
-        result = make_batches(
+        batches = make_batches(
             [str(p) for p in inputs],
             config,
             output,
@@ -211,13 +238,30 @@ def crossref_cmd(
             on_input=bar.step if bar is not None else None,
             jobs=jobs,  # None: one per CPU, up to 8, when the work repays them
         )
-    report(sorted(result.diagnostics, key=by_place), quiet)
-    if not result.ok:
-        errors = sum(d.severity == "error" for d in result.diagnostics)
-        err(f"no batch written: {errors} error(s) in {len(result.inputs_failed) or 'the'} input(s)")
+    report(sorted(batches.diagnostics, key=by_place), quiet, fmt)
+    if fmt == "json":
+        for path in batches.inputs_failed:
+            mine = [d for d in batches.diagnostics if d.file == path]
+            emit(result_json("crossref", "failed", input=path, diagnostics=mine))
+        for b in batches.batches if batches.ok else []:
+            emit(
+                result_json(
+                    "crossref",
+                    "written",
+                    outputs=[b.path],
+                    batch_id=b.batch_id,
+                    timestamp=b.timestamp,
+                    dois=b.dois,
+                    bytes=b.size,
+                )
+            )
+    if not batches.ok:
+        errors = sum(d.severity == "error" for d in batches.diagnostics)
+        failed = len(batches.inputs_failed) or "the"
+        err(f"no batch written: {errors} error(s) in {failed} input(s)")
         raise typer.Exit(1)
     checked = "" if no_validate else f", each valid against Crossref {version}"
     err(
-        f"{result.works} work(s), {len(result.batches)} batch(es), {result.dois} DOI(s) "
+        f"{batches.works} work(s), {len(batches.batches)} batch(es), {batches.dois} DOI(s) "
         f"written to {output}{checked}"
     )

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .common import LedgerOption, SchemasOption, choice, err, fail, progress_bar, report, run
+from .common import (
+    FormatOption,
+    LedgerOption,
+    SchemasOption,
+    emit,
+    err,
+    fail,
+    progress_bar,
+    report,
+    result_json,
+    run,
+)
 
 if TYPE_CHECKING:
     from ..deposit import Credentials, Outcome
@@ -34,13 +44,31 @@ def print_dois(outcomes: Iterable[Outcome]) -> None:
     sys.stdout.flush()
 
 
-def say(creds: Credentials, o: Outcome, quiet: bool) -> None:
-    """One line per batch as it is settled (and its validation findings)."""
+def say(creds: Credentials, o: Outcome, quiet: bool, fmt: str, settled: bool = True) -> None:
+    """One line per batch as it is settled (and its validation findings); with json, its
+    result once `settled` (after --wait, when the registry has answered)."""
     if o.report is not None:
-        report(o.report.diagnostics, quiet)
+        report(o.report.diagnostics, quiet, fmt)
+    if fmt == "json":
+        if settled:
+            emit(outcome_result(creds, o))
+        return
     if o.state in ("received", "skipped", "unchanged", "completed") and quiet:
         return
     err(creds.redact(f"{o.path}: {o.state}: {o.message}"))
+
+
+def outcome_result(creds: Credentials, o: Outcome) -> dict[str, Any]:
+    return result_json(
+        "deposit",
+        o.state,
+        input=o.path,
+        diagnostics=o.report.diagnostics if o.report else (),
+        message=creds.redact(o.message),
+        upload_name=o.upload_name,
+        submission=o.submission,
+        dois=[{"doi": d, "result": r, "message": creds.redact(m)} for d, r, m in o.dois],
+    )
 
 
 @run
@@ -88,14 +116,7 @@ def deposit_cmd(
             "new, updated or unchanged); send nothing.",
         ),
     ] = False,
-    fmt: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            click_type=choice(("text", "json")),
-            help="With --dry-run: text, or json (one object per file per line).",
-        ),
-    ] = "text",
+    fmt: FormatOption = "text",
     ledger: LedgerOption = None,
     schemas: SchemasOption = None,
     timeout: Annotated[
@@ -143,24 +164,28 @@ def deposit_cmd(
     with progress_bar(len(batches), "depositing", not quiet) as bar:
 
         def done(o: Outcome) -> None:
-            say(creds, o, quiet)
+            say(creds, o, quiet, fmt, settled=not wait)
             if bar is not None:
                 bar.step()
 
         outcomes = depositor.deposit([str(b) for b in batches], on_done=done)
     if wait:
         depositor.wait(outcomes, wait_timeout, poll_interval)
-        print_dois(outcomes)
         for o in outcomes:
-            if o.state in ("completed", "pending"):
-                err(creds.redact(f"{o.path}: {o.state}: {o.message}"))
+            if fmt == "json":
+                emit(outcome_result(creds, o))
+        if fmt != "json":
+            print_dois(outcomes)
+            for o in outcomes:
+                if o.state in ("completed", "pending"):
+                    err(creds.redact(f"{o.path}: {o.state}: {o.message}"))
     states = [o.state for o in outcomes]
     dois = sum(len(o.dois) for o in outcomes)
     bad_dois = sum(r == "failure" for o in outcomes for _, r, _ in o.dois)
     err(
         f"{len(outcomes)} batch(es) to {label}: "
         + ", ".join(f"{states.count(s)} {s}" for s in dict.fromkeys(states))
-        + (f"; {dois} DOI result(s), {bad_dois} failed" if wait else "")
+        + (f"; {dois} DOI result_json(s), {bad_dois} failed" if wait else "")
     )
     if any(o.failed for o in outcomes):
         raise typer.Exit(1)
@@ -169,10 +194,15 @@ def deposit_cmd(
 def print_plans(plans: list[FilePlan], fmt: str, quiet: bool) -> None:
     """What a deposit would send, file by file and DOI by DOI (stdout), and a summary."""
     for plan in plans:
-        if plan.report is not None:
-            report(plan.report.diagnostics, quiet)
+        found = plan.report.diagnostics if plan.report is not None else []
+        report(found, quiet, fmt)
         if fmt == "json":
-            sys.stdout.write(json.dumps(plan.as_json(), ensure_ascii=False) + "\n")
+            data = {k: v for k, v in plan.as_json().items() if k not in ("file", "action")}
+            emit(
+                result_json(
+                    "deposit", plan.action, input=plan.path, diagnostics=found, dry_run=True, **data
+                )
+            )
             continue
         verb = {"send": "would send", "unchanged": "unchanged", "skipped": "skipped"}
         sys.stdout.write(f"{plan.path}: {verb.get(plan.action, plan.action)}: {plan.message}\n")
@@ -197,7 +227,7 @@ def print_plans(plans: list[FilePlan], fmt: str, quiet: bool) -> None:
 
 def print_submission(s: Submission, fmt: str) -> None:
     if fmt == "json":
-        sys.stdout.write(json.dumps(s.as_dict(), ensure_ascii=False) + "\n")
+        emit(result_json("status", s.state, input=s.source_path, **s.as_dict()))
         return
     sys.stdout.write(
         f"{s.upload_name}  {s.endpoint}  {s.state}{'  ' + s.message if s.message else ''}\n"
@@ -212,9 +242,7 @@ def print_submission(s: Submission, fmt: str) -> None:
 @run
 def status_cmd(
     ledger: LedgerOption = None,
-    fmt: Annotated[
-        str, typer.Option("--format", click_type=choice(("text", "json")), help="text or json.")
-    ] = "text",
+    fmt: FormatOption = "text",
     refresh: Annotated[
         bool,
         typer.Option(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 from pathlib import Path
@@ -16,8 +15,10 @@ from .common import (
     QuietOption,
     SchemasOption,
     choice,
+    emit,
     err,
     report,
+    result_json,
     run,
 )
 
@@ -62,8 +63,9 @@ def preview_cmd(
         str,
         typer.Option(
             "--format",
-            click_type=choice(("table", "json")),
-            help="The summary on stdout: table (one line per DOI) or json (one object per DOI).",
+            click_type=choice(("table", "text", "json")),
+            help="The summary on stdout: table (text: one line per DOI) or json (JSON Lines: "
+            'one result per DOI; README, "JSON Lines").',
         ),
     ] = "table",
     endpoint: Annotated[
@@ -108,20 +110,26 @@ def preview_cmd(
     )
     # a work left out is a result, shown even with --quiet
     report(
-        d for d in result.problems if not quiet or d.severity == "error" or "skipped" in d.message
+        (
+            d
+            for d in result.problems
+            if not quiet or d.severity == "error" or "skipped" in d.message
+        ),
+        fmt=fmt,
     )
     if fmt == "json":
         for e in result.entries:
-            line = {
+            line = result_json(
+                "preview",
+                e.status,
+                input=e.source or e.deposit,
+                diagnostics=e.findings,
                 **as_json(e.record),
-                "status": e.status,
-                "errors": e.errors,
-                "warnings": e.warnings,
-                "findings": [d.to_json() for d in e.findings],
-                "not_carried": e.losses,
-                "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in e.changes],
-            }
-            sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+                findings=[d.to_json() for d in e.findings],
+                not_carried=e.losses,
+                changes=[{"field": c.field, "old": c.old, "new": c.new} for c in e.changes],
+            )
+            emit(line)
     else:
         sys.stdout.write(table(summary_rows(result.entries)))
     sys.stdout.flush()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import SchemasOption, err, run
+from .common import SchemasOption, err, fail, run
 
 
 @run
@@ -36,14 +36,17 @@ def schemas_list(schemas: SchemasOption = None) -> None:
 @run
 def schemas_install(
     source: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--from",
+            "--source",
             help="A folder or URL of official schema files "
             "(a folder laid out like crossref/5.4.0/..., one set's "
             "folder, or an official .zip package URL).",
         ),
-    ],
+    ] = None,
+    old_source: Annotated[
+        str | None, typer.Option("--from", hidden=True, help="The former name of --source.")
+    ] = None,
     only: Annotated[
         list[str] | None,
         typer.Option(
@@ -68,6 +71,11 @@ def schemas_install(
     from ..validation import SchemaLocator
     from ..validation.install import install
 
+    if old_source is not None:
+        err("note: --from is now called --source")
+        source = source or old_source
+    if source is None:
+        raise fail("give --source DIR|URL: a folder or URL of the official schema files", 2)
     result = install(
         source,
         sets=only or None,

@@ -14,7 +14,7 @@ import datetime as dt
 from ..dates import real_date
 from ..diagnostics import Diagnostic
 from ..ids import check_isbn, check_issn, check_orcid, check_ror
-from ..model import Book, Journal, PartialDate, Proceedings, Work
+from ..model import Article, Book, Journal, PartialDate, Proceedings, Work
 from ..validation.rules import FAR_FUTURE_YEARS
 
 
@@ -54,3 +54,20 @@ def _date_problems(what: str, d: PartialDate | None, limit: int) -> list[tuple[s
     if d.year > limit:
         return [("date.far-future", f"the {what} date {d} is over {FAR_FUTURE_YEARS} years ahead")]
     return []
+
+
+def work_warnings(article: Article) -> list[Diagnostic]:
+    """What a deposit and a JATS file are valid without but is almost always a mistake."""
+    out = []
+    pageless = not (article.fpage or article.lpage or article.article_number)
+    if isinstance(article.container, Proceedings) and pageless:
+        out.append(
+            Diagnostic.at_source(
+                "warning",
+                "the paper has no pages and no article number, although it is in a "
+                "proceedings volume (pages: 12-18, or article_number)",
+                article.source,
+                "pages.missing",
+            )
+        )
+    return out

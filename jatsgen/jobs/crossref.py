@@ -192,7 +192,9 @@ def make_batches(
     validator = None
     if locator is not None:
         prefixes = () if any_prefix else config.prefixes
-        validator = Validator(ValidateOptions(prefixes=prefixes), locator=locator)
+        # the works' own warnings (pages.missing) were said at their source, before batching
+        said = frozenset({"pages.missing"})
+        validator = Validator(ValidateOptions(prefixes=prefixes, ignore=said), locator=locator)
     staging = Path(tempfile.mkdtemp(prefix=".jatsgen-partial-", dir=out))
     try:
         assembler = BatchAssembler(

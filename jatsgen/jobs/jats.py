@@ -17,6 +17,7 @@ from ..readers import read
 from ..validation import SchemaLocator, ValidateOptions, Validator
 from ..writers.jats import JatsOptions, to_jats
 from ..writers.upgrade import customizable_values, upgrade
+from .checks import work_warnings
 from .dois import DoiPlanner
 
 Values = dict[tuple[str, str], frozenset[str]]  # (tag, attribute) -> the values the target allows
@@ -52,9 +53,13 @@ def convert_to_jats(
     DOI or landing page gets them from its patterns, as `crossref` would make them.
     """
     options = options or JatsOptions()
-    # The reader already reported citations without a reference; don't say it twice.
+    # The reader already reported citations without a reference, and the job a paper
+    # without pages; don't say it twice.
     validator = (
-        Validator(ValidateOptions(ignore=frozenset({"jats.cited-present"})), locator=locator)
+        Validator(
+            ValidateOptions(ignore=frozenset({"jats.cited-present", "pages.missing"})),
+            locator=locator,
+        )
         if locator is not None
         else None
     )
@@ -96,6 +101,7 @@ class _Job:
     def write(self, path: str, article: Article, i: int, count: int, outcome: Outcome) -> None:
         """One article as a validated JATS file (or the located reasons it is not one)."""
         diags = Diagnostics(path)
+        outcome.diagnostics += work_warnings(article)
         if self.config is not None and not _identified(article, self.config, i, outcome):
             return
         if article.original is not None:

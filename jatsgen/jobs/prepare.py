@@ -38,7 +38,7 @@ from ..writers.crossref import (
     fragment_bytes,
     namespace_declarations,
 )
-from .checks import work_problems
+from .checks import work_problems, work_warnings
 from .dois import DoiPlanner
 from .timestamps import TimestampClock
 
@@ -133,6 +133,7 @@ def prepare(path: str | Path, job: Job) -> PreparedInput:
         out.works.append(item)
         if job.config.undated == "deposit-date":
             item.notes = date_undated(article, job.clock)
+        item.notes += work_warnings(article)
         try:
             work = planner.make(article, seq)
         except InputError as exc:

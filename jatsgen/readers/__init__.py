@@ -57,12 +57,29 @@ def read_text(path: str | Path) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError.at(
-            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}){_saved_as(data)}",
             file=name,
             line=line,
             code="input.encoding",
         ) from None
     return text
+
+
+def _saved_as(data: bytes) -> str:
+    """What to do about text in another encoding: Excel's "CSV" on a Russian or Kazakh
+    Windows is Windows-1251, which cannot hold the Kazakh letters (so it is not read)."""
+    try:
+        text = data.decode("cp1251")
+    except UnicodeDecodeError:
+        return "; save it as UTF-8"
+    odd = [ch for ch in text if ord(ch) > 127]
+    cyrillic = sum("\u0400" <= ch <= "\u04ff" for ch in odd)
+    if odd and cyrillic >= 0.8 * len(odd):
+        return (
+            '; it looks like Windows-1251 (Cyrillic): in Excel, "Save As" "CSV UTF-8 (Comma '
+            'delimited)" (Windows-1251 has no Kazakh letters, so they may already be lost)'
+        )
+    return "; save it as UTF-8"
 
 
 def detect_format(path: str | Path, text: str) -> str:

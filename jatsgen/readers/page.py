@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from ..dates import parse_date_range
 from ..diagnostics import Diagnostics
 from ..errors import InputError
+from ..hints import did_you_mean
 from ..ids import check_isbn, find_doi, normalize_doi, normalize_isbn, normalize_orcid
 from ..model import (
     Abstract,
@@ -313,8 +314,11 @@ def _table_fields(rows: list[_Row], diags: Diagnostics) -> tuple[dict[str, _Row]
     for row in rows:
         name = _KEY_BY_FOLD.get(_keyfold(row.key))
         if name is None:
+            hint = did_you_mean(_keyfold(row.key), _KEY_BY_FOLD)
             diags.warn(
-                f"unknown metadata key {row.key!r} ignored", line=row.line, code="page.unknown-key"
+                f"unknown metadata key {row.key!r} ignored{hint}",
+                line=row.line,
+                code="page.unknown-key",
             )
         elif name == "collection":
             collections.append(row)

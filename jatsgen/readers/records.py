@@ -20,6 +20,7 @@ from jsonschema.exceptions import ValidationError
 from ..dates import parse_iso
 from ..diagnostics import Diagnostic, Diagnostics
 from ..errors import InputError
+from ..hints import date_hint, lookalikes
 from ..ids import (
     check_doi,
     check_isbn,
@@ -61,6 +62,7 @@ from ..text import forbidden_chars, squash, strip_forbidden
 from .markdown import CitationLinker, parse_blocks
 
 Path_ = tuple[str | int, ...]
+_DOCS = ("$ref", "description", "examples")
 
 
 @cache
@@ -73,7 +75,9 @@ def _validator(kind: str) -> jsonschema.Draft202012Validator:
         if isinstance(node, dict):
             ref = node.get("$ref")
             if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                rest = {k: inline(v) for k, v in node.items() if k != "$ref"}
+                # a property's own description says what it is; the definition's says the
+                # form it takes, which is what an error message needs
+                rest = {k: inline(v) for k, v in node.items() if k not in _DOCS}
                 return {**inline(defs[ref.rsplit("/", 1)[1]]), **rest}
             return {k: inline(v) for k, v in node.items()}
         if isinstance(node, list):
@@ -169,8 +173,10 @@ def _describe(error: ValidationError) -> tuple[Path_, str]:
     hint: str | None
     if v == "pattern":
         hint = error.schema.get("description") if isinstance(error.schema, dict) else None
-        return path, f"{json.dumps(error.instance)[:80]} is not in the expected form" + (
-            f" ({hint})" if hint else f" (pattern {error.validator_value})"
+        odd = lookalikes(error.instance) if isinstance(error.instance, str) else None
+        shown = json.dumps(error.instance, ensure_ascii=False)[:80]
+        return path, f"{shown} is not in the expected form" + (
+            f": {odd}" if odd else f" ({hint})" if hint else f" (pattern {error.validator_value})"
         )
     if v in ("oneOf", "anyOf"):
         hint = error.schema.get("description") if isinstance(error.schema, dict) else None
@@ -179,14 +185,16 @@ def _describe(error: ValidationError) -> tuple[Path_, str]:
             if isinstance(error.instance, dict) and len(error.instance) == 1:
                 yaml_hint = " (in YAML, put text containing ': ' in quotes)"
             shown = json.dumps(error.instance, ensure_ascii=False)[:60]
-            return path, f"{shown} is not valid: {hint}{yaml_hint}"
+            hint = hint.rstrip(".") if date_hint(error.instance) else hint
+            return path, f"{shown} is not valid: {hint}{yaml_hint}{date_hint(error.instance)}"
         if isinstance(error.validator_value, list) and all(
             isinstance(s, dict) and list(s) == ["required"] for s in error.validator_value
         ):
             fields = " or ".join(f"'{s['required'][0]}'" for s in error.validator_value)
             return path, f"needs one of {fields}"
     if v == "enum":
-        return path, f"{json.dumps(error.instance)} is not one of {error.validator_value}"
+        shown = json.dumps(error.instance, ensure_ascii=False)
+        return path, f"{shown} is not one of {error.validator_value}"
     if v == "minItems":
         return path, "must not be empty"
     if v == "minLength":
@@ -230,36 +238,73 @@ def load_record_data(text: str, path: str, fmt: str) -> tuple[Any, dict[Path_, i
 def read_records(text: str, path: str, fmt: str, diags: Diagnostics) -> list[Article]:
     data, lines = load_record_data(text, path, fmt)
     kind = "collection" if "articles" in data else "article"
-    problems: list[Diagnostic] = []
-    for error in sorted(_validator(kind).iter_errors(data), key=lambda e: list(map(str, e.path))):
-        epath, message = _describe(error)
+    errors = list(_validator(kind).iter_errors(data))
+    problems, refused = [], set()
+    for epath, message in map(_describe, errors):
+        at = _json_path(epath)
         problems.append(
-            Diagnostic(
-                "error",
-                message,
-                path,
-                _line_for(lines, epath),
-                None,
-                _json_path(epath),
-                "record.schema",
-            )
+            Diagnostic("error", message, path, _line_for(lines, epath), None, at, "record.schema")
         )
-    if problems:
-        raise InputError(problems)
-
+        missing = re.match(r"required field '([^']+)'", message)
+        refused.add(_json_path((*epath, missing.group(1))) if missing else at)
+    # Then what the schema cannot check (check digits, real dates, page ranges), in every
+    # part the schema did not refuse outright, so one run reports every problem.
     builder = _Builder(path, lines, diags)
-    if kind == "collection":
-        container = (
-            builder.container(data["container"], ("container",)) if "container" in data else None
-        )
-        articles = [
-            builder.article(a, ("articles", i), container) for i, a in enumerate(data["articles"])
-        ]
-    else:
-        articles = [builder.article(data, (), None)]
-    if builder.problems:
-        raise InputError(builder.problems)
-    return articles
+    articles = _build(builder, _patched(data, errors), kind)
+    problems += [d for d in builder.problems if not _under(d.field, refused)]
+    if problems:
+        raise InputError(sorted(problems, key=lambda d: (d.line or 0, d.field or "")))
+    return [a for a in articles if a is not None]
+
+
+def _build(builder: _Builder, data: dict[str, Any], kind: str) -> list[Article | None]:
+    """Each article built on its own: one whose data the schema refused so badly that it
+    cannot be built (a missing part) is None, and the others are still checked."""
+
+    def attempt(make: Callable[[], Any]) -> Any:
+        try:
+            return make()
+        except (KeyError, TypeError, AttributeError, ValueError, IndexError):
+            return None  # the schema has said what is wrong with it
+
+    if kind != "collection":
+        return [attempt(lambda: builder.article(data, (), None))]
+    container = None
+    if isinstance(data.get("container"), dict):
+        container = attempt(lambda: builder.container(data["container"], ("container",)))
+    items = data["articles"] if isinstance(data.get("articles"), list) else []
+    return [
+        attempt(lambda a=a, i=i: builder.article(a, ("articles", i), container))  # type: ignore[misc]
+        for i, a in enumerate(items)
+        if isinstance(a, dict)
+    ]
+
+
+def _patched(data: dict[str, Any], errors: list[ValidationError]) -> dict[str, Any]:
+    """A copy to build from, with each missing required text field present but empty, so
+    the builder reaches the fields after it."""
+    if not errors:
+        return data
+    copy: dict[str, Any] = json.loads(json.dumps(data))
+    for error in errors:
+        if error.validator != "required" or not isinstance(error.schema, dict):
+            continue
+        node: Any = copy
+        for key in error.absolute_path:
+            node = node[key]
+        properties = error.schema.get("properties", {})
+        for name in error.schema.get("required", []):
+            wanted = properties.get(name, {}).get("type")
+            if isinstance(node, dict) and name not in node and wanted == "string":
+                node[name] = ""
+    return copy
+
+
+def _under(field: str | None, refused: set[str]) -> bool:
+    """Whether a builder finding is at or inside a value the schema already refused."""
+    if field is None:
+        return False
+    return any(field == r or field.startswith((r + ".", r + "[")) for r in refused)
 
 
 class _Builder:
@@ -300,7 +345,11 @@ class _Builder:
             return None
         value = parse_iso(data[key])
         if value is None:
-            self._error((*at, key), f"{data[key]!r} is not a real date", "record.bad-date")
+            self._error(
+                (*at, key),
+                f"{data[key]!r} is not a real date{date_hint(data[key])}",
+                "record.bad-date",
+            )
         return value
 
     def titles(self, value: Any, at: Path_) -> list[Title]:
@@ -572,7 +621,7 @@ class _Builder:
             contributor.name_style = "given-only"
         if "orcid" in c:
             contributor.orcid = normalize_orcid(c["orcid"])
-            problem = check_orcid(contributor.orcid)
+            problem = check_orcid(str(c["orcid"]))  # as the user wrote it
             if problem:
                 self._error((*cat, "orcid"), problem, "record.bad-orcid")
         return contributor

@@ -25,10 +25,12 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 from typing import Any
 
 from ..diagnostics import Diagnostic, Diagnostics
 from ..errors import InputError
+from ..hints import did_you_mean
 from ..model import Article
 from .records import Path_, _Builder, _describe, _validator
 
@@ -111,20 +113,21 @@ def read_sheet(
     except StopIteration:
         raise InputError.at("the sheet is empty", file=path, code="sheet.empty") from None
     columns = [_norm(h) for h in header]
-    for i, col in enumerate(columns):
-        known = (
-            col in ARTICLE_COLUMNS
-            or col in CONTAINER_COLUMNS
-            or _AUTHOR_COL.match(col)
-            or _LANG_COL.match(col)
+    # An unknown column would be ignored, and its values lost: an error for the sheet (not
+    # a row, so --skip-invalid does not pass it), reported with the rows' problems.
+    sheet_problems = [
+        Diagnostic(
+            "error",
+            f"unknown column {header[i]!r} (column {i + 1}){did_you_mean(col, _known(col))}",
+            path,
+            1,
+            None,
+            header[i],
+            "sheet.unknown-column",
         )
-        if col and not known:
-            diags.warn(
-                f"unknown column {header[i]!r} (column {i + 1}) ignored; see the "
-                "sheet format in the README",
-                line=1,
-                code="sheet.unknown-column",
-            )
+        for i, col in enumerate(columns)
+        if col and not _is_known(col)
+    ]
     if "title" not in columns:
         raise InputError.at(
             "the sheet has no 'title' column",
@@ -151,29 +154,77 @@ def read_sheet(
             continue
         row = {columns[i]: v.strip() for i, v in enumerate(values) if i < len(columns)}
         record, origin = _record(row, container if not has_container else None)
-        row_problems = _check(record, origin, path, line)
-        article = None
-        if not row_problems:
-            builder = _Builder(path, {(): line}, diags)
-            article = builder.article(record, (), None)
-            row_problems = [_relocate(d, origin, line) for d in builder.problems]
-        if row_problems:
-            problems += row_problems
-            continue
-        assert article is not None
-        articles.append(article)
-    if problems:
-        if not skip_invalid:
-            raise InputError(problems)
-        for d in problems:
-            diags.warn(
-                f"row skipped: {d.message}", line=d.line, field=d.field, code="sheet.row-skipped"
-            )
+        article, row_problems = _row(record, origin, path, line, diags)
+        problems += row_problems
+        if article is not None and not row_problems:
+            articles.append(article)
+    problems = _once(problems)
+    if sheet_problems or (problems and not skip_invalid):
+        raise InputError(sheet_problems + problems)
+    for d in problems:
+        diags.warn(
+            f"row skipped: {d.message}", line=d.line, field=d.field, code="sheet.row-skipped"
+        )
     if not articles and not problems:
         raise InputError.at(
             "the sheet has a header but no rows", file=path, line=1, code="sheet.empty"
         )
     return articles
+
+
+def _is_known(col: str) -> bool:
+    author = _AUTHOR_COL.match(col)
+    if author:
+        return author.group(2) in AUTHOR_FIELDS
+    return col in ARTICLE_COLUMNS or col in CONTAINER_COLUMNS or bool(_LANG_COL.match(col))
+
+
+def _known(col: str) -> list[str]:
+    """The names an unknown column may have meant (author columns with its number)."""
+    n = m.group(1) if (m := re.match(r"^author(\d+)", col)) else "1"
+    return [
+        *ARTICLE_COLUMNS,
+        *CONTAINER_COLUMNS,
+        *(f"author{n}_{f}" for f in AUTHOR_FIELDS),
+        *(f"{k}_en" for k in ("title", "abstract", "keywords", "container_title")),
+    ]
+
+
+def _row(
+    record: dict[str, Any], origin: dict[Path_, str], path: str, line: int, diags: Diagnostics
+) -> tuple[Article | None, list[Diagnostic]]:
+    """One row's article and every problem in it: the schema's, and the check digits,
+    dates and ranges of the cells the schema did not refuse."""
+    problems = _check(record, origin, path, line)
+    builder = _Builder(path, {(): line}, diags)
+    try:
+        article = builder.article(record, (), None)
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError):
+        article = None  # the schema has said why it cannot be built
+    refused = {(d.field, d.message) for d in problems}
+    columns = {d.field for d in problems}
+    for d in builder.problems:
+        moved = _relocate(d, origin, line)
+        if moved.field not in columns and (moved.field, moved.message) not in refused:
+            problems.append(moved)
+    return article, problems
+
+
+def _once(problems: list[Diagnostic]) -> list[Diagnostic]:
+    """A container cell repeated on every row (an ISBN, an event date) says its problem
+    once, with the rows it affects."""
+    rows: dict[tuple[str | None, str], list[Diagnostic]] = {}
+    for d in problems:
+        key = (d.field, d.message) if d.field in CONTAINER_COLUMNS else (None, str(id(d)))
+        rows.setdefault(key, []).append(d)
+    out = []
+    for group in rows.values():
+        first = group[0]
+        if len(group) > 1:
+            lines = ", ".join(str(d.line) for d in group)
+            first = replace(first, message=f"{first.message} (rows {lines}: {len(group)} rows)")
+        out.append(first)
+    return out
 
 
 def _record(

@@ -62,7 +62,7 @@ def install(
     else:
         folder = Path(source[7:] if source.startswith("file://") else source)
         if not folder.is_dir():
-            raise JatsgenError(f"--from {source}: no such folder")
+            raise JatsgenError(f"--source {source}: no such folder")
         fetch = _folder_fetcher(folder)
     for s in chosen:
         files = fetch(s)
@@ -121,7 +121,7 @@ def _download(url: str, say: Progress) -> bytes | None:
     except requests.RequestException as exc:
         raise JatsgenError(
             f"cannot download {url} ({type(exc).__name__}). If this machine is offline, "
-            "download the official files elsewhere and run `jatsgen schemas install --from DIR`, "
+            "download the official files elsewhere and run `jatsgen schemas install --source DIR`, "
             f"or point at them with --schemas DIR or ${ENV_SCHEMAS}."
         ) from None
 
@@ -220,7 +220,7 @@ def fetch_official(set_id: str, progress: Progress | None = None) -> ResolvedSch
     if not s.fetchable:
         raise JatsgenError(
             f"{s.label} cannot be fetched automatically; download it from "
-            f"{s.info_url} and run `jatsgen schemas install --from DIR`"
+            f"{s.info_url} and run `jatsgen schemas install --source DIR`"
         )
     result = install(s.archive_url or s.base_url or "", sets=[set_id], progress=progress)
     if set_id not in result.installed:

@@ -398,6 +398,28 @@ def _pages(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
+@rule(
+    "pages.missing",
+    "warning",
+    BOTH,
+    "a paper in proceedings has pages or an article number",
+)
+def _pages_missing(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    papers = list(elements(tree, "conference_paper"))
+    if not papers:  # JATS: an article of a conference (article-meta/conference)
+        papers = [m for m in elements(tree, "article-meta") if child(m, "conference") is not None]
+    for paper in papers:
+        located = ("pages", "publisher_item", "fpage", "elocation-id")
+        if all(child(paper, name) is None for name in located):
+            yield Finding(
+                "pages.missing",
+                "the paper has no pages and no article number, although it is in a "
+                "proceedings volume",
+                paper.sourceline,
+                path_of(paper),
+            )
+
+
 def _check_date(
     year: str, month: str, day: str, ctx: RuleContext, seasons: bool
 ) -> tuple[str, str, str] | None:

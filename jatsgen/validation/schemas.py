@@ -3,7 +3,7 @@
 `schemas/manifest.json` names every schema set we know (Crossref 5.3.0-5.5.0, JATS 1.3/1.4
 Publishing and Archiving) with its official URL and the sha256 of each file. At run time a
 set is looked up, in order, in `--schemas DIR`, `$JATSGEN_SCHEMAS`, and the user cache that
-`jatsgen schemas install --from DIR|URL` fills (`install.py`, checking every sha256).
+`jatsgen schemas install --source DIR|URL` fills (`install.py`, checking every sha256).
 """
 
 from __future__ import annotations
@@ -179,7 +179,7 @@ class SchemaLocator:
         raise SchemaNotFoundError(
             f"no copy of the {s.label} schema ({s.dir}/{s.entry}) was found. Looked in: {looked}. "
             f"Point at a folder of official schemas with --schemas DIR or ${ENV_SCHEMAS}, or run "
-            f"`jatsgen schemas install --from DIR|URL` (official: {s.official_url})."
+            f"`jatsgen schemas install --source DIR|URL` (official: {s.official_url})."
         )
 
     def available(self) -> Iterator[tuple[SchemaSet, ResolvedSchema | None]]:
