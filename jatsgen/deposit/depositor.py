@@ -53,6 +53,9 @@ class Outcome:
         return any(result == "failure" for _, result, _ in self.dois)
 
 
+CLAIM_WAIT = 900.0  # seconds to wait for another run sending the same file
+
+
 class Depositor:
     """Deposits batch files through `client`, recording every step in `ledger`."""
 
@@ -157,6 +160,30 @@ class Depositor:
         return FilePlan(path, "skipped", self._received_message(row), data=data)
 
     def _deposit_one(self, plan: FilePlan) -> Outcome:
+        """Send one planned file, holding the ledger's claim on (file, endpoint) meanwhile:
+        another run (or thread) sending the same file waits, then finds it received."""
+        token = uuid.uuid4().hex
+        deadline = time.monotonic() + CLAIM_WAIT
+        while (holder := self.ledger.claim(plan.sha256, self.endpoint, token)) is not None:
+            if time.monotonic() > deadline:
+                return Outcome(
+                    plan.path,
+                    "unavailable",
+                    f"another jatsgen run ({holder}) is still sending this file to "
+                    f"{self.endpoint}; nothing sent (run the same command again later)",
+                )
+            time.sleep(0.2)
+        try:
+            row = None if self.force else self.ledger.received(plan.sha256, self.endpoint)
+            if row is not None:  # sent by the run that held the claim
+                return Outcome(
+                    plan.path, "skipped", self._received_message(row), row.upload_name, row.id
+                )
+            return self._claimed(plan)
+        finally:
+            self.ledger.release(plan.sha256, self.endpoint, token)
+
+    def _claimed(self, plan: FilePlan) -> Outcome:
         path, data, sha = plan.path, plan.data, plan.sha256
         root = parse_bytes(data, path).getroot()
         batch_id = (root.findtext("{*}head/{*}doi_batch_id") or Path(path).stem).strip()

@@ -56,8 +56,18 @@ CREATE TABLE IF NOT EXISTS dois (
     PRIMARY KEY (submission, doi)
 );
 CREATE INDEX IF NOT EXISTS dois_by_doi ON dois (doi);
+CREATE TABLE IF NOT EXISTS claims (   -- who is sending a file to an endpoint right now
+    file_sha256   TEXT NOT NULL,
+    endpoint      TEXT NOT NULL,
+    owner         TEXT NOT NULL,       -- one token per attempt to send
+    host          TEXT NOT NULL,
+    pid           INTEGER NOT NULL,
+    claimed_at    TEXT NOT NULL,
+    PRIMARY KEY (file_sha256, endpoint)
+);
 """
-VERSION = 2  # PRAGMA user_version of a ledger with the tables above
+VERSION = 3  # PRAGMA user_version of a ledger with the tables above
+STALE_CLAIM = dt.timedelta(hours=6)  # a claim from another host older than this is abandoned
 
 SENT_STATES = ("uploading", "received", "completed")  # what may have reached the registry
 HELD_STATES = ("received", "completed")  # what the registry confirmed it holds
@@ -193,6 +203,21 @@ _SUBMISSION_FIELDS = (
 )
 
 
+def _alive(claim: sqlite3.Row, host: str) -> bool:
+    """Whether the run that holds a claim is still running (on this host: its process
+    exists; on another, the claim is recent)."""
+    if claim["host"] != host:
+        claimed = dt.datetime.fromisoformat(claim["claimed_at"])
+        return dt.datetime.now(dt.UTC) - claimed < STALE_CLAIM
+    try:
+        os.kill(int(claim["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process, alive
+    return True
+
+
 def _submission(row: sqlite3.Row, dois: list[DoiResult] | None = None) -> Submission:
     return Submission(
         row["id"],
@@ -301,6 +326,36 @@ class Ledger:
             for d in db.execute("SELECT * FROM dois ORDER BY submission, doi"):
                 dois.setdefault(d["submission"], []).append(_doi(d))
         return [_submission(r, dois.get(r["id"], [])) for r in rows]
+
+    # --- who is sending what ----------------------------------------------------------------
+
+    def claim(self, sha256: str, endpoint: str, owner: str) -> str | None:
+        """Take the right to send this file to `endpoint` (one locked transaction, so two
+        runs never both hold it). None when taken; else who holds it ("pid 123 on host")."""
+        import socket
+
+        host = socket.gethostname()
+        with connect(self.path) as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute(
+                "SELECT * FROM claims WHERE file_sha256=? AND endpoint=?", (sha256, endpoint)
+            ).fetchone()
+            if row is not None and row["owner"] != owner and _alive(row, host):
+                db.execute("COMMIT")
+                return f"pid {row['pid']} on {row['host']}"
+            db.execute(
+                "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?, ?)",
+                (sha256, endpoint, owner, host, os.getpid(), now()),
+            )
+            db.execute("COMMIT")
+        return None
+
+    def release(self, sha256: str, endpoint: str, owner: str) -> None:
+        with connect(self.path) as db:
+            db.execute(
+                "DELETE FROM claims WHERE file_sha256=? AND endpoint=? AND owner=?",
+                (sha256, endpoint, owner),
+            )
 
     # --- recording each step ----------------------------------------------------------------
 
