@@ -81,7 +81,7 @@ def test_two_runs_at_once_on_the_same_batches_upload_each_file_once(env, registr
         time.sleep(0.01)  # the first run is sending: start the second now
     second = deposit_process(files, reg.url + "/")  # the same registry, spelt otherwise
     for proc in (first, second):
-        out, err = proc.communicate(timeout=300)
+        _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
     seen = reg.witness()
     assert seen["submissions"] == len(files), seen
