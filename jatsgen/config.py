@@ -285,7 +285,7 @@ class _ConfigReader:
             title_language=self.text("crossref", "title_language"),
             media_type=self.choice("crossref", "media_type", MEDIA_TYPES, "print"),
             timestamp_digits=self.integer(
-                "crossref", "timestamp_digits", DEFAULT_TIMESTAMP_DIGITS, 15, 30
+                "crossref", "timestamp_digits", DEFAULT_TIMESTAMP_DIGITS, 15, 19
             ),
             state_dir=self.text("crossref", "state_dir"),
             registry=self.registry(path),

@@ -221,7 +221,14 @@ def crossref_cmd(
     if not no_validate:
         locator = SchemaLocator(schemas)
         ensure_schema(locator, crossref_schema_id(version))
-    clock = TimestampClock(state_dir(config.state_dir), config.timestamp_digits, pinned=timestamp)
+    from ..deposit.ledger import Ledger
+
+    # the ledger's highest deposited timestamp is a floor: a lost state file cannot make the
+    # next batch older than one the registry has seen
+    floor = None if timestamp is not None else Ledger().highest_timestamp()
+    clock = TimestampClock(
+        state_dir(config.state_dir), config.timestamp_digits, pinned=timestamp, floor=floor
+    )
     with progress_bar(len(inputs), "reading", not quiet) as bar:
         batches = make_batches(
             [str(p) for p in inputs],

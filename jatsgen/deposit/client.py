@@ -5,11 +5,13 @@ in a message."""
 
 from __future__ import annotations
 
+import html
 import os
 import random
 import re
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 
 import requests
@@ -43,7 +45,23 @@ class Credentials:
         return f"{self.user}/{self.role}" if self.role else self.user
 
     def redact(self, text: str) -> str:
-        return text.replace(self.password, "********") if self.password else text
+        """`text` without the password in any form a server may echo it: as is, HTML- or
+        XML-escaped (named or numeric references), or URL-encoded (any case of hex)."""
+        if not self.password:
+            return text
+        pw = self.password
+        forms = {
+            pw,
+            html.escape(pw),
+            html.escape(pw, quote=False),
+            "".join(f"&#{ord(c)};" for c in pw),
+            "".join(f"&#x{ord(c):x};" for c in pw),
+            urllib.parse.quote(pw, safe=""),
+            urllib.parse.quote_plus(pw),
+            urllib.parse.quote(pw),
+        }
+        pattern = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+        return re.sub(pattern, "********", text, flags=re.IGNORECASE)
 
 
 def load_credentials(config: DepositConfig | None, *, required: bool = True) -> Credentials:
@@ -114,8 +132,11 @@ def _connect_failed(exc: BaseException) -> bool:
 
 
 def _text(body: bytes | str) -> str:
+    """What a person needs of a server's error page: its text, entities read, at most 300
+    characters (never the whole body, which may echo the request)."""
     s = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", s)).strip()[:300]
+    s = re.sub(r"<[^>]+>", " ", s[:20_000])
+    return re.sub(r"\s+", " ", html.unescape(s)).strip()[:300]
 
 
 class RegistryClient:
@@ -168,14 +189,18 @@ class RegistryClient:
             return
         self._raise_for(resp, ambiguous_5xx=True)
         raise DepositError(
-            self.creds.redact(
-                f"the registry did not confirm receipt (HTTP {resp.status_code}): {_text(body)}"
-            )
+            f"the registry did not confirm receipt (HTTP {resp.status_code}): {self._said(body)}"
         )
+
+    def _said(self, body: bytes) -> str:
+        """A server's answer as a message: the password taken out before the markup is (a
+        password may look like markup) and again after entities are read."""
+        raw = body[:20_000].decode("utf-8", "replace")
+        return self.creds.redact(_text(self.creds.redact(raw)))
 
     def _raise_for(self, resp: requests.Response, ambiguous_5xx: bool) -> None:
         code = resp.status_code
-        text = self.creds.redact(_text(resp.content))
+        text = self._said(resp.content)
         if code == 401:
             if "role" in text.lower():
                 raise RoleError(
@@ -221,7 +246,7 @@ class RegistryClient:
                 self._raise_for(resp, ambiguous_5xx=False)
                 raise DepositError(
                     f"unexpected answer from {self.label} (HTTP "
-                    f"{resp.status_code}): {self.creds.redact(_text(resp.content))}"
+                    f"{resp.status_code}): {self._said(resp.content)}"
                 )
             except (NotSent, Ambiguous) as exc:
                 last = str(exc)

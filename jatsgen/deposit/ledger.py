@@ -87,10 +87,37 @@ def now() -> str:
 
 @contextmanager
 def connect(path: Path, *, readonly: bool = False) -> Iterator[sqlite3.Connection]:
+    """A connection to the ledger; whatever SQLite or the file system says is wrong with it
+    (damaged, read-only, disk full, file too large) is a one-line error naming the file."""
     import sqlite3  # here, not at the top: `jatsgen validate` of a JATS file never opens it
 
+    if readonly and os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
+        readonly = False  # a writable ledger is opened as such: one written by an earlier
+        # jatsgen is brought up to date before it is read
+    try:
+        conn = _open(path, readonly)
+    except (sqlite3.DatabaseError, OSError) as exc:
+        raise _ledger_error(path, exc) from None
+    try:
+        yield conn
+    except (sqlite3.DatabaseError, OSError) as exc:
+        raise _ledger_error(path, exc) from None
+    finally:
+        conn.close()
+
+
+def _open(path: Path, readonly: bool) -> sqlite3.Connection:
+    import sqlite3
+
     if readonly:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        uri = path.resolve().as_uri()
+        try:
+            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30)
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            # on a read-only mount a WAL ledger cannot even be opened read-only: read it as
+            # an unchanging file
+            conn = sqlite3.connect(f"{uri}?immutable=1", uri=True, timeout=30)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=30, isolation_level=None)
@@ -99,10 +126,32 @@ def connect(path: Path, *, readonly: bool = False) -> Iterator[sqlite3.Connectio
         if conn.execute("PRAGMA user_version").fetchone()[0] < VERSION:
             _migrate(conn)
     conn.row_factory = sqlite3.Row
-    try:
-        yield conn
-    finally:
-        conn.close()
+    return conn
+
+
+def _ledger_error(path: Path, exc: Exception) -> JatsgenError:
+    """What is wrong with the ledger file, and what to do, in one line."""
+    import errno
+
+    text = str(exc).lower()
+    code = getattr(exc, "errno", None)
+    if code == errno.ENOSPC or "disk is full" in text or "database or disk is full" in text:
+        why = "the disk is full; free some space and run the same command again"
+    elif code == errno.EFBIG or "too large" in text or "too big" in text:
+        why = "the file is at the size limit (EFBIG); raise the limit or move the ledger"
+    elif "readonly" in text or "read-only" in text or code in (errno.EROFS, errno.EACCES):
+        why = (
+            "it cannot be written (read-only); use --ledger or $JATSGEN_LEDGER for a "
+            "writable one (reading it still works)"
+        )
+    elif "not a database" in text or "malformed" in text or "no such table" in text:
+        why = (
+            "it is damaged or not a ledger; restore it from a backup, or move it aside and "
+            "jatsgen starts a new one (and forgets what it recorded)"
+        )
+    else:
+        why = f"{exc}; check the file and its folder"
+    return JatsgenError(f"{path}: deposit ledger: {why}")
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
@@ -289,9 +338,23 @@ class Ledger:
                         )
         return out
 
+    def highest_timestamp(self) -> int | None:
+        """The highest timestamp sent from here to any endpoint: the floor of the next one."""
+        if not self.exists():
+            return None
+        with connect(self.path, readonly=True) as conn:
+            row = conn.execute(
+                "SELECT MAX(d.timestamp) FROM dois d JOIN submissions s ON s.id = d.submission "
+                f"WHERE s.state IN ({','.join('?' * len(SENT_STATES))})",
+                SENT_STATES,
+            ).fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
     def received(self, sha256: str, endpoint: str) -> Submission | None:
         """The latest submission of this file to `endpoint` that the registry received."""
-        with connect(self.path) as db:
+        if not self.exists():
+            return None
+        with connect(self.path, readonly=True) as db:
             row = db.execute(
                 "SELECT * FROM submissions WHERE file_sha256=? AND endpoint=? AND state IN "
                 "('received', 'completed') ORDER BY id DESC LIMIT 1",
@@ -300,7 +363,9 @@ class Ledger:
         return _submission(row) if row is not None else None
 
     def submissions_of(self, sha256: str, endpoint: str) -> list[Submission]:
-        with connect(self.path) as db:
+        if not self.exists():
+            return []
+        with connect(self.path, readonly=True) as db:
             rows = db.execute(
                 "SELECT * FROM submissions WHERE file_sha256=? AND endpoint=? ORDER BY id",
                 (sha256, endpoint),
@@ -309,7 +374,7 @@ class Ledger:
 
     def submission(self, submission: int) -> Submission:
         """One submission with its DOIs."""
-        with connect(self.path) as db:
+        with connect(self.path, readonly=True) as db:
             row = db.execute("SELECT * FROM submissions WHERE id=?", (submission,)).fetchone()
             dois = db.execute(
                 "SELECT * FROM dois WHERE submission=? ORDER BY doi", (submission,)
@@ -320,7 +385,7 @@ class Ledger:
         """Every submission, oldest first, each with its DOIs."""
         if not self.exists():
             return []
-        with connect(self.path) as db:
+        with connect(self.path, readonly=True) as db:
             rows = db.execute("SELECT * FROM submissions ORDER BY id").fetchall()
             dois: dict[int, list[DoiResult]] = {}
             for d in db.execute("SELECT * FROM dois ORDER BY submission, doi"):

@@ -10,6 +10,7 @@ error: a failed run leaves nothing that looks like a good batch.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -230,16 +231,34 @@ def make_batches(
         losses.report(diags)
         run.diagnostics += list(diags)
         if run.ok:
-            for f in assembler.files:
-                target = out / f.path.name
-                if target.exists():
-                    raise JatsgenError(
-                        f"{target} already exists; batch names are unique, so "
-                        "this should not happen (is the timestamp state shared?)"
-                    )
-                f.path.replace(target)
-                f.path = target
+            _move_all(assembler.files, out)
             run.batches = assembler.files
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return run
+
+
+def _move_all(files: list[BatchFile], out: Path) -> None:
+    """Every batch into `out`, or none: each target is checked before any file moves, and
+    a move that fails takes back the ones already made."""
+    taken = [out / f.path.name for f in files if (out / f.path.name).exists()]
+    if taken:
+        raise JatsgenError(
+            f"{taken[0]} already exists; nothing was written (batch names are unique, so the "
+            "timestamp state may be shared or restored: check it, or write to an empty folder)"
+        )
+    moved: list[tuple[BatchFile, Path]] = []
+    try:
+        for f in files:
+            target = out / f.path.name
+            f.path.replace(target)
+            moved.append((f, f.path))
+            f.path = target
+    except OSError as exc:
+        for f, staged in reversed(moved):
+            with contextlib.suppress(OSError):
+                f.path.replace(staged)
+                f.path = staged
+        raise JatsgenError(
+            f"{out}: the batches could not be written ({exc.strerror or exc}); nothing was written"
+        ) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -133,7 +134,21 @@ class _Job:
                     )
                 )
                 return
-        atomic_write(self.out / name, xml)
+        try:
+            atomic_write(self.out / name, xml)
+        except OSError as exc:  # a full disk, a read-only folder: this file, not the run
+            outcome.diagnostics.append(
+                Diagnostic(
+                    "error",
+                    f"not written: {self.out / name}: {exc.strerror or exc}",
+                    path,
+                    article.source.line if article.source else None,
+                    None,
+                    None,
+                    "output.write",
+                )
+            )
+            return
         outcome.outputs.append(self.out / name)
 
 
@@ -164,5 +179,15 @@ def _stem(path: str, article: Article, index: int, count: int) -> str:
     return f"{stem}-{article.id}" if article.id else f"{stem}-{index + 1:03d}"
 
 
+MAX_STEM = 100  # characters of a file name taken from the input (file systems allow 255 bytes)
+
+
 def _safe_stem(stem: str) -> str:
-    return re.sub(r"[^\w.-]+", "_", stem).strip("._") or "article"
+    """A file name from an input's name and article id: safe characters, and short (a long
+    id keeps its start and a digest of the whole, so names stay distinct)."""
+    safe = re.sub(r"[^\w.-]+", "_", stem).strip("._") or "article"
+    if len(safe.encode("utf-8")) <= MAX_STEM:
+        return safe
+    digest = hashlib.sha256(safe.encode("utf-8")).hexdigest()[:10]
+    head = safe.encode("utf-8")[: MAX_STEM - 11].decode("utf-8", "ignore")
+    return f"{head}-{digest}"

@@ -22,6 +22,12 @@ import platformdirs
 from ..errors import JatsgenError
 
 ENV_STATE = "JATSGEN_STATE_DIR"
+MIN_DIGITS = 15
+MAX_DIGITS = 19  # 2**63 - 1 has 19 digits: what SQLite (the ledger, the registry) stores
+
+
+def _is_stamp(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
 
 
 def state_dir(configured: str | None = None) -> Path:
@@ -41,33 +47,53 @@ class TimestampClock:
         digits: int = 17,
         pinned: int | None = None,
         now: dt.datetime | None = None,
+        floor: int | None = None,
     ) -> None:
-        if digits < 15:
-            raise JatsgenError("timestamps need at least 15 digits (14 for the date and time)")
+        """`floor`: the highest timestamp already deposited from here (the ledger's), so a
+        lost state file cannot make timestamps the registry has already seen."""
+        if not MIN_DIGITS <= digits <= MAX_DIGITS:
+            raise JatsgenError(
+                f"timestamps have {MIN_DIGITS} to {MAX_DIGITS} digits (14 for the date and "
+                f"time; at most {MAX_DIGITS}, as the ledger and the registry store them), "
+                f"not {digits}"
+            )
         self.path = directory / "timestamps.json"
         self.digits = digits
         self.pinned = pinned
         self.now = now
+        self.floor = floor
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[dict[str, int]]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path.with_suffix(".lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            state: dict[str, int] = {}
-            if self.path.is_file():
-                try:
-                    state = json.loads(self.path.read_text("utf-8"))
-                except (OSError, ValueError):
-                    raise JatsgenError(
-                        f"{self.path}: timestamp state is unreadable; fix or "
-                        "remove it (then pass --timestamp larger than the last "
-                        "deposit's)"
-                    ) from None
+            state = self._read()
             yield state
             tmp = self.path.with_suffix(".tmp")
             tmp.write_text(json.dumps(state, indent=2), "utf-8")
             os.replace(tmp, self.path)
+
+    def _read(self) -> dict[str, int]:
+        """The state file's content, checked: a damaged one is a one-line error."""
+        if not self.path.is_file():
+            return {}
+        fix = (
+            "fix or remove it (then pass --timestamp larger than the last one deposited, or "
+            "let the ledger's highest timestamp be the floor)"
+        )
+        try:
+            state = json.loads(self.path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "not JSON"
+            raise JatsgenError(
+                f"{self.path}: timestamp state is unreadable ({why}); {fix}"
+            ) from None
+        last = state.get("last") if isinstance(state, dict) else None
+        if not isinstance(state, dict) or not (last is None or _is_stamp(last)):
+            shown = json.dumps(state)[:60]
+            raise JatsgenError(f"{self.path}: holds {shown}, not a timestamp state; {fix}")
+        return state
 
     def today(self) -> dt.date:
         """The deposit date: from a pinned timestamp when there is one, else today in UTC."""
@@ -78,9 +104,7 @@ class TimestampClock:
         return (self.now or dt.datetime.now(dt.UTC)).date()
 
     def last(self) -> int | None:
-        if not self.path.is_file():
-            return None
-        value = json.loads(self.path.read_text("utf-8")).get("last")
+        value = self._read().get("last")
         return int(value) if value is not None else None
 
     def issue(self) -> int:
@@ -91,6 +115,8 @@ class TimestampClock:
         the same values `count` calls of `issue` would give."""
         with self._locked() as state:
             last = state.get("last")
+            if self.floor is not None and (last is None or self.floor > last):
+                last = self.floor  # the ledger saw a later deposit than the state file did
             if last is not None and len(str(last)) > self.digits:
                 raise JatsgenError(
                     f"the last timestamp issued here ({last}) has {len(str(last))} digits but "
@@ -103,12 +129,22 @@ class TimestampClock:
                 if self.pinned is not None:
                     value = self.pinned
                     self.pinned += 1
-                    if len(str(value)) != self.digits:
-                        raise JatsgenError(f"--timestamp {value} must have {self.digits} digits")
+                    if len(str(value)) != self.digits or value >= 2**63:
+                        raise JatsgenError(
+                            f"--timestamp {value} must have {self.digits} digits and be below "
+                            f"{2**63}"
+                        )
                 else:
                     now = self.now or dt.datetime.now(dt.UTC)
                     base = int(now.strftime("%Y%m%d%H%M%S")) * 10 ** (self.digits - 14)
                     value = max(base, (last or 0) + 1)
+                    if len(str(value)) != self.digits:
+                        raise JatsgenError(
+                            f"the next timestamp after {last} would have {len(str(value))} "
+                            f"digits, not {self.digits}: {self.path} (or the ledger) holds a "
+                            "value from the future; check it, and set [crossref] "
+                            "timestamp_digits or remove the state file"
+                        )
                 if last is not None and value <= last:
                     raise JatsgenError(
                         f"timestamp {value} is not larger than the last one issued ({last}); "

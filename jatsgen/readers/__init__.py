@@ -138,6 +138,18 @@ def read(
     except InputError as exc:
         located = [d if d.file else replace(d, file=name) for d in exc.diagnostics]
         raise InputError(located) from None
+    except RecursionError:
+        raise InputError.at(
+            "nested too deeply (lists or mappings inside each other beyond what a record "
+            "needs); flatten it",
+            file=name,
+            code="input.too-deep",
+        ) from None
+    except ValueError as exc:  # e.g. a number of more digits than Python converts
+        why = str(exc)
+        if "integer string conversion" in why:
+            why = "a number has more than 4,300 digits; if it is an identifier, quote it"
+        raise InputError.at(f"cannot be read: {why}", file=name, code="input.unreadable") from None
     return ReadResult(name, fmt, articles, diags)
 
 

@@ -121,10 +121,39 @@ def _parse_yaml(text: str) -> tuple[Any, dict[Path_, int]]:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _bounded(node)
         data = loader.construct_document(node) if node is not None else None
     finally:
         loader.dispose()
     return data, _line_map(node)
+
+
+MAX_VALUES = 2_000_000  # values a record file may expand to through YAML aliases
+
+
+def _bounded(root: yaml.Node) -> None:
+    """Refuse a document whose aliases (*name) expand it beyond MAX_VALUES values (an
+    "alias bomb": a few lines that would take gigabytes), counted without expanding."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        sizes[id(node)] = 1  # a node inside itself (a cycle) counts once
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(v) for v in node.value)
+        sizes[id(node)] = min(total, MAX_VALUES + 1)
+        return sizes[id(node)]
+
+    if size(root) > MAX_VALUES:
+        raise yaml.YAMLError(
+            f"through its aliases (*name) the document expands to over {MAX_VALUES:,} values; "
+            "write the repeated parts out"
+        )
 
 
 def _line_for(lines: dict[Path_, int], path: Path_) -> int | None:

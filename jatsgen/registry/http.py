@@ -55,6 +55,7 @@ def _page(title: str, text: str = "") -> bytes:
 
 class SandboxHandler(BaseHTTPRequestHandler):
     server_version = "jatsgen-sandbox/1"
+    timeout = 30  # seconds a client may take between bytes: half-sent requests do not pile up
 
     @property
     def sandbox(self) -> Sandbox:
@@ -88,8 +89,17 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self._send(413, _page("413", f"File too large: the limit is {limit} bytes"))
 
     def _body(self) -> bytes | None:
-        length = int(self.headers.get("Content-Length") or 0)
+        """The request body, or None once an error has been answered: a length that is not
+        a number, negative, or over the upload limit (checked before anything is read)."""
+        raw = (self.headers.get("Content-Length") or "0").strip()
+        if not raw.isdigit():
+            self._send(400, _page("400", "Content-Length must be a number of bytes"))
+            self.close_connection = True
+            return None
+        length = int(raw)
         if length > self.sandbox.max_upload + 64 * 1024:
+            self._too_large()
+            self.close_connection = True
             return None
         return self.rfile.read(length) if length else b""
 
@@ -103,7 +113,6 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return
         body = self._body()
         if body is None:
-            self._too_large()
             return
         fault = self.sandbox.faults.draw()
         if self._injected(fault):

@@ -10,6 +10,7 @@ injection so a client's resilience can be shown, not assumed.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from pathlib import Path
@@ -23,6 +24,7 @@ from .faults import Faults
 from .store import RegistryStore, Upload
 
 MAX_PER_USER = 5
+MAX_TIMESTAMP = 2**63 - 1  # what the store (SQLite INTEGER) holds
 
 
 class Sandbox:
@@ -99,13 +101,28 @@ class Sandbox:
                     self._wake.wait(timeout=0.2)
                 continue
             try:
-                if self.process_delay:
-                    time.sleep(self.process_delay)
-                log = self.process(upload)
-                self.store.complete(upload.id, build_log(log), log.batch_id)
+                self._settle(upload)
             finally:
                 with self.store.lock:
                     self._active[upload.user] -= 1
+
+    def _settle(self, upload: Upload) -> None:
+        """Process one upload into its log. Whatever goes wrong is that submission's
+        failure, recorded in its log; the worker lives on to take the next one."""
+        if self.process_delay:
+            time.sleep(self.process_delay)
+        try:
+            log = self.process(upload)
+        except Exception as exc:  # a bug or a full disk: the submission fails, not the queue
+            log = _failed(
+                str(upload.id),
+                upload.file_name,
+                f"Error: the submission could not be processed ({type(exc).__name__}: {exc})",
+            )
+        try:
+            self.store.complete(upload.id, build_log(log), log.batch_id)
+        except Exception as exc:  # cannot even record it: say so, leave it for a restart
+            sys.stderr.write(f"sandbox: submission {upload.id} not recorded: {exc}\n")
 
     def process(self, upload: Upload) -> SubmissionLog:
         """Validate an upload and apply the registry's per-record rules."""
@@ -132,6 +149,14 @@ class Sandbox:
                     int(stamp) if stamp else head_stamp,
                     (dd.findtext("{*}resource") or "").strip(),
                 )
+            )
+        too_large = [stamp for _, stamp, _ in works if not 0 <= stamp <= MAX_TIMESTAMP]
+        if too_large:
+            return _failed(
+                sid,
+                batch_id,
+                f"Error: timestamp {too_large[0]} is larger than a timestamp can be "
+                f"({MAX_TIMESTAMP})",
             )
         prefixes = {doi.split("/", 1)[0] for doi, _, _ in works}
         owned = account.prefixes if account is not None else ()
