@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+from functools import lru_cache
 
 from .hints import lookalikes
 
@@ -73,6 +74,7 @@ def find_doi(text: str) -> str | None:
     return normalize_doi(m.group(1)) if m else None
 
 
+@lru_cache(maxsize=1024)
 def check_isbn(value: str) -> str | None:
     from stdnum import isbn as _isbn
     from stdnum.exceptions import InvalidChecksum
@@ -100,6 +102,7 @@ def _isbn_check(body: str) -> str:
     return str(ean.calc_check_digit(body))
 
 
+@lru_cache(maxsize=1024)
 def normalize_isbn(value: str) -> str:
     """ISBN-13 with hyphens where the ranges are known (keeps the printed form otherwise)."""
     from stdnum import isbn as _isbn
@@ -111,6 +114,7 @@ def normalize_isbn(value: str) -> str:
         return value.strip()
 
 
+@lru_cache(maxsize=1024)
 def check_issn(value: str) -> str | None:
     from stdnum import issn as _issn
     from stdnum.exceptions import InvalidChecksum

@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from lxml import etree
 
@@ -85,21 +88,28 @@ def parse_bytes(data: bytes, name: str = "<bytes>") -> etree._ElementTree:
 def read_limited(path: str | Path, limit: int, too_large: str) -> bytes:
     """A file's bytes, refusing a missing file, a folder and more than `limit` bytes (code
     `too_large`) with a located InputError, before reading more than the limit."""
+    with open_input(path) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        data = fh.read(limit + 1) if size <= limit else b""
+        if size > limit or len(data) > limit:
+            raise InputError.at(
+                f"file is {max(size, len(data))} bytes; the limit is {limit}",
+                file=str(path),
+                code=too_large,
+            )
+        return data
+
+
+@contextmanager
+def open_input(path: str | Path) -> Iterator[BinaryIO]:
+    """An input file opened for reading in binary; a missing file, a folder or one that
+    cannot be read is a located InputError."""
     name = str(path)
     try:
         with open(path, "rb") as fh:
-            st = os.fstat(fh.fileno())
-            if stat.S_ISDIR(st.st_mode):
+            if stat.S_ISDIR(os.fstat(fh.fileno()).st_mode):
                 raise IsADirectoryError(name)
-            size = st.st_size
-            data = fh.read(limit + 1) if size <= limit else b""
-            if size > limit or len(data) > limit:
-                raise InputError.at(
-                    f"file is {max(size, len(data))} bytes; the limit is {limit}",
-                    file=name,
-                    code=too_large,
-                )
-            return data
+            yield fh
     except FileNotFoundError:
         raise InputError.at("no such file", file=name, code="input.missing") from None
     except IsADirectoryError:

@@ -391,3 +391,68 @@ def test_a_full_disk_while_recording_is_one_line(env, registry, monkeypatch):
     assert result.exit_code == 1 and "internal error" not in result.stderr
     assert "deposit ledger: the disk is full; free some space" in result.stderr
     assert reg.witness()["submissions"] == 0  # nothing was sent without being recorded
+
+
+# --- 10. sheets are read as a stream ----------------------------------------------------------
+
+SHEET_HEADER = "title,author1_surname,pages,container_title,isbn,container_published\n"
+
+
+def sheet_row(i: int, isbn: str = "978-601-262-587-5") -> str:
+    return f"Paper {i},Writer{i},{i}-{i + 1},Big Volume,{isbn},2025\n"
+
+
+def test_a_sheet_yields_its_first_rows_before_the_rest_is_read(tmp_path):
+    from jatsgen import InputError
+    from jatsgen.readers import read_stream
+
+    sheet = tmp_path / "big.csv"
+    with sheet.open("w", encoding="utf-8") as fh:
+        fh.write(SHEET_HEADER)
+        for i in range(1, 3000):
+            fh.write(sheet_row(i))
+        fh.write(sheet_row(3000, isbn="978-601-262-587-4"))  # a bad check digit, last
+    rows = iter(read_stream(sheet))
+    first = next(rows)
+    assert first.title.text == "Paper 1"  # before the bad last row has been read
+    with pytest.raises(InputError) as caught:
+        list(rows)
+    (problem,) = caught.value.diagnostics
+    assert (problem.file, problem.line, problem.field) == (str(sheet), 3001, "isbn")
+
+
+def test_a_sheet_larger_than_the_input_limit_is_read_row_by_row(tmp_path, monkeypatch):
+    from jatsgen import readers
+
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(SHEET_HEADER + "".join(sheet_row(i) for i in range(1, 201)), "utf-8")
+    monkeypatch.setattr(readers, "MAX_INPUT_BYTES", 1000)  # what a whole-file read may hold
+    assert len(readers.read(sheet).articles) == 200
+    monkeypatch.setattr(readers, "MAX_SHEET_BYTES", 1000)
+    with pytest.raises(readers.InputError, match=r"the limit is 1000"):
+        readers.read(sheet)
+
+
+def test_a_bad_byte_far_into_a_sheet_is_located_and_nothing_is_written(tmp_path):
+    sheet = tmp_path / "sheet.csv"
+    body = SHEET_HEADER + "".join(sheet_row(i) for i in range(1, 30001))  # about 1.8 MB
+    data = body.encode() + "Статья,Иванов,1-2,V,,2025\n".encode("cp1251")
+    sheet.write_bytes(data)
+    result = run("jats", sheet, "-o", tmp_path / "out")
+    assert result.exit_code == 1 and "internal error" not in result.stderr
+    offset = len(body.encode())
+    assert f"{sheet}:30002: error [input.encoding]: not UTF-8 text (byte 0xd1 at offset " \
+        f"{offset})" in result.stderr  # fmt: skip
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_cell_over_the_csv_field_limit_is_a_located_error(tmp_path):
+    import csv
+
+    sheet = tmp_path / "sheet.csv"
+    huge = "x" * (csv.field_size_limit() + 1)
+    sheet.write_text(SHEET_HEADER + sheet_row(1) + f'"{huge}",W,1-2,V,,2025\n', "utf-8")
+    result = run("jats", sheet, "-o", tmp_path / "out")
+    assert result.exit_code == 1 and "internal error" not in result.stderr
+    assert f"{sheet}:3: error [sheet.unreadable]: the sheet cannot be read at this row: a " \
+        "cell is longer than 131,072 characters" in result.stderr  # fmt: skip

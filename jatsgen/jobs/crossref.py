@@ -76,9 +76,8 @@ def take(
 ) -> None:
     """One prepared input into the run: its diagnostics, and each work into its batch (or,
     with `skip_invalid`, a warning saying why it was left out)."""
-    failed = prepared.failed is not None
-    run.diagnostics += prepared.failed or prepared.diagnostics
-    for work in prepared.works:
+    failed = False
+    for work in prepared.works:  # (made as they are taken, when `prepare` was lazy)
         run.diagnostics += work.notes
         assembler.offer_head(work)
         try:
@@ -95,7 +94,8 @@ def take(
                 continue
             run.diagnostics += exc.diagnostics
             failed = True
-    if failed:
+    run.diagnostics += prepared.failed or prepared.diagnostics  # complete now
+    if failed or prepared.failed is not None:
         run.inputs_failed.append(prepared.path)
 
 
@@ -123,14 +123,16 @@ def _notes(prepared: PreparedInput, work: PreparedWork, assembler: BatchAssemble
     """What was said about `work`: the reader's warnings that are its own (all of them for
     an input of one article, else those from its line to the next article's), its own and
     its container's losses."""
-    lines = sorted(w.source.line for w in prepared.works if w.source and w.source.line)
+    works = prepared.works
+    assert isinstance(works, list)  # a review prepares each input whole (not lazily)
+    lines = sorted(w.source.line for w in works if w.source and w.source.line)
     start = work.source.line if work.source and work.source.line else None
     after = [n for n in lines if start is not None and n > start]
     end = after[0] if after else None
 
     def own(d: Diagnostic) -> bool:
-        if len(prepared.works) == 1 or d.line is None or start is None:
-            return len(prepared.works) == 1
+        if len(works) == 1 or d.line is None or start is None:
+            return len(works) == 1
         return start <= d.line and (end is None or d.line < end)
 
     head = assembler.heads.get(container_key(work.container))
@@ -210,7 +212,10 @@ def make_batches(
             else None
         )
         with worker_pool(jobs, inputs, before_start=before) as workers:
-            for prepared in prepared_inputs(inputs, job, workers):
+            # in this process, each input's works are made as they are batched (a review
+            # needs them all at hand)
+            lazy = run.notes is None
+            for prepared in prepared_inputs(inputs, job, workers, lazy=lazy):
                 take(prepared, run, planner, assembler, skip_invalid)
                 if on_input:
                     on_input(prepared.path)

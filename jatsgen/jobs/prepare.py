@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import sys
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -29,7 +29,7 @@ from ..config import DepositConfig
 from ..diagnostics import Diagnostic, Diagnostics
 from ..errors import InputError, JatsgenError
 from ..model import Article, ArticleKind, Container, PartialDate, Source, Work, located
-from ..readers import read
+from ..readers import ArticleStream, read_stream
 from ..writers.crossref import (
     SPECS,
     CrossrefWriter,
@@ -95,7 +95,7 @@ class PreparedInput:
     path: str
     failed: list[Diagnostic] | None = None  # the input could not be read at all
     diagnostics: list[Diagnostic] = field(default_factory=list)  # the reader's warnings
-    works: list[PreparedWork] = field(default_factory=list)
+    works: Iterable[PreparedWork] = field(default_factory=list)  # a list, or made as iterated
 
 
 @dataclass(frozen=True)
@@ -110,12 +110,16 @@ class Job:
     skip_invalid: bool = False
 
 
-def prepare(path: str | Path, job: Job) -> PreparedInput:
+def prepare(path: str | Path, job: Job, *, lazy: bool = False) -> PreparedInput:
     """Read one input and write each of its works; errors are returned, not raised, so
-    they cross from a worker process intact."""
+    they cross from a worker process intact.
+
+    `lazy`: the works are made as the caller iterates `works` (one at a time: a sheet of
+    100,000 rows is never all in memory); `failed` and `diagnostics` are complete once it
+    has. Otherwise (for a worker process) they are all made here."""
     out = PreparedInput(str(path))
     try:
-        result = read(
+        stream = read_stream(
             path,
             job.fmt,
             skip_invalid=job.skip_invalid,
@@ -125,36 +129,50 @@ def prepare(path: str | Path, job: Job) -> PreparedInput:
     except InputError as exc:
         out.failed = exc.diagnostics
         return out
-    out.diagnostics = list(result.diagnostics)
+    works = _prepared_works(stream, job, out)
+    out.works = works if lazy else list(works)
+    return out
+
+
+def _prepared_works(stream: ArticleStream, job: Job, out: PreparedInput) -> Iterator[PreparedWork]:
     planner = DoiPlanner(job.config, any_prefix=job.any_prefix)
     opened: set[tuple[object, ...]] = set()  # containers whose head this input has written
-    for seq, article in enumerate(result.articles, start=1):
-        item = PreparedWork(article.source, located(article.source))
-        out.works.append(item)
-        if job.config.undated == "deposit-date":
-            item.notes = date_undated(article, job.clock)
-        item.notes += work_warnings(article)
-        try:
-            work = planner.make(article, seq)
-        except InputError as exc:
-            item.errors = exc.diagnostics
-            continue
-        problems = work_problems(work, job.clock.today())
-        if problems:  # the work's own facts fail a registry check: an error of this work
-            item.errors = problems
-            continue
-        item.doi = work.doi
-        item.container, item.kind = article.container, article.kind
-        item.trans_titles = [(t.lang, t.text) for t in article.trans_titles]
-        item.work = _write_work(job, work)
-        key = container_key(article.container)
-        if article.container is not None and key not in opened:
-            # the first work of a container (with a DOI) in this input writes its head, and
-            # the next ones while that fails: a head may take its date from its first work
-            item.head = _write_head(job, article.container, article)
-            if not item.head.errors:
-                opened.add(key)
-    return out
+    try:
+        for seq, article in enumerate(stream, start=1):
+            yield _prepared(job, planner, opened, article, seq)
+    except InputError as exc:
+        out.failed = exc.diagnostics
+    out.diagnostics = list(stream.diagnostics)
+
+
+def _prepared(
+    job: Job, planner: DoiPlanner, opened: set[tuple[object, ...]], article: Article, seq: int
+) -> PreparedWork:
+    item = PreparedWork(article.source, located(article.source))
+    if job.config.undated == "deposit-date":
+        item.notes = date_undated(article, job.clock)
+    item.notes += work_warnings(article)
+    try:
+        work = planner.make(article, seq)
+    except InputError as exc:
+        item.errors = exc.diagnostics
+        return item
+    problems = work_problems(work, job.clock.today())
+    if problems:  # the work's own facts fail a registry check: an error of this work
+        item.errors = problems
+        return item
+    item.doi = work.doi
+    item.container, item.kind = article.container, article.kind
+    item.trans_titles = [(t.lang, t.text) for t in article.trans_titles]
+    item.work = _write_work(job, work)
+    key = container_key(article.container)
+    if article.container is not None and key not in opened:
+        # the first work of a container (with a DOI) in this input writes its head, and
+        # the next ones while that fails: a head may take its date from its first work
+        item.head = _write_head(job, article.container, article)
+        if not item.head.errors:
+            opened.add(key)
+    return item
 
 
 def _write_work(job: Job, work: Work) -> Written:
@@ -263,13 +281,13 @@ def input_bytes(inputs: Sequence[str | Path]) -> int:
 
 
 def prepared_inputs(
-    inputs: Sequence[str | Path], job: Job, workers: Workers | None = None
+    inputs: Sequence[str | Path], job: Job, workers: Workers | None = None, lazy: bool = False
 ) -> Iterator[PreparedInput]:
     """`prepare` for each input, in input order: in the workers when there are some, while
     the caller assembles what they have done; a few results per worker wait in memory."""
     if workers is None:
         for path in inputs:
-            yield prepare(path, job)
+            yield prepare(path, job, lazy=lazy)
         return
     pending: deque[Future[PreparedInput]] = deque()
     for path in inputs:

@@ -6,9 +6,12 @@ readers themselves are imported when first used, so the command line starts fast
 
 from __future__ import annotations
 
+import codecs
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ..diagnostics import Diagnostics
 from ..errors import InputError
@@ -18,6 +21,9 @@ if TYPE_CHECKING:
 
 FORMATS = ("page", "yaml", "json", "jats", "csv")
 MAX_INPUT_BYTES = 50 * 1024 * 1024
+# A sheet is read as a stream, so its size does not bound memory; this bounds the time.
+MAX_SHEET_BYTES = 2 * 1024 * 1024 * 1024
+_CHUNK = 1 << 20
 
 _BY_SUFFIX = {
     ".yaml": "yaml",
@@ -63,6 +69,61 @@ def read_text(path: str | Path) -> str:
             code="input.encoding",
         ) from None
     return text
+
+
+def check_text_file(path: str | Path, limit: int) -> None:
+    """What `read_text` checks (size, emptiness, NUL bytes, UTF-8, with the same located
+    messages), reading the file a megabyte at a time so that it need not fit in memory."""
+    from ..safexml import open_input
+
+    name = str(path)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    done = lines = 0
+    blank = True
+    with open_input(path) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size > limit:
+            raise InputError.at(
+                f"file is {size} bytes; the limit is {limit}", file=name, code="input.too-large"
+            )
+        while chunk := fh.read(_CHUNK):
+            if done == 0 and b"\x00" in chunk[:8192]:
+                raise InputError.at(
+                    "binary file (contains NUL bytes); expected a text file",
+                    file=name,
+                    code="input.binary",
+                )
+            pending = len(decoder.getstate()[0])
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                at = max(exc.start - pending, 0)
+                raise InputError.at(
+                    f"not UTF-8 text (byte 0x{chunk[at]:02x} at offset {done + at})"
+                    f"{_saved_as(chunk)}",
+                    file=name,
+                    line=lines + chunk.count(b"\n", 0, at) + 1,
+                    code="input.encoding",
+                ) from None
+            blank = blank and not chunk.strip().lstrip(codecs.BOM_UTF8).strip()
+            done += len(chunk)
+            lines += chunk.count(b"\n")
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise InputError.at(
+            f"not UTF-8 text (the file ends inside a character, at offset {done})",
+            file=name,
+            line=lines + 1,
+            code="input.encoding",
+        ) from None
+    if blank:
+        raise InputError.at("the file is empty", file=name, code="input.empty")
+
+
+def open_text(path: str | Path) -> IO[str]:
+    """A checked text file (see `check_text_file`) opened for reading as it goes."""
+    return open(path, encoding="utf-8-sig", newline="")
 
 
 def _saved_as(data: bytes) -> str:
@@ -116,6 +177,52 @@ def read(
     failing the sheet, and `container` is the record-format container for sheets without
     container columns.
     """
+    stream = read_stream(path, fmt, skip_invalid=skip_invalid, container=container, body=body)
+    return ReadResult(stream.path, stream.format, list(stream), stream.diagnostics)
+
+
+@dataclass
+class ArticleStream:
+    """An input's articles one at a time (a sheet of 100,000 rows is never all in memory):
+    iterating may raise the InputError that `read` raises; warnings gather in
+    `diagnostics` as it goes."""
+
+    path: str
+    format: str
+    diagnostics: Diagnostics
+    articles: Iterator[Article]
+
+    def __iter__(self) -> Iterator[Article]:
+        try:
+            yield from self.articles
+        except InputError as exc:
+            located = [d if d.file else replace(d, file=self.path) for d in exc.diagnostics]
+            raise InputError(located) from None
+        except RecursionError:
+            raise InputError.at(
+                "nested too deeply (lists or mappings inside each other beyond what a record "
+                "needs); flatten it",
+                file=self.path,
+                code="input.too-deep",
+            ) from None
+        except ValueError as exc:  # e.g. a number of more digits than Python converts
+            why = str(exc)
+            if "integer string conversion" in why:
+                why = "a number has more than 4,300 digits; if it is an identifier, quote it"
+            raise InputError.at(
+                f"cannot be read: {why}", file=self.path, code="input.unreadable"
+            ) from None
+
+
+def read_stream(
+    path: str | Path,
+    fmt: str | None = None,
+    *,
+    skip_invalid: bool = False,
+    container: dict[str, Any] | None = None,
+    body: bool = True,
+) -> ArticleStream:
+    """`read`, one article at a time: CSV sheets are read row by row."""
     name = str(path)
     if fmt is not None and fmt not in FORMATS:
         raise InputError.at(
@@ -125,32 +232,20 @@ def read(
         )
     from ..safexml import read_xml_file
 
-    if fmt == "jats" or (fmt is None and Path(path).suffix.lower() in (".xml", ".nxml")):
+    suffix = Path(path).suffix.lower()
+    if fmt == "jats" or (fmt is None and suffix in (".xml", ".nxml")):
         data = read_xml_file(path)
         fmt, text = "jats", ""
+    elif fmt == "csv" or (fmt is None and _BY_SUFFIX.get(suffix) == "csv"):
+        check_text_file(path, MAX_SHEET_BYTES)  # and then read row by row
+        fmt, text, data = "csv", "", b""
     else:
         text = read_text(path)
         fmt = fmt or detect_format(path, text)
         data = text.encode("utf-8") if fmt == "jats" else b""
     diags = Diagnostics(name)
-    try:
-        articles = _read_as(fmt, text, data, name, diags, skip_invalid, container, body)
-    except InputError as exc:
-        located = [d if d.file else replace(d, file=name) for d in exc.diagnostics]
-        raise InputError(located) from None
-    except RecursionError:
-        raise InputError.at(
-            "nested too deeply (lists or mappings inside each other beyond what a record "
-            "needs); flatten it",
-            file=name,
-            code="input.too-deep",
-        ) from None
-    except ValueError as exc:  # e.g. a number of more digits than Python converts
-        why = str(exc)
-        if "integer string conversion" in why:
-            why = "a number has more than 4,300 digits; if it is an identifier, quote it"
-        raise InputError.at(f"cannot be read: {why}", file=name, code="input.unreadable") from None
-    return ReadResult(name, fmt, articles, diags)
+    articles = _read_as(fmt, text, data, name, diags, skip_invalid, container, body)
+    return ArticleStream(name, fmt, diags, articles)
 
 
 def _read_as(
@@ -162,19 +257,22 @@ def _read_as(
     skip_invalid: bool,
     container: dict[str, Any] | None,
     body: bool,
-) -> list[Article]:
+) -> Iterator[Article]:
+    """The reader for `fmt`, run as its articles are asked for."""
     if fmt == "page":
         from .page import read_page
 
-        return [read_page(text, name, diags)]
-    if fmt == "jats":
+        yield read_page(text, name, diags)
+    elif fmt == "jats":
         from .jats import read_jats
 
-        return read_jats(data, name, diags, body=body)
-    if fmt == "csv":
-        from .sheet import read_sheet
+        yield from read_jats(data, name, diags, body=body)
+    elif fmt == "csv":
+        from .sheet import iter_sheet
 
-        return read_sheet(text, name, diags, skip_invalid=skip_invalid, container=container)
-    from .records import read_records
+        with open_text(name) as fh:
+            yield from iter_sheet(fh, name, diags, skip_invalid=skip_invalid, container=container)
+    else:
+        from .records import read_records
 
-    return read_records(text, name, fmt, diags)
+        yield from read_records(text, name, fmt, diags)

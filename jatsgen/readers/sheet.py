@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
+from typing import IO, Any
 
 from ..diagnostics import Diagnostic, Diagnostics
 from ..errors import InputError
@@ -102,16 +104,34 @@ def read_sheet(
     skip_invalid: bool = False,
     container: dict[str, Any] | None = None,
 ) -> list[Article]:
-    sample = text[:4096]
+    return list(iter_sheet(text, path, diags, skip_invalid=skip_invalid, container=container))
+
+
+def iter_sheet(
+    text: str | IO[str],
+    path: str,
+    diags: Diagnostics,
+    *,
+    skip_invalid: bool = False,
+    container: dict[str, Any] | None = None,
+) -> Iterator[Article]:
+    """Each good row's article as it is read; the problems of the sheet (every one of them)
+    raise InputError at the end, unless `skip_invalid` makes the rows' problems warnings.
+    A consumer that must write nothing on error writes what it gets to a private place."""
+    source = io.StringIO(text) if isinstance(text, str) else text
+    sample = source.read(4096)
+    source.seek(0)
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    reader = csv.reader(source, dialect)
     try:
         header = next(reader)
     except StopIteration:
         raise InputError.at("the sheet is empty", file=path, code="sheet.empty") from None
+    except csv.Error as exc:
+        raise _unreadable(exc, path, 1) from None
     columns = [_norm(h) for h in header]
     # An unknown column would be ignored, and its values lost: an error for the sheet (not
     # a row, so --skip-invalid does not pass it), reported with the rows' problems.
@@ -144,10 +164,10 @@ def read_sheet(
             line=1,
             code="sheet.no-container",
         )
-    articles: list[Article] = []
+    good = 0
     problems: list[Diagnostic] = []
     start = 2
-    for values in reader:
+    for values in _rows(reader, path):
         line = start
         start = reader.line_num + 1
         if not any(v.strip() for v in values):
@@ -156,8 +176,10 @@ def read_sheet(
         record, origin = _record(row, container if not has_container else None)
         article, row_problems = _row(record, origin, path, line, diags)
         problems += row_problems
-        if article is not None and not row_problems:
-            articles.append(article)
+        if article is not None and not row_problems and not sheet_problems:
+            good += 1
+            if not problems or skip_invalid:  # after a bad row the sheet fails anyway
+                yield article
     problems = _once(problems)
     if sheet_problems or (problems and not skip_invalid):
         raise InputError(sheet_problems + problems)
@@ -165,11 +187,34 @@ def read_sheet(
         diags.warn(
             f"row skipped: {d.message}", line=d.line, field=d.field, code="sheet.row-skipped"
         )
-    if not articles and not problems:
+    if not good and not problems:
         raise InputError.at(
             "the sheet has a header but no rows", file=path, line=1, code="sheet.empty"
         )
-    return articles
+
+
+def _rows(reader: Any, path: str) -> Iterator[list[str]]:
+    """The reader's rows; a row the csv module cannot read (a field over its size limit,
+    a NUL) is a located error of the sheet."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise _unreadable(exc, path, reader.line_num) from None
+
+
+def _unreadable(exc: csv.Error, path: str, line: int) -> InputError:
+    why = str(exc)
+    if "field larger" in why:
+        why = f"a cell is longer than {csv.field_size_limit():,} characters"
+    return InputError.at(
+        f"the sheet cannot be read at this row: {why}",
+        file=path,
+        line=line,
+        code="sheet.unreadable",
+    )
 
 
 def _is_known(col: str) -> bool:
@@ -441,8 +486,11 @@ def _check(
     record: dict[str, Any], origin: dict[Path_, str], path: str, line: int
 ) -> list[Diagnostic]:
     out = []
-    for error in _validator("article").iter_errors(record):
-        epath, message = _describe(error)
+    rest = {k: v for k, v in record.items() if k != "container"}
+    found = [_describe(e) for e in _validator("article").iter_errors(rest)]
+    if "container" in record:
+        found += [(("container", *p), m) for p, m in _container_errors(record["container"])]
+    for epath, message in found:
         column = _column(origin, epath) or "row"
         missing = re.match(r"required field '(\w+)' is missing", message)
         if missing:  # name the (empty) column the field comes from
@@ -451,6 +499,20 @@ def _check(
             )
         out.append(Diagnostic("error", message, path, line, None, column, "sheet.cell"))
     return out
+
+
+_CONTAINERS: dict[str, list[tuple[Path_, str]]] = {}
+
+
+def _container_errors(container: Any) -> list[tuple[Path_, str]]:
+    """The schema's errors for a container: checked once per distinct container, since
+    every row of a volume repeats the same one (it was two thirds of a row's time)."""
+    key = json.dumps(container, sort_keys=True, ensure_ascii=False)
+    if key not in _CONTAINERS:
+        if len(_CONTAINERS) >= 256:
+            _CONTAINERS.clear()
+        _CONTAINERS[key] = [_describe(e) for e in _validator("container").iter_errors(container)]
+    return _CONTAINERS[key]
 
 
 def _relocate(d: Diagnostic, origin: dict[Path_, str], line: int) -> Diagnostic:
