@@ -21,9 +21,10 @@ from jatsgen.model import (
 from jatsgen.readers import read
 from jatsgen.writers.jats import JatsOptions, to_jats
 
+BAD_PAGES = ("reversed_pages.txt", "bad_page_four_problems.txt")  # refused, on purpose
 INPUTS = [
     SEED,
-    *sorted(p for p in PAGES.glob("*.txt") if p.name != "reversed_pages.txt"),
+    *sorted(p for p in PAGES.glob("*.txt") if p.name not in BAD_PAGES),
     EXAMPLES / "collection.yaml",
     EXAMPLES / "article.json",
 ]

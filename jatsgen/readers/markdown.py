@@ -47,10 +47,13 @@ _INLINE_RE = re.compile(
     r"|(?P<italic>(?<![*\w])\*(?P<itext>[^*\s](?:[^*]*?[^*\s])?)\*(?![*\w]))"
 )
 
-# A citation part: a number, a range, or a page locator ("p. 15", "с. 15", "б. 3", "pp. 1-2").
+# A citation part: a number, a range, or a page locator, the word before the page ("p. 15",
+# "с. 12–14", "б. 27", "pp. 1-2") or, in Kazakh, after it ("45-б.", "5-бет", "12–14 бб.").
 _CITE_NUM = re.compile(r"^\s*(\d{1,4})\s*(?:[-–—]\s*(\d{1,4}))?\s*$")
 _CITE_LOCATOR = re.compile(
-    r"^\s*(?:p|pp|s|с|б|бет|стр|p\.p|т|vol|v|ч|chap|ch|fig|табл|сур)\.?\s*[\dIVXLC][\d\s,–—\-]*$",
+    r"^\s*(?:(?:p|pp|s|с|б|бб|бет|стр|p\.p|т|vol|v|ч|chap|ch|fig|табл|сур)\.?\s*"
+    r"[\dIVXLC][\d\s,–—\-]*"
+    r"|\d{1,5}(?:\s*[-–—]\s*\d{1,5})?\s*-?\s*(?:б|бб|бет|беттер|с|стр|p|pp)\.?)\s*$",
     re.IGNORECASE,
 )
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..dates import parse_date_range
-from ..diagnostics import Diagnostics
+from ..diagnostics import Diagnostic, Diagnostics
 from ..errors import InputError
 from ..hints import did_you_mean
 from ..ids import check_isbn, find_doi, normalize_doi, normalize_isbn, normalize_orcid
@@ -40,13 +40,15 @@ from ..model import (
     plain_text,
 )
 from ..text import detect_language, fold, forbidden_chars, squash, strip_forbidden
-from .markdown import HEADING_RE, CitationLinker, Line, parse_blocks
+from .markdown import BOLD_LINE_RE, HEADING_RE, CitationLinker, Line, parse_blocks
 from .people import (
     ParsedName,
+    has_initials,
     looks_like_affiliation,
     parse_affiliation,
     parse_name_list,
     parse_supervisor,
+    same_person,
     supervisor_label,
     to_contributor,
 )
@@ -166,7 +168,10 @@ _ABSTRACT_LABELS = {
     "резюме": None,
     "түйіндеме": "kk",
     "summary": "en",
+    "түйін": "kk",
 }
+# Labels that are also words a sentence may begin with: only before a stop or alone.
+_STRICT_LABELS = ("түйін", "summary", "резюме")
 _KEYWORD_LABELS = {
     "кілт сөздер": "kk",
     "түйін сөздер": "kk",
@@ -180,6 +185,11 @@ _UDC_LINE = re.compile(
 )
 _IRSTI_LINE = re.compile(r"^(?:МРНТИ|ГРНТИ|ҒТАХР|IRSTI)\s*:?\s*([\d.\s]+)$", re.IGNORECASE)
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
+_EMAIL_LABEL = re.compile(
+    r"^(?:e-?mail|эл\.?\s*пошта|эл\.?\s*почта|электрондық\s+пошта|электронная\s+почта)"
+    r"\s*[:.]?\s*",
+    re.IGNORECASE,
+)
 _ORCID_IN_TEXT = re.compile(r"(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])")
 _PAGES_RE = re.compile(r"^\s*(\d{1,5})\s*(?:[-–—]\s*(\d{1,5}))?\s*$")
 _REF_ITEM = re.compile(r"^\s{0,3}(?:\[(\d{1,4})\]|(\d{1,4})[.)])\s+(.*)$")
@@ -209,6 +219,7 @@ class _Front:
     abstracts: list[Abstract] = field(default_factory=list)
     keywords: list[Keywords] = field(default_factory=list)
     trans_titles: list[Title] = field(default_factory=list)
+    problems: list[Diagnostic] = field(default_factory=list)  # errors, all reported at once
 
 
 def looks_like_page(text: str) -> bool:
@@ -270,8 +281,9 @@ def read_page(text: str, path: str, diags: Diagnostics) -> Article:
     )
     _apply_people(article, fields, front, diags)
     _apply_classifications(article, fields, lines[body_start:title_idx], diags)
-    _apply_pages_and_ids(article, fields, diags)
-    article.container = _container(fields, collections, headings, diags)
+    problems = front.problems
+    _apply_pages_and_ids(article, fields, problems)
+    article.container = _container(fields, collections, headings, diags, problems)
     if article.container is None:
         diags.warn("the page names no conference, collection or journal", code="page.no-container")
     elif isinstance(article.container, Journal):
@@ -283,7 +295,20 @@ def read_page(text: str, path: str, diags: Diagnostics) -> Article:
     if "keywords" in fields and not article.keywords:
         terms = [t.strip() for t in re.split(r"[;,]", fields["keywords"].value) if t.strip()]
         article.keywords.append(Keywords(detect_language(fields["keywords"].value), terms))
+    if "email" in fields and not _EMAIL_RE.search(fields["email"].value):
+        row = fields["email"]
+        problems.append(_error(_no_address(row.value), row, "page.bad-email"))
+    if problems:
+        raise InputError(sorted(problems, key=lambda d: d.line or 0))
     return article
+
+
+def _error(message: str, row: _Row, code: str) -> Diagnostic:
+    return Diagnostic("error", message, None, row.line, None, row.key, code)
+
+
+def _no_address(text: str) -> str:
+    return f"{squash(text)!r} is not an e-mail address (no @); write it as name@example.kz"
 
 
 # --- the metadata table -------------------------------------------------------------------
@@ -432,7 +457,12 @@ def _labelled(line: str, labels: Mapping[str, str | None]) -> tuple[str, str | N
     for label, lang in labels.items():
         if low.startswith(label):
             rest = stripped[len(label) :]
-            if rest[:1] in (".", ":", " ", "—", "–", "-", "*") or not rest:
+            stops = (
+                (".", ":", "—", "–", "-", "*")
+                if label in _STRICT_LABELS
+                else (".", ":", " ", "—", "–", "-", "*")
+            )
+            if rest[:1] in stops or not rest:
                 return stripped[: len(label)], lang, rest.lstrip(" .:—–-*").strip()
     return None
 
@@ -471,8 +501,14 @@ def _read_front(lines: list[Line], start: int, end: int, diags: Diagnostics) -> 
             terms = [t.strip(" .") for t in re.split(r"[;,]", found[2]) if t.strip(" .")]
             front.keywords.append(Keywords(found[1] or detect_language(found[2]), terms))
         elif kind == "email":
-            for email in _EMAIL_RE.findall(re.sub(r"\(mailto:[^)]*\)", "", s)):
+            addresses = _EMAIL_RE.findall(re.sub(r"\(mailto:[^)]*\)", "", s))
+            for email in addresses:
                 front.emails.append((email, n))
+            if not addresses:
+                bad = _EMAIL_LABEL.sub("", re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", s))
+                front.problems.append(
+                    Diagnostic("error", _no_address(bad), None, n, None, None, "page.bad-email")
+                )
         elif kind == "orcid":
             for orcid in _ORCID_IN_TEXT.findall(s):
                 front.orcids.append((normalize_orcid(orcid), n))
@@ -490,14 +526,16 @@ def _read_front(lines: list[Line], start: int, end: int, diags: Diagnostics) -> 
 
 def _classify_front_line(line: str) -> str | None:
     s = line.strip()
+    if _labelled(s, _KEYWORD_LABELS):  # first: "Түйін сөздер" begins with "Түйін"
+        return "keywords"
     if _labelled(s, _ABSTRACT_LABELS):
         return "abstract"
-    if _labelled(s, _KEYWORD_LABELS):
-        return "keywords"
     if supervisor_label(s):
         return "supervisor"
     without_links = re.sub(r"\[([^\]]*)\]\((?:mailto:)?[^)]*\)", r"\1", s)
     without_emails = _EMAIL_RE.sub("", without_links)
+    if _EMAIL_LABEL.match(without_links) or re.fullmatch(r"\[[^\]]*\]\(mailto:[^)]*\)", s):
+        return "email"  # an address, even one without its @
     if _EMAIL_RE.search(without_links) and not re.sub(
         r"(?i)e-?mail|эл\.?\s*пошта|почта|[\s,;:*¹²³⁴⁵⁶⁷⁸⁹\d<>]", "", without_emails
     ):
@@ -560,6 +598,8 @@ def _authors(
         diags.warn("no author found in the table or under the title", code="page.no-authors")
     if table_names and body_names:
         _compare_names(table_names, front.names, fields["authors"], diags)
+    if table_names and body_names:
+        names = [_fuller(t, body_names) for t in table_names]
     status = squash(fields["status"].value) if "status" in fields else None
     contributors: list[Contributor] = []
     for idx, name in enumerate(names):
@@ -605,31 +645,83 @@ def _contact_details(
 
 
 def _supervisor_lines(fields: dict[str, _Row], front: _Front, diags: Diagnostics) -> list[str]:
-    """The supervisor lines: the table's cell (possibly truncated, then completed from the
-    body's line) wins over the body."""
+    """The supervisor lines. The table's cell wins over the article text, except where the
+    text says more about the same person: a truncated cell is completed from it, a cell
+    that names no one gives way to it, and of one person written in two orders the fuller
+    line is kept."""
     sup_lines = [s for s, _ in front.supervisors]
     if "supervisor" not in fields:
         return sup_lines
     row = fields["supervisor"]
-    cell = row.value
-    twin = next((s for s in sup_lines if fold(s).startswith(fold(cell))), None)
-    if twin is not None and fold(twin) != fold(cell):
+    cell = _labelled_supervisor(row.value)
+    if not sup_lines:
+        return [cell]
+    key = fold(_unlabelled(cell))
+    twin = next((s for s in sup_lines if fold(_unlabelled(s)).startswith(key)), None)
+    if twin is not None:
+        if fold(_unlabelled(twin)) != key:
+            diags.warn(
+                "the table's supervisor cell is truncated; completed from the article text",
+                line=row.line,
+                code="page.truncated-cell",
+            )
+        return [twin]
+    mine = parse_supervisor(cell).name
+    named = [(s, n) for s in sup_lines if (n := parse_supervisor(s).name) is not None]
+    if mine is None and named:
         diags.warn(
-            "the table's supervisor cell is truncated; completed from the article text",
+            f"the table's supervisor cell ({row.value!r}) names no one; the article text's "
+            f"line is used ({named[0][0]!r})",
             line=row.line,
-            code="page.truncated-cell",
+            code="page.supervisor-from-text",
         )
-        cell = twin
-    if twin is None and sup_lines:
-        diags.warn(
-            f"supervisor in the table ({cell!r}) differs from the article text "
-            f"({sup_lines[0]!r}); the table's is kept",
-            line=row.line,
-            code="page.supervisor-mismatch",
-        )
-    if not supervisor_label(cell):
-        cell = "Ғылыми жетекшісі, " + cell if detect_language(cell) == "kk" else cell
+        return sup_lines
+    same = next((s for s, n in named if mine is not None and same_person(mine, n)), None)
+    if same is not None:
+        if _facts(cell) <= _facts(same):
+            return [same]  # the same person and facts (or more), in another order
+        if _facts(same) <= _facts(cell):
+            return [cell]
+    diags.warn(
+        f"supervisor in the table ({row.value!r}) differs from the article text "
+        f"({sup_lines[0]!r}); the table's is kept",
+        line=row.line,
+        code="page.supervisor-mismatch",
+    )
     return [cell]
+
+
+def _facts(line: str) -> set[str]:
+    """What a supervisor line says, in any order: its name's letters, degrees, places."""
+    sup = parse_supervisor(line)
+    name = (sup.name.surname or "") if sup.name else ""
+    parts = [name, *(sup.degrees or "").split(","), *(sup.position_and_place or "").split(",")]
+    return {fold(p).strip() for p in parts if p.strip()}
+
+
+def _unlabelled(line: str) -> str:
+    label = supervisor_label(line) or ""
+    return line.strip()[len(label) :].lstrip(" :,-–—")
+
+
+def _labelled_supervisor(cell: str) -> str:
+    """A table cell as a supervisor line (the cell may leave the label out)."""
+    if supervisor_label(cell):
+        return cell
+    label = {"kk": "Ғылыми жетекшісі", "ru": "Научный руководитель"}.get(
+        detect_language(cell) or "", "Scientific supervisor"
+    )
+    return f"{label}, {cell}"
+
+
+def _fuller(name: ParsedName, others: list[ParsedName]) -> ParsedName:
+    """`name` with the full given names another list writes for the same person, where
+    `name` has only initials (the table's 'Ахметова А.С.', the text's 'Ахметова Айгүл
+    Сериковна')."""
+    if not has_initials(name):
+        return name
+    twin = next((o for o in others if same_person(name, o) and not has_initials(o)), None)
+    return replace(name, given_names=twin.given_names) if twin else name
 
 
 def _compare_names(
@@ -644,6 +736,16 @@ def _compare_names(
         )
     for t, (b, line) in zip(table, body, strict=False):
         if t.full == b.full:
+            continue
+        if same_person(t, b) and has_initials(t) != has_initials(b):
+            # initials in one place, full given names in the other: the same spelling
+            if t.surname != b.surname:
+                diags.warn(
+                    f"surname spelled {t.surname!r} in the table but {b.surname!r} in the "
+                    "article text; the table's spelling is kept",
+                    line=line,
+                    code="page.author-spelling",
+                )
             continue
         if t.matches(b):
             diags.warn(
@@ -690,25 +792,20 @@ def _apply_classifications(
         article.classifications.append(Classification("irsti", squash(fields["irsti"].value)))
 
 
-def _apply_pages_and_ids(article: Article, fields: dict[str, _Row], diags: Diagnostics) -> None:
+def _apply_pages_and_ids(
+    article: Article, fields: dict[str, _Row], problems: list[Diagnostic]
+) -> None:
     if "pages" in fields:
         row = fields["pages"]
         m = _PAGES_RE.match(row.value)
         if not m:
-            raise InputError.at(
-                f"pages {row.value!r} are not a page or a range like 323-329",
-                line=row.line,
-                field=row.key,
-                code="page.bad-pages",
-            )
-        article.fpage, article.lpage = m.group(1), m.group(2) or m.group(1)
-        if int(article.lpage) < int(article.fpage):
-            raise InputError.at(
-                f"last page {article.lpage} is before first page {article.fpage}",
-                line=row.line,
-                field=row.key,
-                code="page.bad-pages",
-            )
+            why = f"pages {row.value!r} are not a page or a range like 323-329"
+            problems.append(_error(why, row, "page.bad-pages"))
+        elif m.group(2) and int(m.group(2)) < int(m.group(1)):
+            why = f"last page {m.group(2)} is before first page {m.group(1)}"
+            problems.append(_error(why, row, "page.bad-pages"))
+        else:
+            article.fpage, article.lpage = m.group(1), m.group(2) or m.group(1)
     if "number" in fields:
         article.number = fields["number"].value.strip()
     if "doi" in fields:
@@ -718,7 +815,11 @@ def _apply_pages_and_ids(article: Article, fields: dict[str, _Row], diags: Diagn
 
 
 def _container(
-    fields: dict[str, _Row], collections: list[_Row], headings: list[int], diags: Diagnostics
+    fields: dict[str, _Row],
+    collections: list[_Row],
+    headings: list[int],
+    diags: Diagnostics,
+    problems: list[Diagnostic],
 ) -> Proceedings | Journal | None:
     titles = [Title(squash(r.value), detect_language(r.value)) for r in collections]
     isbns: list[Isbn] = []
@@ -730,8 +831,9 @@ def _container(
                 continue
             problem = check_isbn(value)
             if problem:
-                raise InputError.at(problem, line=row.line, field=row.key, code="page.bad-isbn")
-            isbns.append(Isbn(normalize_isbn(value)))
+                problems.append(_error(problem, row, "page.bad-isbn"))
+            else:
+                isbns.append(Isbn(normalize_isbn(value)))
     if "journal" in fields:
         row = fields["journal"]
         journal = Journal(titles=[Title(squash(row.value), detect_language(row.value))])
@@ -749,16 +851,16 @@ def _container(
     event = Event(names=list(titles))
     if "held" in fields:
         row = fields["held"]
+        place_text = row.value
         try:
             found = parse_date_range(row.value)
         except ValueError as exc:
-            raise InputError.at(
-                str(exc), line=row.line, field=row.key, code="page.bad-date"
-            ) from None
-        if found is None:
-            diags.warn(f"no date found in {row.value!r}", line=row.line, code="page.bad-date")
-            place_text = row.value
+            problems.append(_error(str(exc), row, "page.bad-date"))
+            found, place_text = None, ""
         else:
+            if found is None:
+                diags.warn(f"no date found in {row.value!r}", line=row.line, code="page.bad-date")
+        if found is not None:
             event.start, event.end, (a, b) = found
             event.date_text = squash(row.value[a:b])
             place_text = row.value[:a] + row.value[b:]
@@ -877,7 +979,7 @@ def _read_references(lines: list[Line], diags: Diagnostics) -> tuple[list[Refere
             label = m.group(1) or m.group(2)
             current = [m.group(3)]
             start_line = n
-        elif HEADING_RE.match(s):
+        elif HEADING_RE.match(s) or _ends_references(lines, i):
             break
         elif s.strip() and label is not None:
             current.append(s)
@@ -900,37 +1002,100 @@ def _read_references(lines: list[Line], diags: Diagnostics) -> tuple[list[Refere
     return refs, lines[i:]
 
 
+@dataclass
+class _Summary:
+    """A title, abstract and keywords printed again in another language."""
+
+    title: str | None = None
+    label_lang: str | None = None
+    paras: list[str] = field(default_factory=list)
+    keywords: Keywords | None = None
+    in_abstract: bool = False
+
+    @property
+    def started(self) -> bool:
+        return bool(self.title or self.paras or self.keywords or self.in_abstract)
+
+    def add_to(self, front: _Front) -> None:
+        text = " ".join(self.paras) or (self.keywords and " ".join(self.keywords.terms)) or ""
+        lang = (
+            self.label_lang
+            or (self.keywords.lang if self.keywords else None)
+            or detect_language(text or self.title or "")
+        )
+        if self.title:
+            front.trans_titles.append(Title(self.title, lang))
+        if self.paras:
+            front.abstracts.append(Abstract(lang, self.paras))
+        if self.keywords:
+            front.keywords.append(self.keywords)
+
+
+def _ends_references(lines: list[Line], i: int) -> bool:
+    """Whether line `i` starts what follows the reference list: a title in capitals after a
+    blank line, or an abstract or keywords label."""
+    s = lines[i][1].strip()
+    if not s:
+        return False
+    if _classify_front_line(s) in ("abstract", "keywords"):
+        return True
+    return i > 0 and not lines[i - 1][1].strip() and _in_capitals(s)
+
+
 def _read_trailing(lines: list[Line], front: _Front, diags: Diagnostics) -> None:
-    """Abstracts and keywords printed after the references (common for other languages)."""
-    i = 0
-    heading: str | None = None
-    while i < len(lines):
-        n, s = lines[i]
+    """The summaries printed after the references, in the article's other languages: each
+    a title (a heading or a line in capitals, or a 'Түйін'/'Резюме'/'Summary' heading), the
+    authors again (skipped), an abstract (labelled or not) and keywords."""
+    summary = _Summary()
+    for n, s in lines:
         st = s.strip()
         if not st:
-            i += 1
             continue
-        if HEADING_RE.match(st):
-            heading = _heading_text(st)
-            i += 1
+        heading = HEADING_RE.match(st) or BOLD_LINE_RE.match(st)
+        text = _heading_text(st) if HEADING_RE.match(st) else (heading.group(1) if heading else st)
+        kind = _classify_front_line(text)
+        if kind == "keywords":
+            found = _labelled(text, _KEYWORD_LABELS)
+            assert found is not None
+            terms = [t.strip(" .") for t in re.split(r"[;,]", found[2]) if t.strip(" .")]
+            summary.keywords = Keywords(found[1] or detect_language(found[2]), terms)
+            summary.in_abstract = False
             continue
-        kind = _classify_front_line(st)
-        if kind in ("abstract", "keywords"):
-            sub, j = _read_front(lines, i, len(lines), diags)
-            if heading and sub.abstracts:
-                # A heading followed by an abstract is the title in that language.
-                front.trans_titles.append(Title(heading, sub.abstracts[0].lang))
-                heading = None
-            front.abstracts.extend(sub.abstracts)
-            front.keywords.extend(sub.keywords)
-            i = max(j, i + 1)
+        if kind == "abstract":
+            found = _labelled(text, _ABSTRACT_LABELS)
+            assert found is not None
+            if summary.paras or summary.keywords:
+                summary.add_to(front)
+                summary = _Summary()
+            summary.label_lang = found[1]
+            summary.in_abstract = True
+            if found[2]:
+                summary.paras.append(squash(found[2]))
             continue
-        if kind in ("names", "affiliation", "email"):
-            i += 1
+        if heading or _in_capitals(text):
+            if summary.started and not (summary.in_abstract and not summary.paras):
+                summary.add_to(front)
+                summary = _Summary()
+            if summary.title is None:
+                summary.title = squash(text)
+                summary.in_abstract = True  # an unlabelled abstract may follow the authors
+            continue
+        if kind in ("names", "affiliation", "email", "orcid", "supervisor") and not summary.paras:
+            continue  # the authors and their places, again in this language
+        if summary.in_abstract and not summary.keywords:
+            summary.paras.append(squash(text))
             continue
         diags.warn(
             "text after the reference list is not part of the article; ignored",
             line=n,
             code="page.trailing-text",
         )
-        return
+        break
+    if summary.started:
+        summary.add_to(front)
+
+
+def _in_capitals(line: str) -> bool:
+    """A title set in capitals ('ТЕХНОЛОГИИ ОЧИСТКИ ПИТЬЕВОЙ ВОДЫ'), not an acronym."""
+    letters = [ch for ch in line if ch.isalpha()]
+    return len(letters) >= 8 and len(line) < 400 and all(ch.isupper() for ch in letters)

@@ -21,13 +21,27 @@ NAME_RE = re.compile(
     rf"|(?P<full>{_WORD}(?:\s+{_WORD}){{1,3}}))$"  # Абдугани Жанерке Нұржанқызы / John Smith
 )
 
-# Academic degrees and titles that precede or follow a name in a supervisor line.
-DEGREE_RE = re.compile(
-    rf"^(?:[{LOWER}]{{1,4}}\.(?:[{LOWER}]{{1,4}}\.)+|PhD|Ph\.D\.|DSc|профессор|доцент|"
-    r"professor|associate professor|prof\.|доц\.|проф\.|аға оқытушы|оқытушы|"
-    r"старший преподаватель|преподаватель|lecturer|senior lecturer)$",
-    re.IGNORECASE,
+# Academic degrees, titles and positions that precede or follow a name in a supervisor
+# line, in the three languages ("з.ғ.м.", "PhD", "associate professor", "аға оқытушы").
+_DEGREE = (
+    rf"[{LOWER}]{{1,4}}\.\s?(?:[{LOWER}]{{1,4}}\.\s?)+"
+    r"|Ph\.?\s?D\.?|D\.?Sc\.?|M\.?Sc\.?|MBA|Dr\.?|prof\.|доц\.|проф\.|акад\."
+    r"|(?:associate|assistant|full|visiting)\s+professor|professor"
+    r"|(?:қауымдастырылған|ассоциированный)\s+профессор(?:ы)?|профессор(?:ы)?|доцент(?:і)?"
+    r"|аға\s+оқытушы(?:сы)?|оқытушы(?:сы)?|старший\s+преподаватель|преподаватель"
+    r"|(?:senior\s+)?lecturer|академик|academician|магистр(?:і)?|master"
+    r"|PhD\s+доктор(?:ы)?|доктор\s+PhD"
+    r"|(?:candidate|doctor)\s+of\s+(?:[\w-]+\s+){1,3}sciences?"
+    r"|(?:кандидат|доктор)\s+(?:[\w-]+\s+){1,3}наук"
+    r"|(?:[\w-]+\s+){1,2}ғылымдарының\s+(?:кандидаты|докторы|магистрі)"
 )
+_DEGREES_RE = re.compile(rf"^(?:{_DEGREE})(?:[\s,;]+(?:{_DEGREE}))*$", re.IGNORECASE)
+
+
+def is_degrees(text: str) -> bool:
+    """Whether `text` is only degrees and titles ("PhD, associate professor")."""
+    return bool(_DEGREES_RE.match(text.strip(" ,;")))
+
 
 SUPERVISOR_LABELS = (
     "ғылыми жетекшісі",
@@ -201,33 +215,78 @@ class ParsedSupervisor:
 
 
 def parse_supervisor(line: str) -> ParsedSupervisor:
-    """'Ғылыми жетекшісі, <place and position>, з.ғ.м. Ерёменко Н.' -> its parts."""
+    """A supervisor line's name, degrees and position/place, in any of the orders printed:
+    'Ғылыми жетекшісі, <position and place>, з.ғ.м. Ерёменко Н.',
+    'Научный руководитель – Сергеев С.С., к.т.н., доцент, КазНУ',
+    'Scientific supervisor: PhD, associate professor Nurlanova A.B.',
+    'Scientific supervisor: A.B. Nurlanova, PhD, Associate Professor, Atyrau University'."""
     label = supervisor_label(line) or ""
     rest = line.strip()[len(label) :].lstrip(" :,-–—")
-    segments = [s.strip() for s in rest.split(",")]
-    name = None
-    degrees: list[str] = []
-    if segments:
-        words = segments[-1].split()
-        # The name is at the end of the last segment; degrees precede it.
-        for k in range(len(words)):
-            candidate = " ".join(words[k:])
-            parsed = parse_name(candidate)
-            if parsed is not None and all(DEGREE_RE.match(w) for w in words[:k]):
-                name = parsed
-                degrees = words[:k]
-                segments[-1] = ""
+    rest = re.sub(r"\s*\(([^()]*)\)", r", \1", rest)  # "Ахметов Н.К. (к.т.н., доцент)"
+    segments = [s.strip() for s in rest.split(",") if s.strip()]
+    found = None
+    for strong in (True, False):  # a name with initials is surer than a run of capitals
+        for k, seg in enumerate(segments):
+            if not strong and 0 < k < len(segments) - 1:
+                continue  # a full name stands first or last, never among the places
+            hit = _name_with_degrees(seg, strong)
+            if hit is not None:
+                found = (k, *hit)
                 break
-        if name is None:
-            # "Ерёменко Н., з.ғ.м." : a trailing degree segment after the name
-            while len(segments) > 1 and DEGREE_RE.match(segments[-1]):
-                degrees.insert(0, segments.pop())
-            parsed = parse_name(segments[-1]) if segments else None
-            if parsed is not None:
-                name = parsed
-                segments[-1] = ""
-    place = ", ".join(s for s in segments if s) or None
-    return ParsedSupervisor(name, " ".join(degrees) or None, place)
+        if found:
+            break
+    if found is None:
+        return ParsedSupervisor(None, None, ", ".join(segments) or None)
+    at, name, before, after = found
+    degrees: list[str] = []
+    place: list[str] = []
+    for k, seg in enumerate(segments):
+        if k == at:
+            degrees += [d for d in (before, after) if d]
+        elif is_degrees(seg):
+            degrees.append(seg)
+        else:
+            place.append(seg)
+    return ParsedSupervisor(name, ", ".join(degrees) or None, ", ".join(place) or None)
+
+
+def _name_with_degrees(segment: str, strong: bool) -> tuple[ParsedName, str, str] | None:
+    """(name, degrees before it, degrees after it) when `segment` is a name with only
+    degrees around it; `strong` asks for a name written with initials."""
+    words = segment.split()
+    for k in range(len(words)):
+        before = " ".join(words[:k])
+        if before and not is_degrees(before):
+            continue
+        for j in range(len(words), k, -1):
+            after = " ".join(words[j:])
+            if after and not is_degrees(after):
+                continue
+            text = " ".join(words[k:j])
+            name = parse_name(text)
+            if name is None or (strong and not has_initials(name)):
+                continue
+            if not strong and looks_like_affiliation(text):
+                continue
+            return name, before, after
+    return None
+
+
+def same_person(a: ParsedName, b: ParsedName) -> bool:
+    """The same surname (forgiving letter variants) and given names that agree letter by
+    letter as far as the shorter form goes: 'А.С.' and 'Айгүл Сериковна', 'D.' and 'Dias'."""
+    if fold(a.surname or "") != fold(b.surname or ""):
+        return False
+    first = [fold(w)[:1] for w in re.split(r"[\s.]+", a.given_names or "") if w]
+    other = [fold(w)[:1] for w in re.split(r"[\s.]+", b.given_names or "") if w]
+    n = min(len(first), len(other))
+    return n > 0 and first[:n] == other[:n]
+
+
+def has_initials(name: ParsedName) -> bool:
+    """Whether the given names are written as initials ('А.Б.', 'A. B.')."""
+    given = (name.given_names or "").replace(" ", "")
+    return bool(given) and bool(re.fullmatch(_INITIALS.replace(r"\s?", ""), given))
 
 
 def _institution_phrase(segment: str) -> str | None:
