@@ -32,6 +32,18 @@ _WRAPPER = (
 )
 
 
+def measure_child(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """(wall seconds, peak RSS in KB) of `cmd` run in a child of a fresh wrapper process."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, *cmd], env=env, capture_output=True, text=True
+    )
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr[-3000:])
+    return elapsed, int(proc.stdout.strip().splitlines()[-1])
+
+
 def run_size(n: int) -> dict[str, float]:
     data = HERE / "data" / f"c{n}"
     if not data.exists():
@@ -57,13 +69,7 @@ def run_size(n: int) -> dict[str, float]:
         "--max-bytes",
         str(MAX_BYTES),
     ]
-    wrapper = [sys.executable, "-c", _WRAPPER, *cmd]
-    t0 = time.perf_counter()
-    proc = subprocess.run(wrapper, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise SystemExit(proc.stderr)
-    peak_kb = int(proc.stdout.strip().splitlines()[-1])
+    elapsed, peak_kb = measure_child(cmd, env)
     files = sorted((out / "batches").glob("*.xml"))
     dois: list[str] = []
     for f in files:

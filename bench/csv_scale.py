@@ -15,23 +15,16 @@ from __future__ import annotations
 
 import csv
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from crossref_scale import measure_child  # bench/ is on the path when run as a script
 from lxml import etree
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SIZES = (10_000, 100_000)
-_WRAPPER = (
-    "import resource, subprocess, sys\n"
-    "code = subprocess.run(sys.argv[1:]).returncode\n"
-    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-    "sys.exit(code)\n"
-)
 _COLUMNS = [
     "id",
     "language",
@@ -128,14 +121,7 @@ def run_size(n: int) -> dict[str, float]:
         str(out / "batches"),
         "-q",
     ]
-    t0 = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-c", _WRAPPER, *cmd], env=env, capture_output=True, text=True
-    )
-    elapsed = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise SystemExit(proc.stderr[-3000:])
-    peak_kb = int(proc.stdout.strip().splitlines()[-1])
+    elapsed, peak_kb = measure_child(cmd, env)
     files = sorted((out / "batches").glob("*.xml"))
     dois: set[str] = set()
     for f in files:
