@@ -332,3 +332,14 @@ def test_an_e_mail_without_at_in_the_table_is_an_error(tmp_path):
         read(src)
     (d,) = caught.value.diagnostics
     assert (d.line, d.field, d.code) == (3, "E-mail", "page.bad-email")
+
+
+def test_a_sentence_beginning_with_email_is_body_text_not_a_bad_address(tmp_path):
+    src = tmp_path / "p.txt"
+    src.write_text(
+        "Conference\tX conference proceedings\nArticle title\tT\n\n#### T\n\nAliyev Marat\n\n"
+        "Email marketing reaches young readers [1].\n\n### References\n\n1. Book. – 2020.\n",
+        encoding="utf-8",
+    )
+    a = read(src).articles[0]
+    assert "Email marketing reaches young readers" in body_text(a)

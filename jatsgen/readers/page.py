@@ -187,9 +187,10 @@ _IRSTI_LINE = re.compile(r"^(?:МРНТИ|ГРНТИ|ҒТАХР|IRSTI)\s*:?\s*([
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 _EMAIL_LABEL = re.compile(
     r"^(?:e-?mail|эл\.?\s*пошта|эл\.?\s*почта|электрондық\s+пошта|электронная\s+почта)"
-    r"\s*[:.]?\s*",
+    r"(?!\w)\s*[:.]?\s*",
     re.IGNORECASE,
 )
+_ADDRESSES = r"[^\s,;]+(?:\s*[,;]\s*[^\s,;]+)*"  # what an e-mail label is followed by
 _ORCID_IN_TEXT = re.compile(r"(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])")
 _PAGES_RE = re.compile(r"^\s*(\d{1,5})\s*(?:[-–—]\s*(\d{1,5}))?\s*$")
 _REF_ITEM = re.compile(r"^\s{0,3}(?:\[(\d{1,4})\]|(\d{1,4})[.)])\s+(.*)$")
@@ -534,8 +535,11 @@ def _classify_front_line(line: str) -> str | None:
         return "supervisor"
     without_links = re.sub(r"\[([^\]]*)\]\((?:mailto:)?[^)]*\)", r"\1", s)
     without_emails = _EMAIL_RE.sub("", without_links)
-    if _EMAIL_LABEL.match(without_links) or re.fullmatch(r"\[[^\]]*\]\(mailto:[^)]*\)", s):
-        return "email"  # an address, even one without its @
+    label = _EMAIL_LABEL.match(without_links)
+    if (label and re.fullmatch(_ADDRESSES, without_links[label.end() :])) or re.fullmatch(
+        r"\[[^\]]*\]\(mailto:[^)]*\)", s
+    ):
+        return "email"  # addresses, even ones without their @
     if _EMAIL_RE.search(without_links) and not re.sub(
         r"(?i)e-?mail|эл\.?\s*пошта|почта|[\s,;:*¹²³⁴⁵⁶⁷⁸⁹\d<>]", "", without_emails
     ):
@@ -598,7 +602,6 @@ def _authors(
         diags.warn("no author found in the table or under the title", code="page.no-authors")
     if table_names and body_names:
         _compare_names(table_names, front.names, fields["authors"], diags)
-    if table_names and body_names:
         names = [_fuller(t, body_names) for t in table_names]
     status = squash(fields["status"].value) if "status" in fields else None
     contributors: list[Contributor] = []
