@@ -96,17 +96,6 @@ def _norm(name: str) -> str:
     return re.sub(r"[\s-]+", "_", name.strip().lower())
 
 
-def read_sheet(
-    text: str,
-    path: str,
-    diags: Diagnostics,
-    *,
-    skip_invalid: bool = False,
-    container: dict[str, Any] | None = None,
-) -> list[Article]:
-    return list(iter_sheet(text, path, diags, skip_invalid=skip_invalid, container=container))
-
-
 def iter_sheet(
     text: str | IO[str],
     path: str,
