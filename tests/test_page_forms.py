@@ -343,3 +343,16 @@ def test_a_sentence_beginning_with_email_is_body_text_not_a_bad_address(tmp_path
     )
     a = read(src).articles[0]
     assert "Email marketing reaches young readers" in body_text(a)
+
+
+def test_a_reference_line_beginning_with_abstract_continues_its_entry(tmp_path):
+    src = tmp_path / "p.txt"
+    src.write_text(
+        "Conference\tX conference proceedings\nArticle title\tT\n\n#### T\n\nAliyev Marat\n\n"
+        "Text [1].\n\n### References\n\n1. Smith J. Water in the steppe.\n"
+        "Abstract of the PhD thesis. – Almaty, 2019.\n",
+        encoding="utf-8",
+    )
+    a = read(src).articles[0]
+    assert a.references[0].text.endswith("Abstract of the PhD thesis. – Almaty, 2019.")
+    assert a.abstracts == []

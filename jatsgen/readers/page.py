@@ -1035,14 +1035,12 @@ class _Summary:
 
 
 def _ends_references(lines: list[Line], i: int) -> bool:
-    """Whether line `i` starts what follows the reference list: a title in capitals after a
-    blank line, or an abstract or keywords label."""
+    """Whether line `i` starts what follows the reference list: a paragraph (after a blank
+    line) that is a title in capitals or begins with an abstract or keywords label."""
     s = lines[i][1].strip()
-    if not s:
-        return False
-    if _classify_front_line(s) in ("abstract", "keywords"):
-        return True
-    return i > 0 and not lines[i - 1][1].strip() and _in_capitals(s)
+    if not s or i == 0 or lines[i - 1][1].strip():
+        return False  # a line right under an entry continues it
+    return _in_capitals(s) or _classify_front_line(s) in ("abstract", "keywords")
 
 
 def _read_trailing(lines: list[Line], front: _Front, diags: Diagnostics) -> None:
