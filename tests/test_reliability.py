@@ -456,3 +456,24 @@ def test_a_cell_over_the_csv_field_limit_is_a_located_error(tmp_path):
     assert result.exit_code == 1 and "internal error" not in result.stderr
     assert f"{sheet}:3: error [sheet.unreadable]: the sheet cannot be read at this row: a " \
         "cell is longer than 131,072 characters" in result.stderr  # fmt: skip
+
+
+def test_with_workers_a_sheet_is_still_read_row_by_row_in_this_process(tmp_path):
+    from concurrent.futures import ProcessPoolExecutor
+
+    import jatsgen
+    from jatsgen.jobs.prepare import Job, Workers, prepared_inputs
+
+    config = jatsgen.load_config(CONFIG)
+    job = Job(config, "5.4.0", jatsgen.TimestampClock(tmp_path / "state", 17))
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(SHEET_HEADER + "".join(sheet_row(i) for i in range(1, 51)), "utf-8")
+    first, last = volume(tmp_path, 2, "a.yaml"), volume(tmp_path, 2, "b.yaml", first=3)
+    with ProcessPoolExecutor(2) as pool:
+        out = list(prepared_inputs([first, sheet, last], job, Workers(pool, 2, True), lazy=True))
+    assert [p.path for p in out] == [str(first), str(sheet), str(last)]  # in input order
+    assert isinstance(out[0].works, list) and isinstance(out[2].works, list)  # made in workers
+    assert not isinstance(out[1].works, list)  # made here, one row at a time, as it is taken
+    works = list(out[1].works)
+    assert len(works) == 50 and all(w.doi and w.work for w in works)
+    assert out[1].failed is None

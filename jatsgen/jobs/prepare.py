@@ -29,7 +29,7 @@ from ..config import DepositConfig
 from ..diagnostics import Diagnostic, Diagnostics
 from ..errors import InputError, JatsgenError
 from ..model import Article, ArticleKind, Container, PartialDate, Source, Work, located
-from ..readers import ArticleStream, read_stream
+from ..readers import ArticleStream, is_sheet, read_stream
 from ..writers.crossref import (
     SPECS,
     CrossrefWriter,
@@ -284,18 +284,26 @@ def prepared_inputs(
     inputs: Sequence[str | Path], job: Job, workers: Workers | None = None, lazy: bool = False
 ) -> Iterator[PreparedInput]:
     """`prepare` for each input, in input order: in the workers when there are some, while
-    the caller assembles what they have done; a few results per worker wait in memory."""
+    the caller assembles what they have done; a few results per worker wait in memory.
+    With `lazy`, a sheet is prepared here as it is taken even when there are workers (a
+    worker would hold all of its rows' works at once)."""
     if workers is None:
         for path in inputs:
             yield prepare(path, job, lazy=lazy)
         return
-    pending: deque[Future[PreparedInput]] = deque()
+    pending: deque[Future[PreparedInput] | str | Path] = deque()
+
+    def first() -> PreparedInput:
+        item = pending.popleft()
+        return result_of(item) if isinstance(item, Future) else prepare(item, job, lazy=True)
+
     for path in inputs:
-        pending.append(workers.pool.submit(prepare, path, job))
+        here = lazy and is_sheet(path, job.fmt)
+        pending.append(path if here else workers.pool.submit(prepare, path, job))
         if len(pending) > 4 * workers.count:
-            yield result_of(pending.popleft())
+            yield first()
     while pending:
-        yield result_of(pending.popleft())
+        yield first()
 
 
 def result_of(future: Future[T]) -> T:

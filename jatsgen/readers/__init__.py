@@ -214,6 +214,11 @@ class ArticleStream:
             ) from None
 
 
+def is_sheet(path: str | Path, fmt: str | None = None) -> bool:
+    """Whether `read_stream` reads this input row by row (a CSV sheet)."""
+    return fmt == "csv" or (fmt is None and _BY_SUFFIX.get(Path(path).suffix.lower()) == "csv")
+
+
 def read_stream(
     path: str | Path,
     fmt: str | None = None,
@@ -236,7 +241,7 @@ def read_stream(
     if fmt == "jats" or (fmt is None and suffix in (".xml", ".nxml")):
         data = read_xml_file(path)
         fmt, text = "jats", ""
-    elif fmt == "csv" or (fmt is None and _BY_SUFFIX.get(suffix) == "csv"):
+    elif is_sheet(path, fmt):
         check_text_file(path, MAX_SHEET_BYTES)  # and then read row by row
         fmt, text, data = "csv", "", b""
     else:
