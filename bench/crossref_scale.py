@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from lxml import etree
@@ -30,6 +31,18 @@ _WRAPPER = (
     "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
     "sys.exit(code)\n"
 )
+
+
+def measure_crossref(
+    inputs: list[str], config: Path, label: str, extra: Sequence[str] = ()
+) -> tuple[float, int, Path]:
+    """`jatsgen crossref INPUTS --config CONFIG` in a child with a state folder of its own:
+    (wall seconds, peak RSS in KB, the folder of batches)."""
+    out = Path(tempfile.mkdtemp(prefix=f"bench-{label}-"))
+    env = {**os.environ, "JATSGEN_STATE_DIR": str(out / "state")}
+    cmd = [sys.executable, "-m", "jatsgen", "crossref", *inputs, "--config", str(config)]
+    elapsed, peak_kb = measure_child([*cmd, "-o", str(out / "batches"), "-q", *extra], env)
+    return elapsed, peak_kb, out / "batches"
 
 
 def measure_child(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
@@ -51,26 +64,9 @@ def run_size(n: int) -> dict[str, float]:
             [sys.executable, str(HERE / "gen_conference.py"), str(n), str(data)], check=True
         )
     inputs = sorted(str(p) for p in data.glob("*.yaml"))
-    out = Path(tempfile.mkdtemp(prefix=f"bench-{n}-"))
-    env = {**os.environ, "JATSGEN_STATE_DIR": str(out / "state")}
-    cmd = [
-        sys.executable,
-        "-m",
-        "jatsgen",
-        "crossref",
-        *inputs,
-        "--config",
-        str(HERE / "bench.toml"),
-        "-o",
-        str(out / "batches"),
-        "-q",
-        "--max-records",
-        str(MAX_RECORDS),
-        "--max-bytes",
-        str(MAX_BYTES),
-    ]
-    elapsed, peak_kb = measure_child(cmd, env)
-    files = sorted((out / "batches").glob("*.xml"))
+    limits = ["--max-records", str(MAX_RECORDS), "--max-bytes", str(MAX_BYTES)]
+    elapsed, peak_kb, batches = measure_crossref(inputs, HERE / "bench.toml", f"{n}", limits)
+    files = sorted(batches.glob("*.xml"))
     dois: list[str] = []
     for f in files:
         assert f.stat().st_size <= MAX_BYTES, f

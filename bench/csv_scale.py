@@ -14,12 +14,10 @@ into bench/data/ once; the real CLI runs in a child process and a wrapper reads 
 from __future__ import annotations
 
 import csv
-import os
 import sys
-import tempfile
 from pathlib import Path
 
-from crossref_scale import measure_child  # bench/ is on the path when run as a script
+from crossref_scale import measure_crossref  # bench/ is on the path when run as a script
 from lxml import etree
 
 HERE = Path(__file__).resolve().parent
@@ -107,22 +105,9 @@ def run_size(n: int) -> dict[str, float]:
     sheet = HERE / "data" / f"sheet{n}.csv"
     if not sheet.exists():
         write_sheet(n, sheet)
-    out = Path(tempfile.mkdtemp(prefix=f"bench-csv-{n}-"))
-    env = {**os.environ, "JATSGEN_STATE_DIR": str(out / "state")}
-    cmd = [
-        sys.executable,
-        "-m",
-        "jatsgen",
-        "crossref",
-        str(sheet),
-        "--config",
-        str(ROOT / "examples" / "jatsgen.toml"),
-        "-o",
-        str(out / "batches"),
-        "-q",
-    ]
-    elapsed, peak_kb = measure_child(cmd, env)
-    files = sorted((out / "batches").glob("*.xml"))
+    config = ROOT / "examples" / "jatsgen.toml"
+    elapsed, peak_kb, batches = measure_crossref([str(sheet)], config, f"csv-{n}")
+    files = sorted(batches.glob("*.xml"))
     dois: set[str] = set()
     for f in files:
         for _, el in etree.iterparse(str(f), tag="{*}doi"):

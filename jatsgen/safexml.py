@@ -57,11 +57,7 @@ def _entity_declaration(data: bytes, limit: int = 1 << 20) -> re.Match[bytes] | 
 def parse_bytes(data: bytes, name: str = "<bytes>") -> etree._ElementTree:
     """Parse `data` safely; a located InputError for anything that is not well-formed XML."""
     if len(data) > MAX_XML_BYTES:
-        raise InputError.at(
-            f"file is {len(data)} bytes; the limit is {MAX_XML_BYTES}",
-            file=name,
-            code="xml.too-large",
-        )
+        raise too_large(name, len(data), MAX_XML_BYTES, "xml.too-large")
     if not data.strip():
         raise InputError.at("the file is empty", file=name, code="xml.syntax")
     m = _entity_declaration(data)
@@ -85,19 +81,19 @@ def parse_bytes(data: bytes, name: str = "<bytes>") -> etree._ElementTree:
         ) from None
 
 
-def read_limited(path: str | Path, limit: int, too_large: str) -> bytes:
-    """A file's bytes, refusing a missing file, a folder and more than `limit` bytes (code
-    `too_large`) with a located InputError, before reading more than the limit."""
+def read_limited(path: str | Path, limit: int, code: str) -> bytes:
+    """A file's bytes, refusing a missing file, a folder and more than `limit` bytes (with
+    `code`) with a located InputError, before reading more than the limit."""
     with open_input(path) as fh:
         size = os.fstat(fh.fileno()).st_size
         data = fh.read(limit + 1) if size <= limit else b""
         if size > limit or len(data) > limit:
-            raise InputError.at(
-                f"file is {max(size, len(data))} bytes; the limit is {limit}",
-                file=str(path),
-                code=too_large,
-            )
+            raise too_large(str(path), max(size, len(data)), limit, code)
         return data
+
+
+def too_large(name: str, size: int, limit: int, code: str) -> InputError:
+    return InputError.at(f"file is {size} bytes; the limit is {limit}", file=name, code=code)
 
 
 @contextmanager

@@ -55,26 +55,35 @@ def read_text(path: str | Path) -> str:
     if not data.strip():
         raise InputError.at("the file is empty", file=name, code="input.empty")
     if b"\x00" in data[:8192]:
-        raise InputError.at(
-            "binary file (contains NUL bytes); expected a text file", file=name, code="input.binary"
-        )
+        raise _binary(name)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise InputError.at(
-            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}){_saved_as(data)}",
-            file=name,
-            line=line,
-            code="input.encoding",
-        ) from None
+        raise _not_utf8(name, data, exc.start, exc.start, line) from None
     return text
+
+
+def _binary(name: str) -> InputError:
+    return InputError.at(
+        "binary file (contains NUL bytes); expected a text file", file=name, code="input.binary"
+    )
+
+
+def _not_utf8(name: str, data: bytes, at: int, offset: int, line: int) -> InputError:
+    """The byte at `at` in `data` (at `offset` in the file) is not UTF-8."""
+    return InputError.at(
+        f"not UTF-8 text (byte 0x{data[at]:02x} at offset {offset}){_saved_as(data)}",
+        file=name,
+        line=line,
+        code="input.encoding",
+    )
 
 
 def check_text_file(path: str | Path, limit: int) -> None:
     """What `read_text` checks (size, emptiness, NUL bytes, UTF-8, with the same located
     messages), reading the file a megabyte at a time so that it need not fit in memory."""
-    from ..safexml import open_input
+    from ..safexml import open_input, too_large
 
     name = str(path)
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -83,28 +92,17 @@ def check_text_file(path: str | Path, limit: int) -> None:
     with open_input(path) as fh:
         size = os.fstat(fh.fileno()).st_size
         if size > limit:
-            raise InputError.at(
-                f"file is {size} bytes; the limit is {limit}", file=name, code="input.too-large"
-            )
+            raise too_large(name, size, limit, "input.too-large")
         while chunk := fh.read(_CHUNK):
             if done == 0 and b"\x00" in chunk[:8192]:
-                raise InputError.at(
-                    "binary file (contains NUL bytes); expected a text file",
-                    file=name,
-                    code="input.binary",
-                )
+                raise _binary(name)
             pending = len(decoder.getstate()[0])
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError as exc:
                 at = max(exc.start - pending, 0)
-                raise InputError.at(
-                    f"not UTF-8 text (byte 0x{chunk[at]:02x} at offset {done + at})"
-                    f"{_saved_as(chunk)}",
-                    file=name,
-                    line=lines + chunk.count(b"\n", 0, at) + 1,
-                    code="input.encoding",
-                ) from None
+                line = lines + chunk.count(b"\n", 0, at) + 1
+                raise _not_utf8(name, chunk, at, done + at, line) from None
             blank = blank and not chunk.strip().lstrip(codecs.BOM_UTF8).strip()
             done += len(chunk)
             lines += chunk.count(b"\n")

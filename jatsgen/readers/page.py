@@ -681,9 +681,10 @@ def _supervisor_lines(fields: dict[str, _Row], front: _Front, diags: Diagnostics
         return sup_lines
     same = next((s for s, n in named if mine is not None and same_person(mine, n)), None)
     if same is not None:
-        if _facts(cell) <= _facts(same):
+        said, printed = _facts(cell), _facts(same)
+        if said <= printed:
             return [same]  # the same person and facts (or more), in another order
-        if _facts(same) <= _facts(cell):
+        if printed <= said:
             return [cell]
     diags.warn(
         f"supervisor in the table ({row.value!r}) differs from the article text "
@@ -1052,8 +1053,9 @@ def _read_trailing(lines: list[Line], front: _Front, diags: Diagnostics) -> None
         st = s.strip()
         if not st:
             continue
-        heading = HEADING_RE.match(st) or BOLD_LINE_RE.match(st)
-        text = _heading_text(st) if HEADING_RE.match(st) else (heading.group(1) if heading else st)
+        heading = HEADING_RE.match(st)
+        bold = None if heading else BOLD_LINE_RE.match(st)
+        text = squash(heading.group(2)) if heading else (bold.group(1) if bold else st)
         kind = _classify_front_line(text)
         if kind == "keywords":
             found = _labelled(text, _KEYWORD_LABELS)
@@ -1073,7 +1075,7 @@ def _read_trailing(lines: list[Line], front: _Front, diags: Diagnostics) -> None
             if found[2]:
                 summary.paras.append(squash(found[2]))
             continue
-        if heading or _in_capitals(text):
+        if heading or bold or _in_capitals(text):
             if summary.started and not (summary.in_abstract and not summary.paras):
                 summary.add_to(front)
                 summary = _Summary()

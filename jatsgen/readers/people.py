@@ -12,6 +12,7 @@ UPPER = "A-ZА-ЯЁӘҒҚҢӨҰҮҺІ"
 LOWER = "a-zа-яёәғқңөұүһі"
 _WORD = rf"[{UPPER}][{LOWER}'’]+(?:-[{UPPER}]?[{LOWER}'’]+)*"
 _INITIALS = rf"(?:[{UPPER}][{LOWER}]?\.\s?){{1,3}}"
+_INITIALS_ONLY = re.compile(rf"(?:[{UPPER}][{LOWER}]?\.){{1,3}}")  # 'А.Б.' without spaces
 _MARKERS = r"[\d¹²³⁴⁵⁶⁷⁸⁹⁰*,]*"
 _SUP_DIGITS = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")
 
@@ -285,8 +286,7 @@ def same_person(a: ParsedName, b: ParsedName) -> bool:
 
 def has_initials(name: ParsedName) -> bool:
     """Whether the given names are written as initials ('А.Б.', 'A. B.')."""
-    given = (name.given_names or "").replace(" ", "")
-    return bool(given) and bool(re.fullmatch(_INITIALS.replace(r"\s?", ""), given))
+    return bool(_INITIALS_ONLY.fullmatch((name.given_names or "").replace(" ", "")))
 
 
 def _institution_phrase(segment: str) -> str | None:
