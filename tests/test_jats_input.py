@@ -191,6 +191,9 @@ def test_default_is_strict_about_prefixes(tmp_path, locator):
     run = convert(VARIANTS, tmp_path, locator, any_prefix=False)
     assert not run.ok
     assert "does not start with the configured prefix 10.5555" in run.diagnostics[0].message
+    # and says how to deposit a source's own DOI of another prefix
+    assert "add its prefix to [doi] prefixes" in run.diagnostics[0].message
+    assert "--any-prefix" in run.diagnostics[0].message
 
 
 def test_several_prefixes_from_the_config_split_files_by_prefix(tmp_path, locator):

@@ -163,9 +163,15 @@ class DoiPlanner:
                 raise ValueError(problem)
             prefix = doi.split("/", 1)[0]
             if not self.any_prefix and prefix not in self.config.prefixes:
+                hint = (
+                    " (it is the source's own DOI: add its prefix to [doi] prefixes if it is "
+                    "yours, or deposit with --any-prefix as a service provider)"
+                    if article.doi
+                    else ""
+                )
                 raise ValueError(
                     f"DOI {doi} does not start with the configured prefix "
-                    f"{' or '.join(self.config.prefixes)}"
+                    f"{' or '.join(self.config.prefixes)}{hint}"
                 )
             if article.url:
                 resource = article.url
