@@ -477,3 +477,19 @@ def test_with_workers_a_sheet_is_still_read_row_by_row_in_this_process(tmp_path)
     works = list(out[1].works)
     assert len(works) == 50 and all(w.doi and w.work for w in works)
     assert out[1].failed is None
+
+
+def test_a_deposit_run_holds_the_ledger_open_so_no_step_is_its_last_connection(tmp_path):
+    # SQLite cleans up the WAL under an exclusive lock when the last connection closes; a
+    # run opening the ledger in that moment got "database is locked" without waiting
+    from jatsgen.deposit import Ledger
+
+    path = tmp_path / "ledger.sqlite"
+    wal = tmp_path / "ledger.sqlite-wal"
+    ledger = Ledger(path)
+    ledger.release("sha", "http://127.0.0.1:1", "me")  # one step, alone: its close cleans up
+    assert not wal.exists()
+    with ledger.kept_open():
+        ledger.release("sha", "http://127.0.0.1:1", "me")
+        assert wal.exists()  # the step's close was not the last: nothing was cleaned up
+    assert not wal.exists()

@@ -161,7 +161,7 @@ def deposit_cmd(
     if dry_run:
         print_plans(depositor.plan([str(b) for b in batches]), fmt, quiet)
         return
-    with progress_bar(len(batches), "depositing", not quiet) as bar:
+    with depositor.ledger.kept_open(), progress_bar(len(batches), "depositing", not quiet) as bar:
 
         def done(o: Outcome) -> None:
             say(creds, o, quiet, fmt, settled=not wait)
@@ -169,8 +169,8 @@ def deposit_cmd(
                 bar.step()
 
         outcomes = depositor.deposit([str(b) for b in batches], on_done=done)
-    if wait:
-        depositor.wait(outcomes, wait_timeout, poll_interval)
+        if wait:
+            depositor.wait(outcomes, wait_timeout, poll_interval)
         for o in outcomes:
             if fmt == "json":
                 emit(outcome_result(creds, o))

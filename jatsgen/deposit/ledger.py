@@ -392,6 +392,17 @@ class Ledger:
                 dois.setdefault(d["submission"], []).append(_doi(d))
         return [_submission(r, dois.get(r["id"], [])) for r in rows]
 
+    @contextmanager
+    def kept_open(self) -> Iterator[None]:
+        """One idle connection held for the length of a run. Each step opens and closes its
+        own, and when the last connection to a WAL database closes, SQLite cleans up the
+        log under an exclusive lock: another run (or thread) opening the ledger in that
+        moment gets "database is locked" without waiting (sqlite.org/wal.html, "Sometimes
+        Queries Return SQLITE_BUSY In WAL Mode"). While this one is open, no step's close
+        is the last."""
+        with connect(self.path):
+            yield
+
     # --- who is sending what ----------------------------------------------------------------
 
     def claim(self, sha256: str, endpoint: str, owner: str) -> str | None:
