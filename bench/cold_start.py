@@ -82,12 +82,13 @@ def xmllint(kind: str, path: Path) -> tuple[list[str], dict[str, str]]:
 
 
 def settle(compiled: Path, count: int, timeout: float = 300.0) -> None:
-    """Wait until the background processes have written `count` compiled schemas, so no
-    compile competes with the measurements."""
+    """Wait until the background processes have written `count` compiled schemas and their
+    compact forms, so no compile competes with the measurements."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         done = list(compiled.glob("*.pickle")) if compiled.is_dir() else []
-        if len(done) >= count and not list(compiled.glob("*.tmp")):
+        forms = list(compiled.glob("*.compact")) if compiled.is_dir() else []
+        if min(len(done), len(forms)) >= count and not list(compiled.glob("*.tmp")):
             time.sleep(1)
             return
         time.sleep(0.5)

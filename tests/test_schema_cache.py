@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, SCHEMAS
+from lxml import etree
 from typer.testing import CliRunner
 
 from jatsgen.cli import app
+from jatsgen.validation import compact
 from jatsgen.validation.engines import cache_file, cached_xmlschema
 from jatsgen.validation.schemas import SchemaLocator
 
@@ -36,7 +38,8 @@ def settle(cache: Path, count: int = 1, timeout: float = 120.0) -> list[Path]:
         temporary = (
             list((cache / "compiled").glob("*.tmp")) if (cache / "compiled").is_dir() else []
         )
-        if len(compiled(cache)) >= count and not temporary:
+        forms = list((cache / "compiled").glob("*.compact")) if not temporary else []
+        if len(compiled(cache)) >= count and len(forms) >= count:
             return compiled(cache)
         time.sleep(0.2)
     raise AssertionError(f"the cache in {cache} was not filled: {list(cache.rglob('*'))}")
@@ -91,8 +94,10 @@ def test_a_truncated_cache_file_is_compiled_again_and_replaced(tmp_path):
     first = validate(cache)
     first.communicate(timeout=300)
     (store,) = settle(cache)
-    good = store.read_bytes()
+    form = store.with_suffix(".compact")
+    good, good_form = store.read_bytes(), form.read_bytes()
     store.write_bytes(good[: len(good) // 3])  # a disk that filled up, a killed writer
+    form.write_bytes(good_form[: len(good_form) // 3])
     again = validate(cache)
     _, err = again.communicate(timeout=300)
     assert again.returncode == 0 and "1 file(s) checked: 1 valid" in err, err
@@ -101,6 +106,8 @@ def test_a_truncated_cache_file_is_compiled_again_and_replaced(tmp_path):
     with replaced.open("rb") as fh:
         schema = pickle.load(fh)  # whole again: it loads and judges
     assert schema.is_valid(str(SEED_JATS))
+    tree = etree.parse(str(SEED_JATS))
+    assert compact.proves_valid(compact.load(form), tree)  # and so does the compact form
 
 
 def test_without_background_writing_the_cache_is_written_before_returning(tmp_path, monkeypatch):
@@ -120,6 +127,7 @@ def test_installing_a_schema_set_also_fills_the_compiled_cache(tmp_path, monkeyp
     located = SchemaLocator(env={"JATSGEN_CACHE_DIR": str(tmp_path / "cache")})
     store = cache_file(located.find("crossref-5.4.0"))
     assert store.is_file()
+    assert compact.load(store.with_suffix(".compact")) is not None  # and the compact form
 
 
 @pytest.mark.parametrize("value", ["0"])
@@ -146,8 +154,8 @@ def test_the_engine_follows_the_amount_of_xml():
     from jatsgen.validation import Validator
     from jatsgen.validation.engines import XMLSCHEMA_BYTES
 
-    assert Validator().engine == "xmlschema"  # nothing seen yet: the cached compiled schema
-    assert Validator(planned_bytes=XMLSCHEMA_BYTES).engine == "xmlschema"
+    assert Validator().engine == "compact"  # nothing seen yet: the cached compact form
+    assert Validator(planned_bytes=XMLSCHEMA_BYTES).engine == "compact"
     assert Validator(planned_bytes=XMLSCHEMA_BYTES + 1).engine == "lxml"
     growing = Validator()
     growing.seen = XMLSCHEMA_BYTES + 1  # a run that turned out large switches to libxml2

@@ -3,9 +3,12 @@
 Two engines validate XSD 1.0 files: libxml2 (lxml) validates ~20x faster per byte but takes
 ~3 s to compile a schema and cannot be cached; xmlschema's compiled schema is pickled to disk,
 keyed by the schema files' sha256 and the library versions, and loads in a fraction of a
-second, so up to `XMLSCHEMA_BYTES` of XML xmlschema finishes first and beyond it libxml2 does.
-Both report the same findings at the same lines (`_as_libxml2_would`). Crossref 5.5.0 is
-XSD 1.1 and always uses xmlschema.
+second. Beside the pickle lies the schema's compact form (`compact`), which loads in
+milliseconds without importing xmlschema and proves a valid document valid; what it does
+not prove goes to xmlschema. So up to `XMLSCHEMA_BYTES` of XML the compact form (then
+xmlschema) finishes first ("compact"), and beyond it libxml2 does. All report the same
+findings at the same lines (`_as_libxml2_would`). Crossref 5.5.0 is XSD 1.1 and never uses
+libxml2.
 Compiling never touches the network: the few remote W3C locations the official files import
 are mapped to local copies through the manifest's catalog.
 """
@@ -30,6 +33,7 @@ from lxml import etree
 
 from ..diagnostics import Diagnostic
 from ..errors import JatsgenError
+from . import compact
 from .schemas import ResolvedSchema, SchemaLocator, cache_dir
 
 
@@ -111,17 +115,39 @@ def cache_file(resolved: ResolvedSchema) -> Path:
     """Where the compiled form of a schema set is kept: keyed by the sha256 of its files and
     the versions of Python, xmlschema, elementpath and jatsgen (whose URI map it holds), so
     a change to any is a new file."""
-    import elementpath
-    import xmlschema
-
     from .. import __version__
 
     key = (
-        f"{resolved.set.id}-{_set_digest(resolved)[:24]}-xs{xmlschema.__version__}"
-        f"-ep{elementpath.__version__}-py{sys.version_info.major}{sys.version_info.minor}"
+        f"{resolved.set.id}-{_set_digest(resolved)[:24]}-xs{_installed('xmlschema')}"
+        f"-ep{_installed('elementpath')}-py{sys.version_info.major}{sys.version_info.minor}"
         f"-jg{__version__}"
     )
     return cache_dir().parent / "compiled" / f"{key}.pickle"
+
+
+@cache
+def _installed(package: str) -> str:
+    """The installed version of a package, without importing it (a cold start would pay
+    0.3 s to import xmlschema just to ask) or importlib.metadata (0.03 s): the name of its
+    .dist-info folder beside it, where pip puts it; the metadata API otherwise."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is not None and spec.origin:
+        site = Path(spec.origin).parent.parent
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(site):
+                name = entry.name
+                if name.startswith(f"{package}-") and name.endswith(".dist-info"):
+                    return name[len(package) + 1 : -len(".dist-info")]
+    from importlib.metadata import version
+
+    return version(package)
+
+
+def compact_file(resolved: ResolvedSchema) -> Path:
+    """Where the compact form (see `compact`) of a schema set is kept, beside its pickle."""
+    return cache_file(resolved).with_suffix(".compact")
 
 
 ENV_SCHEMA_CACHE = "JATSGEN_SCHEMA_CACHE"  # "0" switches the compiled-schema cache off
@@ -149,6 +175,7 @@ def cached_xmlschema(resolved: ResolvedSchema, background: bool = True) -> Any:
                 finally:
                     gc.freeze()  # and later collections need not walk it again
                     gc.enable()
+                _complete_cache(resolved, schema)
                 return schema
         except Exception:
             store.unlink(missing_ok=True)
@@ -156,19 +183,69 @@ def cached_xmlschema(resolved: ResolvedSchema, background: bool = True) -> Any:
         try:
             with contextlib.suppress(OSError):
                 os.nice(10)  # the work someone waits for comes first
-            _store(_picklable(compile_xmlschema(resolved)), store)
+            schema = _picklable(compile_xmlschema(resolved))
+            _store(schema, store)
+            _store_compact(schema, compact_file(resolved))
         finally:
             os._exit(0)
     schema = _picklable(compile_xmlschema(resolved))
     if not background or not _detached_ok():
         _store(schema, store)
+        _store_compact(schema, compact_file(resolved))
     return schema
 
 
+_COMPACT: dict[ResolvedSchema, dict[str, Any]] = {}
+
+
+def compact_form(resolved: ResolvedSchema) -> dict[str, Any] | None:
+    """The compact form of a schema set from the disk cache (read once per process); None
+    while the cache holds none (the next full load stores one) or is switched off."""
+    form = _COMPACT.get(resolved)
+    if form is None and os.environ.get(ENV_SCHEMA_CACHE, "1") != "0":
+        form = compact.load(compact_file(resolved))
+        if form is not None:
+            _COMPACT[resolved] = form
+    return form
+
+
+def _store_compact(schema: Any, path: Path) -> None:
+    """Build and store the compact form of a compiled schema (atomically, as `_store`)."""
+    from .compact_build import build
+
+    tmp = path.with_suffix(f".{os.getpid()}.compact.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        compact.save(build(schema), tmp)
+        os.replace(tmp, path)
+    except Exception:  # caching is an optimisation
+        tmp.unlink(missing_ok=True)
+
+
+def _complete_cache(resolved: ResolvedSchema, schema: Any) -> None:
+    """A cache whose compiled schema has no compact form beside it (filled before there was
+    one, or its compact form was damaged or of another format) gets one, built in a
+    detached process where possible."""
+    path = compact_file(resolved)
+    if compact.load(path) is not None:
+        return
+    if _detach():
+        try:
+            with contextlib.suppress(OSError):
+                os.nice(10)
+            _store_compact(schema, path)
+        finally:
+            os._exit(0)
+    if not _detached_ok():
+        _store_compact(schema, path)
+
+
 def fill_cache(resolved: ResolvedSchema) -> Path:
-    """Compile a schema set and store its compiled form now (`jatsgen schemas install`
-    does, so the first validation after an install is as fast as any)."""
-    cached_xmlschema(resolved, background=False)
+    """Compile a schema set and store its compiled and compact forms now (`jatsgen schemas
+    install` does, so the first validation after an install is as fast as any)."""
+    schema = cached_xmlschema(resolved, background=False)
+    if compact.load(compact_file(resolved)) is None:
+        _store_compact(schema, compact_file(resolved))
     return cache_file(resolved)
 
 
@@ -278,25 +355,30 @@ def dtd_for(resolved: ResolvedSchema, public_id: str | None) -> etree.DTD:
 
 def load_schema(schema_id: str, locator: SchemaLocator, engine: str = "lxml") -> Any:
     """The compiled schema set `engine` validates with: the DTD of a DTD set; libxml2's for
-    XSD 1.0 with "lxml", else xmlschema's (from its disk cache unless "fresh"). Compiled
-    once per process."""
+    XSD 1.0 with "lxml"; with "compact" the compact form when the cache holds one; else
+    xmlschema's (from its disk cache unless "fresh"). Compiled once per process."""
     resolved = locator.find(schema_id)
     if resolved.set.format == "dtd":
         return compile_dtd(resolved.entry_path)
     if resolved.set.xsd_version == "1.0" and engine == "lxml":
         return compile_lxml(resolved)
+    if engine == "compact":
+        form = compact_form(resolved)
+        if form is not None:
+            return form
     return cached_xmlschema(resolved) if engine != "fresh" else compile_xmlschema(resolved)
 
 
 # Cost model for choosing an engine (measured in bench/cold_start.py): libxml2 validates
-# ~20x faster per byte, but compiling a schema costs seconds, while xmlschema loads its
-# cached compiled form in a fraction of a second. Up to this much XML, xmlschema finishes first.
+# ~20x faster per byte, but compiling a schema costs seconds, while the compact form loads
+# in milliseconds (xmlschema's pickle, for what it does not prove, in a fraction of a
+# second). Up to this much XML, the compact form and xmlschema finish first.
 XMLSCHEMA_BYTES = 512 * 1024
 
 
 def engine_for(total_bytes: int) -> str:
     """The engine that finishes `total_bytes` of XML first, cold."""
-    return "xmlschema" if total_bytes <= XMLSCHEMA_BYTES else "lxml"
+    return "compact" if total_bytes <= XMLSCHEMA_BYTES else "lxml"
 
 
 def xsd_errors(
@@ -308,10 +390,15 @@ def xsd_errors(
 ) -> list[Diagnostic]:
     """Schema errors of a parsed document against one official schema set.
 
-    Both engines report the same findings at the same lines: xmlschema's are located and
-    pruned as libxml2 (xmllint) reports them (see `_as_libxml2_would`).
+    Every engine reports the same findings at the same lines: "compact" answers only
+    "valid" (see `compact`), and hands whatever it does not prove to xmlschema, whose
+    errors are located and pruned as libxml2 (xmllint) reports them (`_as_libxml2_would`).
     """
     schema = load_schema(schema_id, locator, engine)
+    if isinstance(schema, dict):  # the compact form
+        if compact.proves_valid(schema, tree):
+            return []
+        schema = load_schema(schema_id, locator, "xmlschema")
     if isinstance(schema, etree.DTD):
         schema = dtd_for(locator.find(schema_id), tree.docinfo.public_id)
     if isinstance(schema, etree.XMLSchema | etree.DTD):

@@ -1,0 +1,384 @@
+"""A compact compiled form of an official XSD, and the check that proves a document valid.
+
+A cold validation's cost was importing xmlschema and loading its pickled schema (~0.4 s),
+not validating. The compact form (built from xmlschema's compiled schema by
+`compact_build`, stored beside its pickle with marshal) holds, per element declaration, its
+type: the attributes it allows, each attribute's and text's simple type with every facet,
+and its content model as a deterministic automaton over child names. Loading it takes
+milliseconds and needs neither xmlschema nor elementpath.
+
+The check only ever says "valid": it answers True when every element, attribute and value
+of the document passed a construct it models exactly, and False ("not proven") at the first
+thing that failed or that it does not model (wildcards, xsi:type, identity constraints,
+non-ASCII names, a value type it does not know, ...). The caller then asks a full engine,
+which finds and words the errors. So the official schema stays the judge: the compact form
+is that schema compiled, never a hand-made subset, and a test holds its verdicts to
+libxml2's on the corpus, the official examples and mutated files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import marshal
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+FORMAT = 1  # bump when the layout below changes: old files are then not read
+
+# Layout (plain data, so marshal loads it in milliseconds):
+#   form["roots"]:   {element name: declaration index}  -- the global elements
+#   form["decls"]:   [complex type index, or -1 where the check gives up]
+#   form["types"]:   [(kind, attributes, required, simple, states) or None]
+#       kind: EMPTY, SIMPLE (text of type `simple`), ELEMENTS or MIXED (children by `states`),
+#             ALL or MIXED_ALL (an xsd:all group: `states` is (members, required, emptiable),
+#             members: {child name: (member number, declaration index)})
+#       attributes: {attribute name: (simple type index, fixed value or None)}
+#       required: names that must be present
+#       states: [(accepting, {child name: (next state, declaration index)}, has_wildcard)]
+#   form["simple"]:  [simple type spec or None]
+#       ("b", builtin name)                       a built-in XSD type
+#       ("l", item index)                         a list type
+#       ("u", [member indexes])                   a union type
+#       ("r", base index, whitespace, patterns, enumeration, lengths, bounds, digits):
+#        a restriction; patterns: one list per derivation step (one of each must match);
+#        enumeration: a frozenset of strings or None; lengths and bounds (of integer
+#        types): (low, high) or (); digits: (totalDigits, fractionDigits) or ()
+#   form["ids"]:     simple type indexes derived from xs:ID (their values must be unique)
+EMPTY, SIMPLE, ELEMENTS, MIXED, ALL, MIXED_ALL = 0, 1, 2, 3, 4, 5
+
+XSI = "{http://www.w3.org/2001/XMLSchema-instance}"
+_XML_SPACE = " \t\r\n"
+
+
+def save(form: dict[str, Any], path: Path) -> None:
+    """Store `form` as its sha256 and then its marshal bytes."""
+    data = marshal.dumps({"format": FORMAT, **form})
+    path.write_bytes(hashlib.sha256(data).digest() + data)
+
+
+def load(path: Path) -> dict[str, Any] | None:
+    """The compact form stored at `path`; None if there is none or it is from another
+    format, or damaged (then it is removed, to be built again)."""
+    try:
+        stored = path.read_bytes()
+    except OSError:
+        return None
+    digest, data = stored[:32], stored[32:]
+    try:
+        if hashlib.sha256(data).digest() != digest:
+            raise ValueError("damaged")
+        form = marshal.loads(data)
+    except (EOFError, ValueError, TypeError):
+        path.unlink(missing_ok=True)
+        return None
+    if not isinstance(form, dict) or form.get("format") != FORMAT:
+        return None
+    return form
+
+
+def proves_valid(form: dict[str, Any], tree: etree._ElementTree) -> bool:
+    """True when the document is certainly valid against the schema compiled into `form`;
+    False when that is not proven (it may still be valid: ask a full engine)."""
+    root = tree.getroot()
+    decl = form["roots"].get(root.tag) if isinstance(root.tag, str) else None
+    if decl is None:
+        return False
+    checker = _Checker(form)
+    try:
+        return checker.element(root, decl) and checker.ids_unique()
+    except RecursionError:
+        return False
+
+
+class _Checker:
+    def __init__(self, form: dict[str, Any]) -> None:
+        self.decls: list[int] = form["decls"]
+        self.types: list[Any] = form["types"]
+        self.simple: list[Any] = form["simple"]
+        self.id_types: set[int] = set(form["ids"])
+        self.ids: list[str] = []
+        self.known: dict[tuple[int, str], bool] = {}  # (simple type, value) -> valid
+
+    def ids_unique(self) -> bool:
+        return len(set(self.ids)) == len(self.ids)
+
+    def element(self, el: etree._Element, decl: int) -> bool:
+        index = self.decls[decl]
+        spec = self.types[index] if index >= 0 else None
+        if spec is None:
+            return False
+        kind, attributes, required, simple, states = spec
+        if not self.attributes(el, attributes, required):
+            return False
+        if kind == SIMPLE:
+            if len(el):  # an element, comment or processing instruction inside
+                return False
+            return self.value(simple, el.text or "")
+        if kind == EMPTY:
+            return len(el) == 0 and el.text is None  # "" is an empty text node, built in memory
+        mixed = kind in (MIXED, MIXED_ALL)
+        if not mixed and el.text and el.text.strip(_XML_SPACE):
+            return False
+        children = []
+        for child in el:
+            if not mixed and child.tail and child.tail.strip(_XML_SPACE):
+                return False
+            if isinstance(child.tag, str):
+                children.append(child)
+            elif not isinstance(child, etree._Comment | etree._ProcessingInstruction):
+                return False  # an entity reference left in the tree
+        if kind in (ALL, MIXED_ALL):
+            return self.all_group(children, *states)
+        state = 0
+        for child in children:
+            _, moves, wildcard = states[state]
+            move = moves.get(child.tag)
+            if move is None or wildcard:
+                return False
+            state, child_decl = move
+            if not self.element(child, child_decl):
+                return False
+        return bool(states[state][0])
+
+    def all_group(
+        self,
+        children: list[etree._Element],
+        members: dict[str, tuple[int, int]],
+        required: list[int],
+        emptiable: bool,
+    ) -> bool:
+        seen: set[int] = set()
+        for child in children:
+            member = members.get(child.tag)
+            if member is None or member[0] in seen:
+                return False
+            seen.add(member[0])
+            if not self.element(child, member[1]):
+                return False
+        return (not children and emptiable) or all(i in seen for i in required)
+
+    def attributes(self, el: etree._Element, allowed: dict[str, Any], required: list[str]) -> bool:
+        attrib = el.attrib
+        for name in required:
+            if name not in attrib:
+                return False
+        for name, value in attrib.items():
+            use = allowed.get(name)
+            if use is None:
+                hint = name.startswith(XSI) and name[len(XSI) :] in _HINTS
+                if hint and all(_uri(v) for v in value.split()):
+                    continue  # a schema location: allowed anywhere, ignored
+                return False
+            simple, fixed = use
+            if not self.value(simple, value):
+                return False
+            if fixed is not None and value != fixed:
+                return False  # another spelling of it is judged by a full engine
+            if simple in self.id_types:
+                self.ids.append(_normalize(value, "collapse"))
+        return True
+
+    def value(self, index: int, text: str) -> bool:
+        key = (index, text)
+        known = self.known.get(key)
+        if known is None:
+            known = self.known[key] = self._value(index, text)
+        return known
+
+    def _value(self, index: int, text: str) -> bool:
+        spec = self.simple[index] if index >= 0 else None
+        if spec is None:
+            return False
+        tag = spec[0]
+        if tag == "b":
+            return _builtin(spec[1], text)
+        if tag == "u":
+            return any(self.value(m, text) for m in spec[1])
+        if tag == "l":
+            items = _normalize(text, "collapse").split(" ")
+            return all(self.value(spec[1], item) for item in items if item)
+        _, base, space, patterns, enumeration, lengths, bounds, digits = spec
+        if not self.value(base, text):  # the base applies its own whitespace rule
+            return False
+        text = _normalize(text, space)
+        for group in patterns:
+            if not any(_regex(p).match(text) for p in group):
+                return False
+        if enumeration is not None and text not in enumeration:
+            return False
+        if lengths:
+            size = (len(text.split(" ")) if text else 0) if self._is_list(base) else len(text)
+            low, high = lengths
+            if (low is not None and size < low) or (high is not None and size > high):
+                return False
+        if bounds:
+            low, high = bounds
+            number = int(text)  # bounds are kept only on integer types
+            if (low is not None and number < low) or (high is not None and number > high):
+                return False
+        return not digits or _digits_ok(text, *digits)
+
+    def _is_list(self, index: int) -> bool:
+        spec = self.simple[index]
+        while spec is not None and spec[0] == "r":
+            spec = self.simple[spec[1]]
+        return spec is not None and spec[0] == "l"
+
+
+_HINTS = {"schemaLocation", "noNamespaceSchemaLocation"}
+_REGEX: dict[str, re.Pattern[str]] = {}
+
+
+def _regex(pattern: str) -> re.Pattern[str]:
+    compiled = _REGEX.get(pattern)
+    if compiled is None:
+        compiled = _REGEX[pattern] = re.compile(pattern)
+    return compiled
+
+
+def _digits_ok(text: str, total: int | None, fraction: int | None) -> bool:
+    """totalDigits / fractionDigits of a decimal value (already lexically checked),
+    counted without sign, leading zeros or trailing fractional zeros."""
+    whole, _, part = text.lstrip("+-").partition(".")
+    whole, part = whole.lstrip("0"), part.rstrip("0")
+    if fraction is not None and len(part) > fraction:
+        return False
+    return total is None or len(whole) + len(part) <= total
+
+
+def _normalize(text: str, space: str | None) -> str:
+    if space == "collapse":
+        return " ".join(t for t in re.split(r"[ \t\r\n]+", text) if t)
+    if space == "replace":
+        return re.sub(r"[\t\r\n]", " ", text)
+    return text
+
+
+# Built-in types, checked conservatively: a value is accepted only where every XSD processor
+# accepts it (names and URIs in ASCII, four-digit years, ...); anything else is not proven.
+_NCNAME = re.compile(r"[A-Za-z_][A-Za-z0-9._-]*")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_TZ = r"(Z|[+-](\d\d):(\d\d))?"
+_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)" + _TZ)
+_YEAR_MONTH = re.compile(r"(\d{4})-(\d\d)" + _TZ)
+_YEAR = re.compile(r"(\d{4})" + _TZ)
+_DATE_TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?" + _TZ)
+_PCHAR = r"[A-Za-z0-9\-._~!$&'()*+,;=@]|%[0-9A-Fa-f]{2}"  # RFC 3986, less ':' and '/'
+_PATH = rf"(?:{_PCHAR}|[:/])*"
+_TAIL = rf"(?:\?(?:{_PCHAR}|[:/?])*)?(?:#(?:{_PCHAR}|[:/?])*)?"  # query, fragment
+_AUTHORITY = r"//[A-Za-z0-9.-]+(?::[0-9]+)?(?=[/?#]|$)"  # a host name and a port
+_URI = re.compile(
+    rf"(?:[A-Za-z][A-Za-z0-9+.-]*:(?:{_AUTHORITY}|(?!//)){_PATH}"  # with a scheme
+    rf"|{_AUTHORITY}{_PATH}"  # network-path reference
+    rf"|(?!//)(?:{_PCHAR})*(?:/{_PATH})?)" + _TAIL  # relative: no ':' in the first segment
+)
+_INT_RANGES: dict[str, tuple[int | None, int | None]] = {
+    "integer": (None, None),
+    "nonNegativeInteger": (0, None),
+    "positiveInteger": (1, None),
+    "nonPositiveInteger": (None, 0),
+    "negativeInteger": (None, -1),
+    "long": (-(2**63), 2**63 - 1),
+    "int": (-(2**31), 2**31 - 1),
+    "short": (-(2**15), 2**15 - 1),
+    "byte": (-128, 127),
+    "unsignedLong": (0, 2**64 - 1),
+    "unsignedInt": (0, 2**32 - 1),
+    "unsignedShort": (0, 2**16 - 1),
+    "unsignedByte": (0, 255),
+}
+
+
+def _uri(text: str) -> bool:
+    text = _normalize(text, "collapse")
+    return " " not in text and _URI.fullmatch(text) is not None
+
+
+def _timezone_ok(match: re.Match[str], at: int) -> bool:
+    if match.group(at) in (None, "Z"):
+        return True
+    hours, minutes = int(match.group(at + 1)), int(match.group(at + 2))
+    return minutes < 60 and (hours < 14 or (hours == 14 and minutes == 0))
+
+
+def _date_ok(match: re.Match[str]) -> bool:
+    try:
+        dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return False  # also year 0, which XSD 1.0 forbids
+    return True
+
+
+def _date(text: str) -> bool:
+    m = _DATE.fullmatch(text)
+    return m is not None and _date_ok(m) and _timezone_ok(m, 4)
+
+
+def _date_time(text: str) -> bool:
+    m = _DATE_TIME.fullmatch(text)
+    if m is None or not _date_ok(m):
+        return False
+    hour, minute, second = int(m.group(4)), int(m.group(5)), int(m.group(6))
+    return hour < 24 and minute < 60 and second < 60 and _timezone_ok(m, 8)
+
+
+def _year_month(text: str) -> bool:
+    m = _YEAR_MONTH.fullmatch(text)
+    return (
+        m is not None and int(m.group(1)) > 0 and 1 <= int(m.group(2)) <= 12 and _timezone_ok(m, 3)
+    )
+
+
+def _year(text: str) -> bool:
+    m = _YEAR.fullmatch(text)
+    return m is not None and int(m.group(1)) > 0 and _timezone_ok(m, 2)
+
+
+def _integer(name: str) -> Callable[[str], bool]:
+    low, high = _INT_RANGES[name]
+
+    def check(text: str) -> bool:
+        if _INTEGER.fullmatch(text) is None:
+            return False
+        number = int(text)
+        return (low is None or number >= low) and (high is None or number <= high)
+
+    return check
+
+
+_BUILTINS: dict[str, Callable[[str], bool]] = {
+    **{name: lambda t: True for name in ("anySimpleType", "string", "normalizedString", "token")},
+    "language": lambda t: re.fullmatch(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*", t) is not None,
+    "NMTOKEN": lambda t: re.fullmatch(r"[A-Za-z0-9._:-]+", t) is not None,
+    "Name": lambda t: re.fullmatch(r"[A-Za-z_:][A-Za-z0-9._:-]*", t) is not None,
+    "NCName": lambda t: _NCNAME.fullmatch(t) is not None,
+    "ID": lambda t: _NCNAME.fullmatch(t) is not None,
+    "IDREF": lambda t: _NCNAME.fullmatch(t) is not None,
+    "anyURI": _uri,
+    "boolean": lambda t: t in ("true", "false", "1", "0"),
+    "decimal": lambda t: re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", t) is not None,
+    "date": _date,
+    "dateTime": _date_time,
+    "gYear": _year,
+    "gYearMonth": _year_month,
+    **{name: _integer(name) for name in _INT_RANGES},
+}
+BUILTINS = frozenset(_BUILTINS)  # what compact_build may refer to
+INTEGERS = frozenset(_INT_RANGES)
+
+
+_STRINGS = {"anySimpleType", "string", "normalizedString", "token"}
+
+
+def _builtin(name: str, text: str) -> bool:
+    """A built-in type's lexical check. Whitespace around a value of another type than the
+    string types is not proven: processors differ on it (libxml2 refuses " 2024-01-01 " as
+    an xs:date attribute)."""
+    if name in _STRINGS:
+        return True
+    return text == _normalize(text, "collapse") and _BUILTINS[name](text)
