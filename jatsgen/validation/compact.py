@@ -28,18 +28,21 @@ from typing import Any
 
 from lxml import etree
 
-FORMAT = 1  # bump when the layout below changes: old files are then not read
+FORMAT = 2  # bump when the layout below changes: old files are then not read
 
 # Layout (plain data, so marshal loads it in milliseconds):
 #   form["roots"]:   {element name: declaration index}  -- the global elements
 #   form["decls"]:   [complex type index, or -1 where the check gives up]
-#   form["types"]:   [(kind, attributes, required, simple, states) or None]
+#   form["types"]:   [(kind, attributes, required, simple, states, tests) or None]
 #       kind: EMPTY, SIMPLE (text of type `simple`), ELEMENTS or MIXED (children by `states`),
 #             ALL or MIXED_ALL (an xsd:all group: `states` is (members, required, emptiable),
 #             members: {child name: (member number, declaration index)})
 #       attributes: {attribute name: (simple type index, fixed value or None)}
 #       required: names that must be present
 #       states: [(accepting, {child name: (next state, declaration index)}, has_wildcard)]
+#       tests: XSD 1.1 assertions, each an expression of ("or"|"and", a, b), ("not", a),
+#             ("exists"|"empty", step), ("cmp", "="|"!=", attribute, literals); a step is
+#             ("@", attribute) or ("child", namespace or None for any, local name)
 #   form["simple"]:  [simple type spec or None]
 #       ("b", builtin name)                       a built-in XSD type
 #       ("l", item index)                         a list type
@@ -112,8 +115,10 @@ class _Checker:
         spec = self.types[index] if index >= 0 else None
         if spec is None:
             return False
-        kind, attributes, required, simple, states = spec
+        kind, attributes, required, simple, states, tests = spec
         if not self.attributes(el, attributes, required):
+            return False
+        if tests and not all(_holds(test, el) for test in tests):
             return False
         if kind == SIMPLE:
             if len(el):  # an element, comment or processing instruction inside
@@ -228,6 +233,54 @@ class _Checker:
         while spec is not None and spec[0] == "r":
             spec = self.simple[spec[1]]
         return spec is not None and spec[0] == "l"
+
+
+def _holds(test: tuple[Any, ...], el: etree._Element) -> bool:
+    """An assertion's value on `el`; False also where it is not certain (an attribute
+    value with whitespace to collapse, whose typed value may differ from the text)."""
+    op = test[0]
+    if op == "or":
+        return _holds(test[1], el) or _holds(test[2], el)
+    if op == "and":
+        return _holds(test[1], el) and _holds(test[2], el)
+    if op == "not":
+        return not _holds(test[1], el) and _certain(test[1], el)
+    if op == "cmp":
+        value = el.get(test[2])
+        if value is None:
+            return False  # a comparison with the empty sequence
+        if value != _normalize(value, "collapse"):
+            return False
+        return value in test[3] if test[1] == "=" else any(value != v for v in test[3])
+    found = _step(test[1], el)
+    return found if op == "exists" else not found
+
+
+def _certain(test: tuple[Any, ...], el: etree._Element) -> bool:
+    """Whether `_holds` is exact for `test` on `el` (so that not() may invert it)."""
+    op = test[0]
+    if op in ("or", "and"):
+        return _certain(test[1], el) and _certain(test[2], el)
+    if op == "not":
+        return _certain(test[1], el)
+    if op == "cmp":
+        value = el.get(test[2])
+        return value is None or value == _normalize(value, "collapse")
+    return True
+
+
+def _step(step: tuple[Any, ...], el: etree._Element) -> bool:
+    if step[0] == "@":
+        return el.get(step[1]) is not None
+    _, namespace, local = step
+    for child in el:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        ns, _, name = tag[1:].rpartition("}") if tag.startswith("{") else ("", "", tag)
+        if name == local and (namespace is None or ns == namespace):
+            return True
+    return False
 
 
 _HINTS = {"schemaLocation", "noNamespaceSchemaLocation"}
@@ -372,13 +425,13 @@ BUILTINS = frozenset(_BUILTINS)  # what compact_build may refer to
 INTEGERS = frozenset(_INT_RANGES)
 
 
-_STRINGS = {"anySimpleType", "string", "normalizedString", "token"}
+STRINGS = frozenset({"anySimpleType", "string", "normalizedString", "token"})
 
 
 def _builtin(name: str, text: str) -> bool:
     """A built-in type's lexical check. Whitespace around a value of another type than the
     string types is not proven: processors differ on it (libxml2 refuses " 2024-01-01 " as
     an xs:date attribute)."""
-    if name in _STRINGS:
+    if name in STRINGS:
         return True
     return text == _normalize(text, "collapse") and _BUILTINS[name](text)

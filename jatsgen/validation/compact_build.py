@@ -5,7 +5,8 @@ particle, with minOccurs/maxOccurs unrolled) and the subset construction; substi
 groups become one move per member. Whatever the compact check does not model exactly is
 compiled to "not proven" (-1 or None), so a document that meets it goes to a full engine:
 abstract elements and types, identity constraints, fixed element values, type alternatives
-and assertions (XSD 1.1), xsd:all groups beyond XSD 1.0's, facets other than those
+and assertions (XSD 1.1) beyond simple tests of attributes and children, xsd:all groups
+beyond XSD 1.0's, facets other than those
 `compact` checks, and built-in types it has no check for. Wildcards are kept as a flag on
 the automaton's state.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .compact import ALL, BUILTINS, ELEMENTS, EMPTY, INTEGERS, MIXED, MIXED_ALL, SIMPLE
+from .compact import ALL, BUILTINS, ELEMENTS, EMPTY, INTEGERS, MIXED, MIXED_ALL, SIMPLE, STRINGS
 
 XSD = "{http://www.w3.org/2001/XMLSchema}"
 _MAX_UNROLL = 100  # occurrence bounds above this are left to a full engine
@@ -75,6 +76,8 @@ class _Builder:
         self._type_index: dict[int, int] = {}
         self._simple_index: dict[int, int] = {}
         self._pending: list[tuple[int, Any]] = []
+        self._assert_ns = ""
+        self._assert_prefixes: dict[str, str] = {}
         self._tables: dict[tuple[Any, ...], dict[str, tuple[int, int]]] = {}
 
     # -- declarations and complex types
@@ -117,9 +120,14 @@ class _Builder:
             simple = self.simple_type(t)
             if self.reaches_id(simple):
                 raise _Unsupported("an element of an ID type")
-            return (SIMPLE, {}, [], simple, [])
-        if t.abstract or getattr(t, "assertions", None):
-            raise _Unsupported("an abstract type or assertions")
+            return (SIMPLE, {}, [], simple, [], ())
+        spec = self._content(t)
+        tests = tuple(self.assertion(a, spec[1]) for a in getattr(t, "assertions", ()))
+        return (*spec, tests)
+
+    def _content(self, t: Any) -> tuple[Any, ...]:
+        if t.abstract:
+            raise _Unsupported("an abstract type")
         open_content = getattr(t, "open_content", None)
         if open_content is not None and getattr(open_content, "mode", "none") != "none":
             raise _Unsupported("open content")
@@ -151,6 +159,91 @@ class _Builder:
             # empty and refuses even whitespace in it
             return (EMPTY, attributes, required, -1, [])
         return (MIXED if t.mixed else ELEMENTS, attributes, required, -1, states)
+
+    # -- XSD 1.1 assertions
+
+    def assertion(self, a: Any, attributes: dict[str, Any]) -> tuple[Any, ...]:
+        """An assertion's test as a small expression `compact` evaluates, where it is made
+        only of what that evaluation does exactly: or, and, not(), exists() and empty() of an
+        attribute or of children by name, and an attribute of a string type compared (= or
+        !=) with string literals. Anything else in it leaves the type to a full engine."""
+        import elementpath
+
+        parser = elementpath.XPath2Parser(
+            namespaces=dict(a.schema.namespaces),
+            strict=False,
+            default_namespace=a.xpath_default_namespace,
+        )
+        self._assert_ns = a.xpath_default_namespace or ""
+        self._assert_prefixes = dict(a.schema.namespaces)
+        try:
+            token = parser.parse(a.path)
+        except Exception as exc:  # elementpath's errors: not ours to judge
+            raise _Unsupported(f"assertion {a.path!r}: {exc}") from None
+        return self._test(token, attributes)
+
+    def _test(self, token: Any, attributes: dict[str, Any]) -> tuple[Any, ...]:
+        symbol = token.symbol
+        if symbol in ("or", "and"):
+            return (symbol, self._test(token[0], attributes), self._test(token[1], attributes))
+        if symbol == "not":
+            return ("not", self._test(token[0], attributes))
+        if symbol in ("exists", "empty"):
+            return (symbol, self._step(token[0]))
+        if symbol == "(" and len(token) == 1:
+            return self._test(token[0], attributes)
+        if symbol in ("=", "!="):
+            left, right = token[0], token[1]
+            if left.symbol != "@":
+                left, right = right, left  # general comparisons are symmetric
+            step = self._step(left)
+            if step[0] != "@":
+                raise _Unsupported("a comparison of other than an attribute")
+            declared = attributes.get(step[1])
+            if declared is not None and not self._string_typed(declared[0]):
+                raise _Unsupported("a comparison of an attribute that is not a string")
+            return ("cmp", symbol, step[1], tuple(self._literals(right)))
+        raise _Unsupported(f"{symbol!r} in an assertion")
+
+    def _step(self, token: Any) -> tuple[Any, ...]:
+        """An attribute ("@", key) or children ("child", namespace or None for any, name)."""
+        if token.symbol == "@":
+            name = self._name(token[0])
+            if name[0] is None or name[1] is None:
+                raise _Unsupported("an attribute wildcard in an assertion")
+            return ("@", f"{{{name[0]}}}{name[1]}" if name[0] else name[1])
+        namespace, local = self._name(token, self._assert_ns)
+        if local is None:
+            raise _Unsupported("a name wildcard in an assertion")
+        return ("child", namespace, local)
+
+    def _name(self, token: Any, default: str = "") -> tuple[str | None, str | None]:
+        if token.symbol == "(name)":
+            return default, token.value
+        if token.symbol == ":" and len(token) == 2:
+            prefix, local = token[0], token[1]
+            if local.symbol != "(name)":
+                raise _Unsupported("a name in an assertion")
+            if prefix.symbol == "*":
+                return None, local.value
+            if prefix.symbol == "(name)" and prefix.value in self._assert_prefixes:
+                return self._assert_prefixes[prefix.value], local.value
+        raise _Unsupported(f"the step {token.symbol!r} in an assertion")
+
+    def _literals(self, token: Any) -> list[str]:
+        if token.symbol == "(string)":
+            return [token.value]
+        if token.symbol == "(" and len(token) == 1:
+            return self._literals(token[0])
+        if token.symbol == ",":
+            return self._literals(token[0]) + self._literals(token[1])
+        raise _Unsupported("a comparison with other than string literals")
+
+    def _string_typed(self, index: int) -> bool:
+        spec = self.simple[index]
+        while spec is not None and spec[0] == "r":
+            spec = self.simple[spec[1]]
+        return spec is not None and spec[0] == "b" and spec[1] in _STRING_DERIVED
 
     def all(self, group: Any) -> tuple[Any, ...]:
         """An xsd:all group as (child name -> (member, declaration), required members,
@@ -346,6 +439,8 @@ class _Builder:
         return spec is not None and spec[0] == "b" and spec[1] == "ID"
 
 
+# xs:string and the built-in types derived from it: their typed values compare as strings
+_STRING_DERIVED = STRINGS | {"language", "NMTOKEN", "Name", "NCName", "ID", "IDREF"}
 _BOUNDS = {
     XSD + "minInclusive": (0, 0),
     XSD + "minExclusive": (0, 1),
