@@ -28,7 +28,8 @@ from typing import Any
 
 from lxml import etree
 
-FORMAT = 2  # bump when the layout below changes: old files are then not read
+FORMAT = 2  # bump when the layout below or what compact_build puts in it changes: old files
+# are then not read, and are built again
 
 # Layout (plain data, so marshal loads it in milliseconds):
 #   form["roots"]:   {element name: declaration index}  -- the global elements
