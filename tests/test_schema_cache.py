@@ -110,6 +110,20 @@ def test_a_truncated_cache_file_is_compiled_again_and_replaced(tmp_path):
     assert compact.proves_valid(compact.load(form), tree)  # and so does the compact form
 
 
+def test_a_cache_filled_before_the_compact_form_existed_gets_one(tmp_path):
+    cache = tmp_path / "cache"
+    first = validate(cache)
+    first.communicate(timeout=300)
+    (store,) = settle(cache)
+    form = store.with_suffix(".compact")
+    form.unlink()  # as a cache written by a jatsgen without compact forms
+    again = validate(cache)
+    _, err = again.communicate(timeout=300)
+    assert again.returncode == 0 and "1 file(s) checked: 1 valid" in err, err
+    assert settle(cache) == [store]  # the pickle kept, the compact form built beside it
+    assert compact.proves_valid(compact.load(form), etree.parse(str(SEED_JATS)))
+
+
 def test_without_background_writing_the_cache_is_written_before_returning(tmp_path, monkeypatch):
     monkeypatch.setenv("JATSGEN_CACHE_DIR", str(tmp_path))
     resolved = SchemaLocator().find("crossref-5.4.0")

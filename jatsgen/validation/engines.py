@@ -175,7 +175,7 @@ def cached_xmlschema(resolved: ResolvedSchema, background: bool = True) -> Any:
                 finally:
                     gc.freeze()  # and later collections need not walk it again
                     gc.enable()
-                _complete_cache(resolved, schema)
+                _complete_cache(resolved, schema, background)
                 return schema
         except Exception:
             store.unlink(missing_ok=True)
@@ -222,30 +222,28 @@ def _store_compact(schema: Any, path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _complete_cache(resolved: ResolvedSchema, schema: Any) -> None:
+def _complete_cache(resolved: ResolvedSchema, schema: Any, background: bool) -> None:
     """A cache whose compiled schema has no compact form beside it (filled before there was
-    one, or its compact form was damaged or of another format) gets one, built in a
-    detached process where possible."""
+    one, or its compact form was damaged or of another format) gets one; with
+    `background`, built in a detached process where possible."""
     path = compact_file(resolved)
     if compact.load(path) is not None:
         return
-    if _detach():
+    if background and _detach():
         try:
             with contextlib.suppress(OSError):
                 os.nice(10)
             _store_compact(schema, path)
         finally:
             os._exit(0)
-    if not _detached_ok():
+    if not background or not _detached_ok():
         _store_compact(schema, path)
 
 
 def fill_cache(resolved: ResolvedSchema) -> Path:
     """Compile a schema set and store its compiled and compact forms now (`jatsgen schemas
     install` does, so the first validation after an install is as fast as any)."""
-    schema = cached_xmlschema(resolved, background=False)
-    if compact.load(compact_file(resolved)) is None:
-        _store_compact(schema, compact_file(resolved))
+    cached_xmlschema(resolved, background=False)
     return cache_file(resolved)
 
 
