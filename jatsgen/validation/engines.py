@@ -227,8 +227,8 @@ def _complete_cache(resolved: ResolvedSchema, schema: Any, background: bool) -> 
     one, or its compact form was damaged or of another format) gets one; with
     `background`, built in a detached process where possible."""
     path = compact_file(resolved)
-    if compact.load(path) is not None:
-        return
+    if resolved in _COMPACT or compact.load(path) is not None:
+        return  # (in _COMPACT: read already; the compact check sent the file here)
     if background and _detach():
         try:
             with contextlib.suppress(OSError):
