@@ -89,18 +89,28 @@ def test_two_processes_filling_the_cache_at_once_both_succeed_and_leave_one_good
     assert compiled(cache) == [store]  # loaded, not written again
 
 
+def validates_seed(cache: Path) -> None:
+    """A cold `jatsgen validate` of the seed's JATS with `cache` finds it valid."""
+    run = validate(cache)
+    _, err = run.communicate(timeout=300)
+    assert run.returncode == 0 and "1 file(s) checked: 1 valid" in err, err
+
+
+def filled(cache: Path) -> Path:
+    """The compiled schema that a first validation with an empty `cache` leaves there."""
+    validates_seed(cache)
+    (store,) = settle(cache)
+    return store
+
+
 def test_a_truncated_cache_file_is_compiled_again_and_replaced(tmp_path):
     cache = tmp_path / "cache"
-    first = validate(cache)
-    first.communicate(timeout=300)
-    (store,) = settle(cache)
+    store = filled(cache)
     form = store.with_suffix(".compact")
     good, good_form = store.read_bytes(), form.read_bytes()
     store.write_bytes(good[: len(good) // 3])  # a disk that filled up, a killed writer
     form.write_bytes(good_form[: len(good_form) // 3])
-    again = validate(cache)
-    _, err = again.communicate(timeout=300)
-    assert again.returncode == 0 and "1 file(s) checked: 1 valid" in err, err
+    validates_seed(cache)
     (replaced,) = settle(cache)
     assert replaced == store and replaced.stat().st_size > len(good) // 2
     with replaced.open("rb") as fh:
@@ -112,14 +122,10 @@ def test_a_truncated_cache_file_is_compiled_again_and_replaced(tmp_path):
 
 def test_a_cache_filled_before_the_compact_form_existed_gets_one(tmp_path):
     cache = tmp_path / "cache"
-    first = validate(cache)
-    first.communicate(timeout=300)
-    (store,) = settle(cache)
+    store = filled(cache)
     form = store.with_suffix(".compact")
     form.unlink()  # as a cache written by a jatsgen without compact forms
-    again = validate(cache)
-    _, err = again.communicate(timeout=300)
-    assert again.returncode == 0 and "1 file(s) checked: 1 valid" in err, err
+    validates_seed(cache)
     assert settle(cache) == [store]  # the pickle kept, the compact form built beside it
     assert compact.proves_valid(compact.load(form), etree.parse(str(SEED_JATS)))
 
