@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+
 import pytest
-from conftest import EXAMPLES, PAGES, SEED
+from conftest import EXAMPLES, PAGES, SCHEMAS, SEED
 from typer.testing import CliRunner
 
 from jatsgen.cli import app
@@ -108,13 +112,35 @@ def test_same_stem_inputs_get_distinct_output_names(tmp_path):
     assert sorted(p.name for p in (tmp_path / "o").glob("*.xml")) == ["x-2.xml", "x.xml"]
 
 
-def test_archiving_without_its_schema_installed_says_how_to_install(tmp_path):
-    result = jats(SEED, "-o", tmp_path, "--tag-set", "archiving")
+def test_archiving_without_its_schema_installed_says_how_to_install(tmp_path, monkeypatch):
+    only_publishing = tmp_path / "schemas"
+    shutil.copytree(SCHEMAS / "jats" / "1.3", only_publishing / "jats" / "1.3")
+    monkeypatch.setenv("JATSGEN_SCHEMAS", str(only_publishing))
+    monkeypatch.setenv("JATSGEN_CACHE_DIR", str(tmp_path / "cache"))
+    result = jats(SEED, "-o", tmp_path / "out", "--tag-set", "archiving")
     assert result.exit_code == 1
     assert "JATS 1.3 Archiving" in result.stderr
     assert "jatsgen schemas install --source" in result.stderr
-    assert "https://ftp.ncbi.nlm.nih.gov/pub/jats/archiving/1.3/" in result.stderr
-    assert not list(tmp_path.glob("*.xml"))
+    assert "https://jats.nlm.nih.gov/archiving/1.3/" in result.stderr
+    assert not list(tmp_path.glob("out/*.xml"))
+
+
+@pytest.mark.parametrize("version", ["1.3", "1.4"])
+def test_archiving_output_is_judged_by_the_archiving_dtd_as_xmllint_judges_it(tmp_path, version):
+    result = jats(SEED, "-o", tmp_path, "--tag-set", "archiving", "--jats-version", version, "-q")
+    assert result.exit_code == 0, result.stderr
+    assert f"valid against JATS {version} archiving" in result.stderr
+    (written,) = tmp_path.glob("*.xml")
+    catalog = SCHEMAS / "jats-dtd" / f"jats-{version}" / "catalog.xml"
+    lint = subprocess.run(
+        ["xmllint", "--noout", "--nonet", "--catalogs", "--valid", str(written)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "XML_CATALOG_FILES": str(catalog)},
+    )
+    assert lint.returncode == 0, lint.stderr
+    check = runner.invoke(app, ["validate", str(written), "--format", "json"])
+    assert check.exit_code == 0 and f'"schema": "jats-{version}-archiving"' in check.stdout
 
 
 def test_validate_reports_valid_and_invalid_files_with_lines(tmp_path):

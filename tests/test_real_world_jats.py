@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, SHARED
 from lxml import etree
+from official import xmllint
 from typer.testing import CliRunner
 
 from jatsgen.cli import app
@@ -298,25 +299,64 @@ def test_an_article_with_no_jats_marks_is_of_an_unknown_kind(tmp_path):
     "text, label",
     [
         (
-            '<!DOCTYPE article PUBLIC "-//NLM//DTD Journal Publishing DTD v2.3 20070202//EN" '
-            '"journalpublishing.dtd"><article dtd-version="2.3"><front><article-meta/></front>'
+            '<!DOCTYPE article PUBLIC "-//NLM//DTD Journal Publishing DTD v2.1 20050630//EN" '
+            '"journalpublishing.dtd"><article dtd-version="2.1"><front><article-meta/></front>'
             "</article>",
-            "NLM Journal Publishing 2.3",
+            "NLM 2.1 Publishing",
         ),
         (
-            '<doi_batch xmlns="http://www.crossref.org/schema/4.3.0" version="4.3.0"><head/>'
+            '<doi_batch xmlns="http://www.crossref.org/schema/4.2.0" version="4.2.0"><head/>'
             "<body/></doi_batch>",
-            "Crossref deposit 4.3.0",
+            "Crossref deposit 4.2.0",
+        ),
+        (
+            '<book dtd-version="2.0"><book-meta/></book>',
+            "BITS 2.0 Book Interchange",
         ),
     ],
 )
-def test_older_sets_get_the_same_not_installed_message_as_any_other(tmp_path, text, label):
+def test_versions_not_in_the_manifest_get_the_same_not_installed_message_as_any_other(
+    tmp_path, text, label
+):
     path = write(tmp_path, "old.xml", text)
     (missing,) = [
         d for d in Validator().validate_file(path).diagnostics if d.code == "schema.missing"
     ]
     assert f"no copy of the {label}" in missing.message
     assert "--schemas DIR" in missing.message and "known:" not in missing.message
+
+
+@pytest.mark.parametrize(
+    "text, schema_id",
+    [
+        (
+            '<!DOCTYPE article PUBLIC "-//NLM//DTD Journal Publishing DTD v2.3 20070202//EN" '
+            '"journalpublishing.dtd"><article dtd-version="2.3"><front><article-meta/></front>'
+            "</article>",
+            "nlm-2.3-publishing",
+        ),
+        (
+            '<!DOCTYPE article PUBLIC "-//NLM//DTD Journal Archiving and Interchange DTD v2.3 '
+            '20070202//EN" "archivearticle.dtd"><article><front><article-meta/></front></article>',
+            "nlm-2.3-archiving",
+        ),
+        (
+            '<doi_batch xmlns="http://www.crossref.org/schema/4.3.0" version="4.3.0"><head/>'
+            "<body/></doi_batch>",
+            "crossref-4.3.0",
+        ),
+    ],
+)
+def test_nlm_23_and_crossref_4x_files_now_get_xmllints_verdict(tmp_path, text, schema_id):
+    """These sets joined ../shared/schemas: a file declaring one is judged by it as xmllint
+    judges it, and nothing is 'not installed'."""
+    path = write(tmp_path, "old.xml", text)
+    report = Validator().validate_file(path)
+    assert report.schema_id == schema_id
+    codes = {d.code for d in report.diagnostics}
+    assert "schema.missing" not in codes, report.diagnostics
+    official, said = xmllint(path, schema_id)
+    assert official == (not codes & {"xsd", "dtd"}), (said, report.diagnostics)
 
 
 def test_the_dtd_sets_are_in_the_manifest_with_their_official_packages():

@@ -25,7 +25,7 @@ from ..jobs.crossref import WorkNotes
 from ..registration import Change, Registered, changes, registered
 from ..safexml import parse_bytes, read_xml_file
 from ..validation import FileReport, ValidateOptions, validate_paths
-from ..validation.detect import peek_schema
+from ..validation.detect import kind_of, peek_schema
 
 NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
 
@@ -87,7 +87,7 @@ def review(
     """The review of `inputs`: deposit files as they are, other inputs made into deposits
     with `config` (without one: with their own DOIs and landing pages)."""
     paths = [str(p) for p in inputs]
-    deposits = [p for p in paths if peek_schema(p).startswith("crossref-")]
+    deposits = [p for p in paths if kind_of(peek_schema(p)) == "crossref"]
     sources = [p for p in paths if p not in deposits]
     result = Review(endpoint, paths)
     folder = Path(tempfile.mkdtemp(prefix="jatsgen-preview-"))

@@ -63,13 +63,18 @@ def schema_parser(resolved: ResolvedSchema | None = None) -> etree.XMLParser:
     return parser
 
 
+def libxml2_loads(resolved: ResolvedSchema) -> bool:
+    """Whether libxml2 compiles the set: XSD 1.0, and not one it refuses (BITS 2.2)."""
+    return resolved.set.xsd_version == "1.0" and resolved.set.libxml2
+
+
 @cache
 def compile_lxml(resolved: ResolvedSchema) -> etree.XMLSchema:
     """An lxml (libxml2) schema: fast validation, XSD 1.0 only."""
-    if resolved.set.xsd_version != "1.0":
+    if not libxml2_loads(resolved):
         raise JatsgenError(
-            f"{resolved.set.label} is an XSD {resolved.set.xsd_version} schema; "
-            "libxml2 cannot load it (use the xmlschema validator)"
+            f"{resolved.set.label} is a schema libxml2 cannot load (XSD "
+            f"{resolved.set.xsd_version}); use the xmlschema validator"
         )
     try:
         doc = etree.parse(str(resolved.entry_path), schema_parser(resolved))
@@ -358,9 +363,9 @@ def load_schema(schema_id: str, locator: SchemaLocator, engine: str = "lxml") ->
     resolved = locator.find(schema_id)
     if resolved.set.format == "dtd":
         return compile_dtd(resolved.entry_path)
-    if resolved.set.xsd_version == "1.0" and engine == "lxml":
+    if engine == "lxml" and libxml2_loads(resolved):
         return compile_lxml(resolved)
-    if engine == "compact":
+    if engine in ("compact", "lxml"):  # (a set libxml2 cannot load: the compact form first)
         form = compact_form(resolved)
         if form is not None:
             return form

@@ -64,16 +64,22 @@ def install(
         if not folder.is_dir():
             raise JatsgenError(f"--source {source}: no such folder")
         fetch = _folder_fetcher(folder)
+    stored: dict[str, dict[str, bytes]] = {}  # folders taken in this run (sets share them)
     for s in chosen:
-        files = fetch(s)
-        if files is None:
-            continue
-        problems = _check_and_store(s, files, target, accept_changed)
-        if problems:
-            result.problems += problems
+        files = stored.get(s.dir)
+        if files is None or s.entry not in files:
+            files = fetch(s)
+            if files is None:
+                continue
+            problems = _check_and_store(s, files, target, accept_changed)
+            if problems:
+                result.problems += problems
+                continue
+            stored[s.dir] = files
         else:
-            result.installed.append(s.id)
-            say(f"installed {s.label} into {target / s.dir}")
+            _record(s, files, target)
+        result.installed.append(s.id)
+        say(f"installed {s.label} into {target / s.dir}")
     if not result.installed and not result.problems:
         result.problems.append(f"no known schema set was found at {source}")
     return result
@@ -175,7 +181,6 @@ def _check_and_store(
     missing = [rel for rel, sha in s.files.items() if sha and rel not in files]
     if missing:
         return [f"{s.label}: {len(missing)} file(s) missing from the source, e.g. {missing[0]}"]
-    recorded: dict[str, str] = {}
     for rel, data in sorted(files.items()):
         digest = hashlib.sha256(data).hexdigest()
         expected = s.files.get(rel)
@@ -185,7 +190,6 @@ def _check_and_store(
                 f"{expected[:16]}… (a changed or wrong file; re-run with "
                 "--accept-changed to trust it)"
             )
-        recorded[rel] = digest
     if problems:
         return problems
     dest = target / s.dir
@@ -202,11 +206,16 @@ def _check_and_store(
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+    _record(s, files, target)
+    return []
+
+
+def _record(s: SchemaSet, files: dict[str, bytes], target: Path) -> None:
+    """Note in the cache's installed.json the sha256 of what was taken for `s`."""
     ledger = target / INSTALLED
     state = json.loads(ledger.read_text("utf-8")) if ledger.is_file() else {}
-    state[s.id] = recorded
+    state[s.id] = {rel: hashlib.sha256(data).hexdigest() for rel, data in sorted(files.items())}
     ledger.write_text(json.dumps(state, indent=2, sort_keys=True), "utf-8")
-    return []
 
 
 def _ensure(path: Path) -> Path:

@@ -82,14 +82,17 @@ declare(
     "no entity declarations in the DOCTYPE (blocks XXE and entity expansion attacks)",
 )
 declare("xml.too-large", "error", BOTH, "the file is under the size limit")
-declare("kind.unknown", "error", BOTH, "the file is a JATS article or a Crossref deposit")
+declare(
+    "kind.unknown", "error", BOTH, "the file is a JATS article, a BITS book or a Crossref deposit"
+)
 declare("schema.missing", "error", BOTH, "the official schema for the file's version is installed")
 declare("xsd", "error", BOTH, "valid against the official XSD for its kind and version")
 declare(
     "dtd",
     "error",
     ("jats",),
-    "JATS 1.0/1.1 and NLM 3.0 files: valid against the official DTD of their version",
+    "JATS 1.0-1.2, Archiving and Authoring, NLM 2.3/3.0 files: valid against the official "
+    "DTD their DOCTYPE names",
 )
 declare(
     "crossref.batch-id-unique",

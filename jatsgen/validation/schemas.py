@@ -1,7 +1,9 @@
 """Finding, installing and compiling the official XSDs; never copies them into the project.
 
-`schemas/manifest.json` names every schema set we know (Crossref 5.3.0-5.5.0, JATS 1.3/1.4
-Publishing and Archiving) with its official URL and the sha256 of each file. At run time a
+`schemas/manifest.json` names every schema set we know (Crossref 4.3.0-5.5.0 with the
+resource-only and grant schemas, JATS 1.3/1.4 Publishing as XSD, every other JATS and NLM
+version and tag set as its DTD, BITS 2.2) with its official URL, and lists each folder of
+official files once with the sha256 of every file in it. At run time a
 set is looked up, in order, in `--schemas DIR`, `$JATSGEN_SCHEMAS`, and the user cache that
 `jatsgen schemas install --source DIR|URL` fills (`install.py`, checking every sha256).
 """
@@ -41,6 +43,7 @@ class SchemaSet:
     base_url: str | None = None
     archive_url: str | None = None
     info_url: str | None = None
+    libxml2: bool = True  # False: only xmlschema compiles it (BITS 2.2)
 
     @property
     def official_url(self) -> str:
@@ -58,6 +61,7 @@ class SchemaSet:
 @cache
 def manifest() -> dict[str, SchemaSet]:
     data = load_json("manifest.json")
+    folders = data["folders"]
     return {
         sid: SchemaSet(
             id=sid,
@@ -65,30 +69,40 @@ def manifest() -> dict[str, SchemaSet]:
             dir=s["dir"],
             entry=s["entry"],
             xsd_version=s["xsd_version"],
-            files=s["files"],
+            files=folders.get(s["dir"]) or {s["entry"]: None},
             catalog=s.get("catalog", {}),
             format=s.get("format", "xsd"),
             base_url=s.get("base_url"),
             archive_url=s.get("archive_url"),
             info_url=s.get("info_url"),
+            libxml2=s.get("libxml2", True),
         )
         for sid, s in data["sets"].items()
     }
 
 
 def schema_set(set_id: str) -> SchemaSet:
-    """A set of the manifest; a version the manifest does not list (Crossref 4.3.0, NLM 2.1)
+    """A set of the manifest; a version the manifest does not list (Crossref 4.2.0, NLM 2.1)
     is known by its official home, so a file needing it gets the same "not installed, here
     is where to get it" message as any other."""
     known = manifest().get(set_id)
     if known is not None:
         return known
+    crossref = re.fullmatch(r"(crossref|doi-resources|grant-id)-(\d+\.\d+\.\d+)", set_id)
+    if crossref:
+        kind, version = crossref.groups()
+        file = f"{kind.replace('-', '_')}{version}.xsd"
+        label = {"crossref": "Crossref deposit", "doi-resources": "Crossref resource-only "
+                 "deposit", "grant-id": "Crossref grant deposit"}[kind]  # fmt: skip
+        return SchemaSet(set_id, f"{label} {version}", f"crossref/{version}", file, "1.0", {},
+                         info_url=f"https://www.crossref.org/schemas/{file}")  # fmt: skip
+    if m := re.fullmatch(r"bits-(\d+\.\d+)", set_id):
+        v = m.group(1)
+        home = f"https://jats.nlm.nih.gov/extensions/bits/{v}/"
+        return SchemaSet(set_id, f"BITS {v} Book Interchange", f"bits/{v}", "BITS-book.xsd",
+                         "1.0", {}, info_url=home)  # fmt: skip
     family, _, rest = set_id.partition("-")
     version, _, tag_set = rest.partition("-")
-    if family == "crossref" and re.fullmatch(r"\d+\.\d+\.\d+", version):
-        url = f"https://www.crossref.org/schemas/crossref{version}.xsd"
-        return SchemaSet(set_id, f"Crossref deposit {version}", f"crossref/{version}",
-                         f"crossref{version}.xsd", "1.0", {}, info_url=url)  # fmt: skip
     if family in ("jats", "nlm") and re.fullmatch(r"\d+\.\d+", version) and tag_set:
         name = "JATS" if family == "jats" else "NLM"
         home = "https://jats.nlm.nih.gov" if family == "jats" else "https://dtd.nlm.nih.gov"

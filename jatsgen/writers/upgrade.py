@@ -219,9 +219,17 @@ def _ali_namespace(root: etree._Element, say: _Sayer) -> etree._Element:
 @cache
 def customizable_values(xsd: Path) -> dict[tuple[str, str], frozenset[str]]:
     """The allowed values of the customizable attributes, read from the target's official
-    XSD (its elements module), so no list of ours can drift from the schema."""
+    XSD (its elements module) or DTD, so no list of ours can drift from the schema. (An
+    Archiving DTD declares them CDATA: any value is allowed, none is customized.)"""
     parser = etree.XMLParser(no_network=True, resolve_entities=False)
     out: dict[tuple[str, str], frozenset[str]] = {}
+    if xsd.suffix == ".dtd":
+        wanted = dict(CUSTOMIZABLE)
+        for decl in etree.DTD(str(xsd)).iterelements():
+            for attr in decl.iterattributes():
+                if wanted.get(decl.name) == attr.name and attr.type == "enumeration":
+                    out[(decl.name, attr.name)] = frozenset(attr.values())
+        return out
     for module in sorted(xsd.parent.glob("*elements.xsd")) or [xsd]:
         doc = etree.parse(str(module), parser)
         for tag, attr in CUSTOMIZABLE:
