@@ -1,17 +1,22 @@
 """What a deposit registers for each DOI, read back from the deposit XML.
 
-One `Registered` per DOI (works, and containers that carry a DOI of their own): the fields a
-person checks before registering, with their container's. The same reading serves three
-purposes: the preview page shows it, the ledger keeps it (and its hash) for every DOI it
-deposits, and comparing two of them says what changed, field by field. The batch head (its
-id and timestamp) is not part of a record: regenerating an unchanged volume gives records
-with the same hash.
+One `Registered` per DOI the file registers (works; containers that carry a DOI of their own;
+and every other holder of a DOI, of whatever kind, read generically): the fields a person
+checks before registering, with their container's, and the DOI's canonical form - exactly
+what the deposit carries for it (the work element and its container's metadata, as C14N 2.0
+with indentation dropped), without the batch head (its id, timestamp and depositor) or the
+DOI's own timestamp. The preview page shows the fields; the ledger keeps both; a deposit
+decides what changed by the canonical form alone, and the fields say how, for people (with
+the XML's own paths where the fields do not show the change).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +45,10 @@ FACES = {
 WORKS = ("conference_paper", "journal_article", "content_item", "posted_content", "dissertation",
          "component", "dataset", "book_series", "peer_review")  # fmt: skip
 CONTAINER_METADATA = ("proceedings_metadata", "book_metadata", "journal_metadata")
+# works that stand side by side in one container, each with a DOI of its own: a DOI's
+# registration holds its container's metadata but none of its siblings
+SIBLINGS = frozenset({"conference_paper", "journal_article", "content_item", "component",
+                      "dataset"})  # fmt: skip
 
 
 @dataclass
@@ -88,6 +97,14 @@ class Registered:
     funding: list[str] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
     container: dict[str, str] = field(default_factory=dict)  # label -> value
+    canonical_xml: bytes = b""  # the registration as C14N 2.0 (see `canonical_form`)
+    container_doi: bool = False  # a container's own DOI, sent again with each of its works
+
+    @property
+    def canonical(self) -> str:
+        """sha256 of what the deposit registers for this DOI: equal exactly when the XML
+        registered is equal (whatever batch, timestamp, indentation or prefixes)."""
+        return hashlib.sha256(self.canonical_xml).hexdigest()
 
     def flat(self) -> dict[str, str]:
         """Every field as a labelled line, in display order: what the ledger keeps and
@@ -116,7 +133,8 @@ class Registered:
 
     @property
     def digest(self) -> str:
-        """sha256 of the fields: equal for equal metadata, whatever batch carried it."""
+        """sha256 of the fields (`flat`): what the ledger compared before the canonical form
+        (a summary: equal fields do not mean equal XML)."""
         text = json.dumps(self.flat(), ensure_ascii=False, sort_keys=True)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -145,7 +163,9 @@ def changes(old: dict[str, str], new: dict[str, str]) -> list[Change]:
 
 
 def registered(tree: etree._ElementTree) -> list[Registered]:
-    """Every DOI a Crossref deposit registers, in document order."""
+    """Every DOI a Crossref deposit registers, in document order, each with its canonical
+    form: the kinds this module knows field by field, and any other holder of a DOI
+    (pending_publication, peer_review, database, a resource-only deposit's ...) generically."""
     body = next((c for c in tree.getroot() if local(c) == "body"), None)
     if body is None:
         return []
@@ -156,6 +176,163 @@ def registered(tree: etree._ElementTree) -> list[Registered]:
             out += _works([holder], {})
         else:  # conference, journal, book, report-paper, standard, database, ...
             out += _container(holder)
+    holders = doi_holders(body)
+    read = {r.doi.lower() for r in out}
+    for el, doi in holders.items():
+        if doi.lower() not in read:
+            out.append(_generic(el, doi))
+            read.add(doi.lower())
+    by_doi = {doi.lower(): el for el, doi in holders.items()}
+    for record in out:
+        el = by_doi.get(record.doi.lower())
+        if el is not None:
+            record.canonical_xml = canonical_form(el)
+            record.container_doi = is_container(el, body)
+    return sorted(out, key=lambda r: r.line or 0)
+
+
+def is_container(holder: etree._Element, body: etree._Element) -> bool:
+    """Whether a DOI holder is a container's metadata (proceedings, journal, issue, book,
+    series): below a child of the body, and neither it nor what holds it a sibling work."""
+    if holder.getparent() is body:
+        return False
+    node: etree._Element | None = holder
+    while node is not None and node is not body:
+        if local(node) in SIBLINGS:
+            return False
+        node = node.getparent()
+    return True
+
+
+def doi_holders(body: etree._Element) -> dict[etree._Element, str]:
+    """Each element that registers a DOI, with the DOI: the parent of a doi_data, or a child
+    of the body holding a bare doi (pending_publication; a resource-only deposit's
+    doi_resources, doi_relations, ...). Citations' DOIs are references, not registrations."""
+    found: dict[etree._Element, str] = {}
+    for d in body.iter("{*}doi"):
+        parent = d.getparent()
+        if parent is None:
+            continue
+        if local(parent) == "doi_data":
+            holder = parent.getparent()
+        elif parent.getparent() is body:
+            holder = parent
+        else:
+            continue
+        doi = "".join(d.itertext()).strip()
+        if holder is not None and doi and holder not in found:
+            found[holder] = doi
+    return found
+
+
+def _generic(el: etree._Element, doi: str) -> Registered:
+    """A DOI of a kind not read field by field: its kind, title and landing page."""
+    data = _doi_data(el)
+    record = Registered(doi, local(el), el.sourceline, resource=data[1] if data else "")
+    record.language = el.get("language")
+    title = next((t for t in el.iter("{*}title", "{*}project-title")), None)
+    if title is not None:
+        record.title = markup(title)
+    return record
+
+
+def canonical_form(el: etree._Element) -> bytes:
+    """What a deposit registers for the DOI `el` holds, as C14N 2.0: `el` whole, inside its
+    containers up to the body, each container with its metadata but without its other works
+    (`SIBLINGS`) or the container's own DOI registration; without the DOI's own timestamp,
+    comments, or whitespace-only text that holds a line break (indentation). Prefixes are
+    rewritten, attributes sorted: only what the registry reads can make two forms differ."""
+    path: list[etree._Element] = [el]
+    node = el.getparent()
+    while node is not None and local(node) != "body":
+        path.append(node)
+        node = node.getparent()
+    scoped = _scoped(path[-1], set(path), el)
+    for stamp in scoped.iter("{*}timestamp"):
+        parent = stamp.getparent()
+        if parent is not None and local(parent) == "doi_data":
+            parent.remove(stamp)  # its tail is whitespace, dropped below anyway
+    for part in scoped.iter():
+        if part.text is not None and not part.text.strip() and "\n" in part.text:
+            part.text = None
+        if part.tail is not None and not part.tail.strip() and "\n" in part.tail:
+            part.tail = None
+    scoped.tail = None
+    text: str = etree.canonicalize(scoped, rewrite_prefixes=True, with_comments=False)
+    return text.encode("utf-8")
+
+
+def _scoped(node: etree._Element, path: set[etree._Element], target: etree._Element) -> Any:
+    """A copy of `node` holding the way down to `target` and every part beside it that is
+    not a sibling work, nor another DOI's registration (a container's doi_data registers
+    the container: a work's registration holds its container's metadata, not its DOI)."""
+    if node is target:
+        return copy.deepcopy(node)
+    out = etree.Element(node.tag, dict(node.attrib), nsmap=node.nsmap)
+    out.text = node.text
+    for child in node:
+        if child in path:
+            out.append(_scoped(child, path, target))
+        elif isinstance(child.tag, str) and local(child) in SIBLINGS | {"doi_data"}:
+            continue
+        else:
+            part = copy.deepcopy(child)
+            for data in list(part.iter("{*}doi_data")) if isinstance(part.tag, str) else ():
+                parent = data.getparent()
+                if parent is not None:
+                    parent.remove(data)
+            out.append(part)
+    return out
+
+
+def pack(xml: bytes) -> bytes:
+    """A canonical form as the ledger keeps it (compressed)."""
+    return zlib.compress(xml, 6)
+
+
+def unpack(data: bytes | None) -> bytes:
+    return zlib.decompress(data) if data else b""
+
+
+def xml_changes(old: bytes, new: bytes, limit: int = 20) -> list[Change]:
+    """What differs between two canonical forms, as XML paths with their old and new text
+    (for a change the fields do not show); at most `limit`, then one line saying how many
+    more."""
+    before, after = _leaves(old), _leaves(new)
+    out = [Change(k, before.get(k), v) for k, v in after.items() if before.get(k) != v]
+    out += [Change(k, v, None) for k, v in before.items() if k not in after]
+    if len(out) > limit:
+        out = [*out[:limit], Change(f"... and {len(out) - limit} more", None, None)]
+    return out
+
+
+def _leaves(xml: bytes) -> dict[str, str]:
+    """Each text and attribute of a canonical form by its path (names without prefixes,
+    positions among same-named siblings)."""
+    if not xml:
+        return {}
+    # C14N 2.0 with rewritten prefixes writes xmlns:n0="" for the empty namespace, which no
+    # parser takes: for this diff (only) it is left out
+    xml = re.sub(rb' xmlns:n\d+=""', b"", xml)
+    root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    out: dict[str, str] = {}
+
+    def walk(el: etree._Element, at: str) -> None:
+        for name, value in sorted(el.attrib.items()):
+            out[f"{at}/@{etree.QName(name).localname}"] = value
+        if el.text and el.text.strip():
+            out[f"{at}/text()"] = " ".join(el.text.split())
+        counts: dict[str, int] = {}
+        for child in el:
+            if not isinstance(child.tag, str):
+                continue
+            name = local(child)
+            counts[name] = counts.get(name, 0) + 1
+            walk(child, f"{at}/{name}[{counts[name]}]")
+            if child.tail and child.tail.strip():
+                out[f"{at}/{name}[{counts[name]}]/following-text()"] = " ".join(child.tail.split())
+
+    walk(root, f"/{local(root)}")
     return out
 
 

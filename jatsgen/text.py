@@ -29,6 +29,12 @@ def strip_forbidden(text: str) -> str:
     return _FORBIDDEN.sub("", text)
 
 
+def show_forbidden(text: str) -> str:
+    """`text` with each character XML 1.0 forbids written as its code point ("U+0001"), so
+    something about it can still be said in XML (a name with a control character)."""
+    return _FORBIDDEN.sub(lambda m: f"U+{ord(m.group()):04X}", text)
+
+
 def squash(text: str) -> str:
     """Collapse runs of whitespace to one space and trim; NFC-normalise."""
     return unicodedata.normalize("NFC", _SPACE.sub(" ", text).strip())

@@ -89,7 +89,7 @@ def test_only_what_changed_is_sent_and_the_preview_shows_the_change(env, registr
     ]
     sent = run("deposit", *batches, "--endpoint", reg.url, "--wait", *FAST)
     assert sent.exit_code == 0, sent.stderr
-    assert "1 of 5 DOI(s) changed since their last deposit" in sent.stderr
+    assert "1 of 5 DOI(s) sent: 0 new, 1 updated" in sent.stderr
     assert sent.stdout.splitlines() == ["10.5555/chg.3\tsuccess\tSuccessfully updated"]
     witness = reg.witness()
     assert witness["submissions"] == 2

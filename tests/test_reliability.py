@@ -350,10 +350,12 @@ def test_a_damaged_ledger_is_one_line_naming_it(env, registry, damage):
         Path(f"{ledger}{extra}").unlink(missing_ok=True)
     data = ledger.read_bytes()
     ledger.write_bytes(b"not a database at all" * 100 if damage == "garbage" else data[:1500])
-    for args in (["status", "--no-refresh"], ["validate", *files]):
+    for args in (["status", "--no-refresh"], ["deposit", *files, "--dry-run"]):
         result = run(*args)
         assert result.exit_code == 1 and "internal error" not in result.stderr, result.stderr
         assert f"{ledger}: deposit ledger: it is damaged or not a ledger" in result.stderr
+    checked = run("validate", *files)  # validating a file does not read the ledger
+    assert checked.exit_code == 0, checked.stderr
 
 
 def test_a_read_only_ledger_can_still_be_read(env, registry):

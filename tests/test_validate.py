@@ -293,25 +293,29 @@ def test_wrong_prefix_is_reported_when_a_prefix_is_configured(tmp_path, bases):
     assert Validator().validate_file(bases["conf.cr"]).ok  # no prefix given: not checked
 
 
-def test_timestamp_not_newer_than_the_ledger_is_an_error(tmp_path, bases):
+def test_validate_does_not_judge_a_file_by_what_the_ledger_has_sent(tmp_path, bases, monkeypatch):
+    """An archived batch the ledger has sent is still a valid file: whether its timestamp
+    is newer than one already sent is a deposit-time check (deposit.timestamp-newer)."""
     from jatsgen import Ledger
     from jatsgen.deposit.ledger import Carried
+    from jatsgen.deposit.plan import plan_files
 
     root = etree.parse(str(bases["conf.cr"])).getroot()
     stamp = int(root.findtext(f"{CR}head/{CR}timestamp"))
     doi = root.findtext(f".//{CR}conference_paper/{CR}doi_data/{CR}doi")
     ledger = Ledger(tmp_path / "ledger.sqlite")
-    row = ledger.add_submission("x", "a.xml", "a-1.xml", "b", "test", [Carried(doi, stamp)])
+    row = ledger.add_submission("x", "a.xml", "a-1.xml", "b", "https://test.crossref.org",
+                                [Carried(doi, stamp)])  # fmt: skip
     ledger.set_state(row, "completed")
-    (report,) = validate_paths([bases["conf.cr"]], ValidateOptions(), sent=ledger.last_sent)
-    (finding,) = [d for d in report.diagnostics if d.code == "crossref.timestamp-newer"]
+    (report,) = validate_paths([bases["conf.cr"]], ValidateOptions())
+    assert report.ok, report.diagnostics
+    (plan,) = plan_files([bases["conf.cr"]], ledger, "https://test.crossref.org", ValidateOptions())
+    assert plan.action == "invalid"
+    (finding,) = [d for d in plan.report.diagnostics if d.code == "deposit.timestamp-newer"]
     assert str(stamp) in finding.message and doi in finding.message
-    ignored = validate_paths(
-        [bases["conf.cr"]],
-        ValidateOptions(ignore=frozenset({"crossref.timestamp-newer"})),
-        sent=ledger.last_sent,
-    )
-    assert ignored[0].ok
+    (elsewhere,) = plan_files([bases["conf.cr"]], ledger, "https://doi.crossref.org",
+                              ValidateOptions())  # fmt: skip
+    assert elsewhere.action == "send"  # judged per endpoint: rehearsal, then production
 
 
 # --- hostile input -------------------------------------------------------------------------

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,17 +22,7 @@ from .common import (
 )
 
 if TYPE_CHECKING:
-    from ..validation import FileReport, SentTimestamp
-
-
-def deposited(
-    ledger: Path | None, dois: Iterable[str], *, except_file: str | None = None
-) -> dict[str, SentTimestamp]:
-    """What the ledger says was deposited for `dois` (the ledger is opened only when a
-    Crossref file asks)."""
-    from ..deposit.ledger import Ledger
-
-    return Ledger(ledger).last_sent(dois, except_file=except_file)
+    from ..validation import FileReport
 
 
 def print_rules() -> None:
@@ -117,11 +105,7 @@ def validate_cmd(
     ] = None,
     ledger: Annotated[
         Path | None,
-        typer.Option(
-            "--ledger",
-            help="Deposit ledger whose timestamps are checked (default: "
-            "$JATSGEN_LEDGER or the user data folder).",
-        ),
+        typer.Option("--ledger", hidden=True, help="No longer used (see deposit --dry-run)."),
     ] = None,
     engine: Annotated[
         str,
@@ -144,6 +128,11 @@ def validate_cmd(
     if list_rules:
         print_rules()
         return
+    if ledger is not None:
+        err(
+            "note: validate no longer reads the ledger: whether a timestamp is newer than one "
+            "already deposited is checked by deposit (see `jatsgen deposit --dry-run`)"
+        )
     if not paths:
         raise fail("give at least one file or folder (or --list-rules)", 2)
     unknown = sorted(set(ignore or []) - set(RULES))
@@ -173,7 +162,6 @@ def validate_cmd(
             options,
             jobs=jobs,
             on_report=bar.step if bar is not None else None,
-            sent=partial(deposited, ledger),
         )
     errors, warnings = print_findings(reports, fmt, quiet)
     bad = sum(not r.ok for r in reports)

@@ -25,7 +25,7 @@ from .common import (
 if TYPE_CHECKING:
     from ..deposit import Credentials, Outcome
     from ..deposit.ledger import Submission
-    from ..deposit.plan import FilePlan
+    from ..deposit.plan import DoiPlan, FilePlan
 
 ConfigOption = Annotated[
     Path | None,
@@ -68,6 +68,7 @@ def outcome_result(creds: Credentials, o: Outcome) -> dict[str, Any]:
         upload_name=o.upload_name,
         submission=o.submission,
         dois=[{"doi": d, "result": r, "message": creds.redact(m)} for d, r, m in o.dois],
+        plan=o.plan.as_json()["dois"] if o.plan is not None else [],
     )
 
 
@@ -130,6 +131,14 @@ def deposit_cmd(
     quiet: Annotated[
         bool, typer.Option("-q", "--quiet", help="Only problems and results.")
     ] = False,
+    reassign: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reassign",
+            help="A DOI that may now be registered for another work than the one the ledger "
+            "has it for (repeatable); without it such a change is refused.",
+        ),
+    ] = None,
 ) -> None:
     """Validate, then deposit batch files to the registry, recording every step in the ledger."""
     from ..config import load_config
@@ -154,12 +163,16 @@ def deposit_cmd(
         validate=ValidateOptions(schemas=str(schemas) if schemas else None),
         force=force,
         prefixes=config.prefixes if config else (),
+        reassign=reassign or (),
     )
     missing = [b for b in batches if not b.is_file()]
     if missing:
         raise fail(f"{missing[0]}: no such file", 2)
     if dry_run:
-        print_plans(depositor.plan([str(b) for b in batches]), fmt, quiet)
+        plans = depositor.plan([str(b) for b in batches])
+        for note in depositor.notes:
+            err(note)
+        print_plans(plans, fmt, quiet)
         return
     with depositor.ledger.kept_open(), progress_bar(len(batches), "depositing", not quiet) as bar:
 
@@ -169,6 +182,8 @@ def deposit_cmd(
                 bar.step()
 
         outcomes = depositor.deposit([str(b) for b in batches], on_done=done)
+        for note in depositor.notes:
+            err(note)
         if wait:
             depositor.wait(outcomes, wait_timeout, poll_interval)
         for o in outcomes:
@@ -179,16 +194,39 @@ def deposit_cmd(
             for o in outcomes:
                 if o.state in ("completed", "pending"):
                     err(creds.redact(f"{o.path}: {o.state}: {o.message}"))
-    states = [o.state for o in outcomes]
-    dois = sum(len(o.dois) for o in outcomes)
-    bad_dois = sum(r == "failure" for o in outcomes for _, r, _ in o.dois)
-    err(
-        f"{len(outcomes)} batch(es) to {label}: "
-        + ", ".join(f"{states.count(s)} {s}" for s in dict.fromkeys(states))
-        + (f"; {dois} DOI result_json(s), {bad_dois} failed" if wait else "")
-    )
+    err(f"{len(outcomes)} batch(es) to {label}: {deposit_summary(outcomes, wait)}")
     if any(o.failed for o in outcomes):
         raise typer.Exit(1)
+
+
+def deposit_summary(outcomes: list[Outcome], waited: bool) -> str:
+    """What a deposit did, counted in DOIs: sent (new, updated), not sent (unchanged,
+    pending, invalid), and with --wait what the registry made of those sent."""
+    states = [o.state for o in outcomes]
+    files = ", ".join(f"{states.count(s)} {s}" for s in dict.fromkeys(states))
+    sent: list[DoiPlan] = []
+    kept: list[DoiPlan] = []
+    for o in outcomes:
+        if o.plan is None:
+            continue
+        went = o.state not in ("rejected", "unavailable", "skipped", "invalid")
+        sending = o.plan.sending
+        for d in o.plan.dois:
+            (sent if went and d in sending else kept).append(d)
+    count = {s: sum(d.status == s for d in sent) for s in ("new", "updated")}
+    unsent = {s: sum(d.status == s for d in kept) for s in ("unchanged", "pending")}
+    out = (
+        f"{len(sent)} DOI(s) sent ({count['new']} new, {count['updated']} updated), "
+        f"{unsent['unchanged']} unchanged, {unsent['pending']} pending at the registry "
+        f"[files: {files}]"
+    )
+    if waited:
+        results = [r for o in outcomes for _, r, _ in o.dois]
+        out += (
+            f"; registered {sum(r in ('success', 'warning') for r in results)}, "
+            f"failed {results.count('failure')}"
+        )
+    return out
 
 
 def print_plans(plans: list[FilePlan], fmt: str, quiet: bool) -> None:
@@ -206,22 +244,28 @@ def print_plans(plans: list[FilePlan], fmt: str, quiet: bool) -> None:
             continue
         verb = {"send": "would send", "unchanged": "unchanged", "skipped": "skipped"}
         sys.stdout.write(f"{plan.path}: {verb.get(plan.action, plan.action)}: {plan.message}\n")
+        sent = plan.sent
         for d in plan.dois:
-            sent = plan.action == "send" and d in plan.sending
-            sys.stdout.write(f"    {d.doi}\t{d.status}\t{'sent' if sent else 'not sent'}\n")
+            mark = "sent" if d.doi.lower() in sent else "not sent"
+            sys.stdout.write(f"    {d.doi}\t{d.status}\t{mark}\n")
+            if d.note:
+                sys.stdout.write(f"        ({d.note})\n")
             for c in d.changes:
                 sys.stdout.write(f"        {c.field}: {c.old!r} -> {c.new!r}\n")
     sys.stdout.flush()
-    sending = [d for p in plans if p.action == "send" for d in p.sending]
+    sending = [d for p in plans for d in p.sending]
     counts = {s: sum(d.status == s for d in sending) for s in ("new", "updated", "unchanged")}
     actions = [p.action for p in plans]
+    pending = sum(d.status == "pending" for p in plans for d in p.dois)
     err(
-        f"dry run: {actions.count('send')} of {len(plans)} file(s) would be sent with "
-        f"{len(sending)} DOI(s) ({counts['new']} new, {counts['updated']} updated); "
-        f"{actions.count('unchanged')} unchanged, {actions.count('skipped')} already "
-        f"received, {actions.count('invalid')} invalid; nothing was sent"
+        f"dry run: {len(sending)} DOI(s) would be sent ({counts['new']} new, "
+        f"{counts['updated']} updated, {counts['unchanged']} unchanged with them) in "
+        f"{actions.count('send')} of {len(plans)} file(s); {actions.count('unchanged')} "
+        f"file(s) unchanged, {actions.count('skipped')} already received, "
+        f"{actions.count('invalid')} invalid; {pending} DOI(s) pending at the registry; "
+        "nothing was sent"
     )
-    if "invalid" in actions:
+    if "invalid" in actions or "pending" in actions:
         raise typer.Exit(1)
 
 

@@ -86,6 +86,7 @@ def preview_cmd(
 ) -> None:
     """Show what a deposit would register, DOI by DOI, with its findings and changes."""
     from ..config import load_config
+    from ..deposit import Depositor, RegistryClient, load_credentials
     from ..deposit.ledger import Ledger
     from ..deposit.protocol import endpoint_url
     from ..output import atomic_write
@@ -99,15 +100,22 @@ def preview_cmd(
     config = load_config(config_path) if config_path else None
     label = endpoint or (config.registry.get("endpoint") if config else None) or "test"
     book = Ledger(ledger)
+    base = endpoint_url(label)
+    # DOIs still awaiting the registry's answer are asked about first, when we may ask
+    creds = load_credentials(config, required=False)
+    asker = Depositor(RegistryClient(base, creds, label=label), book, base)
     result = review(
         [str(p) for p in inputs],
         ledger=book,
-        endpoint=endpoint_url(label),
+        endpoint=base,
         config=config,
         schemas=str(schemas) if schemas else None,
         fmt=from_,
         any_prefix=any_prefix,
+        refresh=asker.refresh_dois if creds.user and creds.password else None,
     )
+    for note in asker.notes:
+        err(note)
     # a work left out is a result, shown even with --quiet
     report(
         (
@@ -128,6 +136,7 @@ def preview_cmd(
                 findings=[d.to_json() for d in e.findings],
                 not_carried=e.losses,
                 changes=[{"field": c.field, "old": c.old, "new": c.new} for c in e.changes],
+                note=e.note or None,
             )
             emit(line)
     else:
@@ -136,12 +145,13 @@ def preview_cmd(
     if output is not None:
         atomic_write(output, render(result, str(book.path)))
     statuses = [e.status for e in result.entries]
-    counts = {s: statuses.count(s) for s in ("new", "updated", "unchanged")}
+    counts = {s: statuses.count(s) for s in ("new", "updated", "unchanged", "pending")}
     skipped = sum("skipped" in d.message for d in result.problems)
     err(
         f"{len(result.entries)} DOI(s): {counts['new']} new, {counts['updated']} updated, "
-        f"{counts['unchanged']} unchanged; {sum(1 for e in result.entries if e.errors)} with "
-        "errors"
+        f"{counts['unchanged']} unchanged"
+        + (f", {counts['pending']} pending at the registry" if counts["pending"] else "")
+        + f"; {sum(1 for e in result.entries if e.errors)} with errors"
         + (f"; {skipped} work(s) left out (see above)" if skipped else "")
         + (f"; page written to {output}" if output else "")
     )

@@ -38,7 +38,9 @@ def registry_serve(
     faults: Annotated[
         str,
         typer.Option(
-            "--faults", help="Fault kinds to draw from: latency, drop, 500, 503, 429, lost."
+            "--faults",
+            help="Fault kinds to draw from: latency, drop, 500, 503, 429, lost, echo (a "
+            "submission log that repeats the password).",
         ),
     ] = "latency,drop,500,503,429,lost",
     latency: Annotated[

@@ -5,13 +5,14 @@ in a message."""
 
 from __future__ import annotations
 
+import base64
+import functools
 import html
 import os
 import random
 import re
 import threading
 import time
-import urllib.parse
 from dataclasses import dataclass, field
 
 import requests
@@ -45,23 +46,40 @@ class Credentials:
         return f"{self.user}/{self.role}" if self.role else self.user
 
     def redact(self, text: str) -> str:
-        """`text` without the password in any form a server may echo it: as is, HTML- or
-        XML-escaped (named or numeric references), or URL-encoded (any case of hex)."""
+        """`text` without the password in any form a server may echo it: as is, each
+        character as itself or escaped (an HTML/XML named or numeric reference, URL-encoded
+        in any case, a JSON or Python escape: any mixture), or base64-encoded alone or in
+        a basic-auth "user:password"."""
         if not self.password:
             return text
-        pw = self.password
-        forms = {
-            pw,
-            html.escape(pw),
-            html.escape(pw, quote=False),
-            "".join(f"&#{ord(c)};" for c in pw),
-            "".join(f"&#x{ord(c):x};" for c in pw),
-            urllib.parse.quote(pw, safe=""),
-            urllib.parse.quote_plus(pw),
-            urllib.parse.quote(pw),
-        }
-        pattern = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
-        return re.sub(pattern, "********", text, flags=re.IGNORECASE)
+        return _redactor(self.password, self.login_id).sub("********", text)
+
+
+def _char_forms(c: str) -> str:
+    """A regex for one character in every spelling a server may echo it in."""
+    code = ord(c)
+    forms = [re.escape(c), f"&#0*{code};", f"&#[xX]0*{code:x};", f"\\\\u0*{code:04x}",
+             f"\\\\x{code:02x}" if code < 256 else ""]  # fmt: skip
+    named = html.escape(c)
+    if named != c:
+        forms.append(re.escape(named))
+    if c == "'":
+        forms.append("&apos;")
+    if c == " ":
+        forms.append(r"\+")
+    forms.append("".join(f"%{b:02x}" for b in c.encode("utf-8")))
+    return "(?:" + "|".join(f for f in forms if f) + ")"
+
+
+@functools.cache
+def _redactor(password: str, login: str) -> re.Pattern[str]:
+    whole = [
+        base64.b64encode(x.encode("utf-8")).decode("ascii").rstrip("=")
+        for x in (password, f"{login}:{password}")
+    ]
+    spelled = "".join(_char_forms(c) for c in password)
+    pattern = "|".join([*(re.escape(w) for w in whole), spelled])
+    return re.compile(pattern, re.IGNORECASE)
 
 
 def load_credentials(config: DepositConfig | None, *, required: bool = True) -> Credentials:

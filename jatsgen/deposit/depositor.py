@@ -17,7 +17,7 @@ import hashlib
 import re
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +43,7 @@ class Outcome:
     submission: int | None = None
     dois: list[tuple[str, str, str]] = field(default_factory=list)  # (doi, result, message)
     report: FileReport | None = None
+    plan: FilePlan | None = None  # what was decided for the file (and sent, if it was)
 
     @property
     def failed(self) -> bool:
@@ -68,26 +69,26 @@ class Depositor:
         validate: ValidateOptions | None = None,
         force: bool = False,
         prefixes: tuple[str, ...] = (),
+        reassign: Iterable[str] = (),
     ) -> None:
+        """`reassign`: DOIs the user says may now be registered for another work than the
+        one the ledger has them for (`--reassign`)."""
         self.client = client
         self.ledger = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
         self.endpoint = endpoint
         self.validate_options = validate or ValidateOptions()
         self.force = force
         self.prefixes = prefixes
+        self.reassign = frozenset(reassign)
+        self.notes: list[str] = []  # what could not be done on the way (a refresh, ...)
 
     def plan(self, paths: Sequence[str | Path]) -> list[FilePlan]:
         """What `deposit(paths)` would do, file by file, sending nothing (`--dry-run`):
-        files this endpoint already received are skipped, invalid ones refused, and each
-        DOI of the others is new, updated or unchanged since its last deposit here."""
-        plans: list[FilePlan | None] = [None] * len(paths)
-        todo: list[int] = []
-        for i, p in enumerate(paths):
-            skipped = None if self.force else self._already_received(str(p))
-            if skipped is not None:
-                plans[i] = skipped
-            else:
-                todo.append(i)
+        invalid files refused, and each DOI of the others new, updated, unchanged or still
+        pending since its last deposit here (the registry is asked first about deposits it
+        has not answered); a file this endpoint already took whole, and registered every
+        DOI of, is skipped."""
+        paths = list(dict.fromkeys(str(Path(p)) for p in paths))  # a file named twice is one
         opts = self.validate_options
         options = ValidateOptions(
             schemas=opts.schemas,
@@ -95,22 +96,31 @@ class Depositor:
             prefixes=opts.prefixes or self.prefixes,
             engine=opts.engine,
         )
-        planned = plan_files(
-            [paths[i] for i in todo], self.ledger, self.endpoint, options, force=self.force
+        plans = plan_files(
+            paths,
+            self.ledger,
+            self.endpoint,
+            options,
+            force=self.force,
+            reassign=self.reassign,
+            refresh=self.refresh_dois,
         )
-        for i, fp in zip(todo, planned, strict=True):
-            row = None if self.force else self.ledger.received(fp.sha256, self.endpoint)
-            if fp.action == "send" and row is not None:  # only its changed works: sent before
-                fp.action = "skipped"
-                fp.message = self._received_message(row)
-            plans[i] = fp
-        return [p for p in plans if p is not None]
+        for fp in plans:
+            if self.force or fp.action not in ("send", "unchanged"):
+                continue
+            for sha in dict.fromkeys((_file_sha(fp.path), fp.sha256)):
+                row = self.ledger.received(sha, self.endpoint)
+                if row is not None:  # these very bytes were taken, and nothing refused
+                    fp.action, fp.message = "skipped", self._received_message(row)
+                    break
+        return plans
 
     def deposit(
         self, paths: Sequence[str | Path], on_done: Callable[[Outcome], None] | None = None
     ) -> list[Outcome]:
         """Deposit each file as `plan` decides: what changed since its last deposit here."""
-        outcomes: list[Outcome | None] = [None] * len(paths)
+        plans = self.plan(paths)
+        outcomes: list[Outcome | None] = [None] * len(plans)
 
         def settle(i: int, outcome: Outcome) -> None:
             outcomes[i] = outcome
@@ -118,14 +128,17 @@ class Depositor:
                 on_done(outcome)
 
         todo: list[tuple[int, FilePlan]] = []
-        for i, fp in enumerate(self.plan(paths)):
+        for i, fp in enumerate(plans):
             if fp.action == "send":
                 todo.append((i, fp))
-            else:
-                row = self.ledger.received(fp.sha256, self.endpoint) if fp.data else None
-                settle(i, Outcome(fp.path, fp.action, fp.message, report=fp.report,
-                                  upload_name=row.upload_name if row else None,
-                                  submission=row.id if row else None))  # fmt: skip
+                continue
+            row = self.ledger.received(fp.sha256, self.endpoint) if fp.data else None
+            if fp.action == "pending":  # what --wait polls: the submission not yet answered
+                waited = self.ledger.awaiting([d.doi for d in fp.dois], self.endpoint)
+                row = waited[-1] if waited else row
+            settle(i, Outcome(fp.path, fp.action, fp.message, report=fp.report,
+                              upload_name=row.upload_name if row else None,
+                              submission=row.id if row else None, plan=fp))  # fmt: skip
 
         def one(item: tuple[int, FilePlan]) -> tuple[int, Outcome]:
             i, fp = item
@@ -133,8 +146,8 @@ class Depositor:
                 outcome = self._deposit_one(fp)
             except DepositError as exc:
                 outcome = Outcome(fp.path, "rejected", self.client.creds.redact(str(exc)))
-            outcome.report = fp.report
-            if fp.message:  # e.g. "2 of 40 DOI(s) changed ...; only those works are sent"
+            outcome.report, outcome.plan = fp.report, fp
+            if fp.message:  # e.g. "2 of 40 DOI(s) sent: ...; only the changed works are sent"
                 outcome.message = f"{outcome.message}; {fp.message}"
             return i, outcome
 
@@ -148,16 +161,6 @@ class Depositor:
             f"already {row.state} by {self.endpoint} as "
             f"{row.upload_name}; nothing sent (use --force to send it again)"
         )
-
-    def _already_received(self, path: str) -> FilePlan | None:
-        p = Path(path)
-        if not p.is_file():
-            return None
-        data = p.read_bytes()
-        row = self.ledger.received(hashlib.sha256(data).hexdigest(), self.endpoint)
-        if row is None:
-            return None
-        return FilePlan(path, "skipped", self._received_message(row), data=data)
 
     def _deposit_one(self, plan: FilePlan) -> Outcome:
         """Send one planned file, holding the ledger's claim on (file, endpoint) meanwhile:
@@ -268,7 +271,9 @@ class Depositor:
     ) -> None:
         """Poll every received submission until the registry has processed it (bounded)."""
         pending = [
-            o for o in outcomes if o.state in ("received", "skipped") and o.submission is not None
+            o
+            for o in outcomes
+            if o.state in ("received", "skipped", "pending") and o.submission is not None
         ]
         deadline = time.monotonic() + timeout
         delay = interval
@@ -305,8 +310,26 @@ class Depositor:
         o.message = done.message or ""
         return True
 
+    def refresh_dois(self, dois: list[str]) -> None:
+        """Ask the registry about every submission to this endpoint still awaiting its
+        answer that carries any of `dois`, recording the answers (before planning: the
+        registry's word decides what is unchanged). What cannot be asked is a note; those
+        DOIs stay pending."""
+        for s in self.ledger.awaiting(dois, self.endpoint):
+            o = Outcome(s.source_path, "received", "", s.upload_name, s.id)
+            try:
+                self.refresh(o)
+            except JatsgenError as exc:
+                self.notes.append(
+                    self.client.creds.redact(f"note: {s.upload_name}: not refreshed ({exc})")
+                )
+
     def record(self, submission: int, log: SubmissionLog) -> None:
-        """Store a completed log: one result per DOI, the raw log, and a batch summary."""
+        """Store a completed log: one result per DOI, the raw log, and a batch summary; the
+        password redacted from whatever the registry echoed, before anything is kept."""
+        redact = self.client.creds.redact
+        for said in log.records:
+            said.message = redact(said.message)
         batch_level = [r for r in log.records if not r.doi]
         by_doi = {r.doi.lower(): r for r in log.records if r.doi}
         results: dict[str, tuple[str, str, str | None]] = {}
@@ -326,8 +349,19 @@ class Depositor:
         if log.record_count == 0:
             summary = "the registry processed no records (an empty or unreadable batch)"
         self.ledger.complete(
-            submission, log.submission_id, build_log(log).decode("utf-8"), summary, results
+            submission,
+            redact(log.submission_id),
+            redact(build_log(log).decode("utf-8")),
+            summary,
+            results,
         )
+
+
+def _file_sha(path: str) -> str:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return ""
 
 
 def refresh_pending(ledger: Ledger, creds: Credentials) -> list[str]:

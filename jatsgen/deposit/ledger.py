@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 
 from ..errors import JatsgenError
-from ..validation import SentTimestamp
 
 if TYPE_CHECKING:
     import sqlite3
@@ -51,8 +50,10 @@ CREATE TABLE IF NOT EXISTS dois (
     result        TEXT NOT NULL DEFAULT 'pending',  -- pending, success, warning, failure
     message       TEXT,
     msg_id        TEXT,
-    digest        TEXT,            -- sha256 of the DOI's registered metadata
-    metadata      TEXT,            -- that metadata, field by field (JSON)
+    digest        TEXT,            -- sha256 of the DOI's metadata field by field (a summary)
+    metadata      TEXT,            -- that metadata, field by field (JSON), for people
+    canonical     TEXT,            -- sha256 of what the deposit registered for the DOI (C14N)
+    canonical_xml BLOB,            -- that canonical form, compressed (to say what changed)
     PRIMARY KEY (submission, doi)
 );
 CREATE INDEX IF NOT EXISTS dois_by_doi ON dois (doi);
@@ -66,11 +67,12 @@ CREATE TABLE IF NOT EXISTS claims (   -- who is sending a file to an endpoint ri
     PRIMARY KEY (file_sha256, endpoint)
 );
 """
-VERSION = 3  # PRAGMA user_version of a ledger with the tables above
+VERSION = 4  # PRAGMA user_version of a ledger with the tables above
 STALE_CLAIM = dt.timedelta(hours=6)  # a claim from another host older than this is abandoned
 
 SENT_STATES = ("uploading", "received", "completed")  # what may have reached the registry
 HELD_STATES = ("received", "completed")  # what the registry confirmed it holds
+SEEN_STATES = ("received", "completed", "rejected")  # what the registry answered about
 
 
 def ledger_path(explicit: str | Path | None = None) -> Path:
@@ -156,17 +158,19 @@ def _ledger_error(path: Path, exc: Exception) -> JatsgenError:
 
 def _migrate(conn: sqlite3.Connection) -> None:
     """Create the tables, or bring a ledger written by an earlier jatsgen up to `VERSION`,
-    in one transaction: metadata columns for DOIs, and endpoints in the one spelling
-    `endpoint_url` gives."""
+    in one transaction: metadata and canonical-form columns for DOIs (a DOI deposited
+    before them has none: `plan` then judges it by its fields where they decide, and
+    otherwise sends it once), and endpoints in the one spelling `endpoint_url` gives."""
     from .protocol import endpoint_url
 
     conn.execute("BEGIN IMMEDIATE")
     for statement in filter(str.strip, SCHEMA.split(";")):
         conn.execute(statement)
     columns = {row[1] for row in conn.execute("PRAGMA table_info(dois)")}
-    for column in ("digest", "metadata"):
+    for column, kind in (("digest", "TEXT"), ("metadata", "TEXT"), ("canonical", "TEXT"),
+                         ("canonical_xml", "BLOB")):  # fmt: skip
         if column not in columns:
-            conn.execute(f"ALTER TABLE dois ADD COLUMN {column} TEXT")
+            conn.execute(f"ALTER TABLE dois ADD COLUMN {column} {kind}")
     for (endpoint,) in conn.execute("SELECT DISTINCT endpoint FROM submissions").fetchall():
         try:
             key = endpoint_url(endpoint)
@@ -179,18 +183,32 @@ def _migrate(conn: sqlite3.Connection) -> None:
 
 
 @dataclass(frozen=True)
+class SentTimestamp:
+    """The largest timestamp already deposited from here for a DOI, and where it went."""
+
+    doi: str
+    timestamp: int
+    endpoint: str
+    upload_name: str
+    file_sha256: str
+
+
+@dataclass(frozen=True)
 class Carried:
-    """A DOI a submission carries: its timestamp and, when known, its metadata."""
+    """A DOI a submission carries: its timestamp and, when known, its metadata (field by
+    field, for people) and its canonical form (what decides a change)."""
 
     doi: str
     timestamp: int
     digest: str | None = None
     fields: dict[str, str] | None = None
+    canonical: str | None = None
+    canonical_xml: bytes | None = None  # compressed (`registration.pack`)
 
 
 @dataclass(frozen=True)
 class Held:
-    """A DOI's metadata as last deposited to an endpoint (and not refused)."""
+    """A DOI as one submission to an endpoint carried it, and what the registry said."""
 
     doi: str
     digest: str | None
@@ -198,6 +216,20 @@ class Held:
     timestamp: int
     upload_name: str
     updated_at: str
+    canonical: str | None = None  # None: deposited by a jatsgen before canonical forms
+    canonical_xml: bytes | None = None
+    result: str = "success"  # pending | success | warning | failure
+    message: str | None = None
+    submission: int = 0
+
+
+@dataclass(frozen=True)
+class History:
+    """What an endpoint was last sent for a DOI (`latest`, whatever became of it) and what
+    it last registered (`registered`: its latest success or warning)."""
+
+    latest: Held
+    registered: Held | None
 
 
 @dataclass(frozen=True)
@@ -285,6 +317,22 @@ def _submission(row: sqlite3.Row, dois: list[DoiResult] | None = None) -> Submis
     )
 
 
+def _held(row: sqlite3.Row) -> Held:
+    return Held(
+        row["doi"],
+        row["digest"],
+        json.loads(row["metadata"]) if row["metadata"] else {},
+        row["timestamp"],
+        row["upload_name"],
+        row["updated_at"],
+        row["canonical"],
+        row["canonical_xml"],
+        row["result"],
+        row["message"],
+        row["submission"],
+    )
+
+
 def _doi(row: sqlite3.Row) -> DoiResult:
     return DoiResult(row["doi"], row["timestamp"], row["result"], row["message"], row["msg_id"])
 
@@ -301,10 +349,14 @@ class Ledger:
     # --- what has been sent ----------------------------------------------------------------
 
     def last_sent(
-        self, dois: Iterable[str], *, except_file: str | None = None
+        self,
+        dois: Iterable[str],
+        *,
+        except_file: str | None = None,
+        endpoint: str | None = None,
     ) -> dict[str, SentTimestamp]:
-        """The largest timestamp already sent for each DOI (any endpoint), leaving out
-        DOIs the registry refused: a refused DOI holds no timestamp there.
+        """The largest timestamp already sent for each DOI (to `endpoint`, or to any),
+        leaving out DOIs the registry refused: a refused DOI holds no timestamp there.
 
         `except_file` (a sha256) leaves out that file's own submissions: resuming an
         interrupted deposit of the same file is not a second deposit with the same timestamp.
@@ -317,12 +369,13 @@ class Ledger:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ",".join("?" * len(chunk))
+                at = "" if endpoint is None else " AND s.endpoint = ?"
                 rows = conn.execute(
                     "SELECT d.doi, d.timestamp, s.endpoint, s.upload_name, s.file_sha256 "
                     "FROM dois d JOIN submissions s ON s.id = d.submission "
                     f"WHERE d.doi IN ({marks}) AND d.result != 'failure' "
-                    f"AND s.state IN ({','.join('?' * len(SENT_STATES))})",
-                    [*chunk, *SENT_STATES],
+                    f"AND s.state IN ({','.join('?' * len(SENT_STATES))}){at}",
+                    [*chunk, *SENT_STATES, *([] if endpoint is None else [endpoint])],
                 )
                 for row in rows:
                     if except_file is not None and row["file_sha256"] == except_file:
@@ -351,13 +404,15 @@ class Ledger:
         return int(row[0]) if row and row[0] is not None else None
 
     def received(self, sha256: str, endpoint: str) -> Submission | None:
-        """The latest submission of this file to `endpoint` that the registry received."""
+        """The latest submission of this file to `endpoint` that the registry received and
+        refused none of the DOIs of (a refused DOI is for sending again)."""
         if not self.exists():
             return None
         with connect(self.path, readonly=True) as db:
             row = db.execute(
-                "SELECT * FROM submissions WHERE file_sha256=? AND endpoint=? AND state IN "
-                "('received', 'completed') ORDER BY id DESC LIMIT 1",
+                "SELECT * FROM submissions s WHERE file_sha256=? AND endpoint=? AND state IN "
+                "('received', 'completed') AND NOT EXISTS (SELECT 1 FROM dois d WHERE "
+                "d.submission = s.id AND d.result = 'failure') ORDER BY id DESC LIMIT 1",
                 (sha256, endpoint),
             ).fetchone()
         return _submission(row) if row is not None else None
@@ -380,6 +435,27 @@ class Ledger:
                 "SELECT * FROM dois WHERE submission=? ORDER BY doi", (submission,)
             ).fetchall()
         return _submission(row, [_doi(d) for d in dois])
+
+    def awaiting(self, dois: Iterable[str], endpoint: str) -> list[Submission]:
+        """The submissions to `endpoint` that carry any of `dois` and that the registry has
+        received but not yet answered about (their results are still pending)."""
+        wanted = sorted({d.lower() for d in dois})
+        if not wanted or not self.exists():
+            return []
+        ids: set[int] = set()
+        with connect(self.path, readonly=True) as db:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                ids.update(
+                    row[0]
+                    for row in db.execute(
+                        "SELECT DISTINCT s.id FROM submissions s JOIN dois d ON d.submission "
+                        f"= s.id WHERE d.doi IN ({','.join('?' * len(chunk))}) AND "
+                        "s.endpoint = ? AND s.state = 'received'",
+                        [*chunk, endpoint],
+                    )
+                )
+        return [self.submission(i) for i in sorted(ids)]
 
     def submissions(self) -> list[Submission]:
         """Every submission, oldest first, each with its DOIs."""
@@ -455,8 +531,8 @@ class Ledger:
             )
             row_id = int(cur.lastrowid or 0)
             db.executemany(
-                "INSERT OR IGNORE INTO dois (submission, doi, timestamp, digest, metadata) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO dois (submission, doi, timestamp, digest, metadata, "
+                "canonical, canonical_xml) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         row_id,
@@ -464,6 +540,8 @@ class Ledger:
                         d.timestamp,
                         d.digest,
                         json.dumps(d.fields, ensure_ascii=False) if d.fields else None,
+                        d.canonical,
+                        d.canonical_xml,
                     )
                     for d in dois
                 ],
@@ -471,35 +549,31 @@ class Ledger:
             db.execute("COMMIT")
         return row_id
 
-    def held(self, dois: Iterable[str], endpoint: str) -> dict[str, Held]:
-        """For each DOI (lower case), its metadata as last deposited to `endpoint` in a
-        submission the registry received, unless the registry refused that DOI."""
+    def history(self, dois: Iterable[str], endpoint: str) -> dict[str, History]:
+        """For each DOI (lower case) sent to `endpoint` in a submission the registry answered
+        about (received, processed or refused): the latest such sending, whatever its
+        result, and the latest the registry registered."""
         wanted = sorted({d.lower() for d in dois})
         if not wanted or not self.exists():
             return {}
-        out: dict[str, Held] = {}
+        latest: dict[str, Held] = {}
+        registered: dict[str, Held] = {}
         with connect(self.path, readonly=True) as conn:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 rows = conn.execute(
-                    "SELECT d.doi, d.digest, d.metadata, d.timestamp, s.upload_name, "
-                    "s.updated_at FROM dois d JOIN submissions s ON s.id = d.submission "
-                    f"WHERE d.doi IN ({','.join('?' * len(chunk))}) AND s.endpoint = ? "
-                    "AND d.result != 'failure' "
-                    f"AND s.state IN ({','.join('?' * len(HELD_STATES))}) ORDER BY s.id",
-                    [*chunk, endpoint, *HELD_STATES],
+                    "SELECT d.*, s.upload_name, s.updated_at FROM dois d JOIN submissions s "
+                    f"ON s.id = d.submission WHERE d.doi IN ({','.join('?' * len(chunk))}) "
+                    f"AND s.endpoint = ? AND s.state IN ({','.join('?' * len(SEEN_STATES))}) "
+                    "ORDER BY s.id",
+                    [*chunk, endpoint, *SEEN_STATES],
                 )
                 for row in rows:  # the latest submission wins
-                    fields = json.loads(row["metadata"]) if row["metadata"] else {}
-                    out[row["doi"]] = Held(
-                        row["doi"],
-                        row["digest"],
-                        fields,
-                        row["timestamp"],
-                        row["upload_name"],
-                        row["updated_at"],
-                    )
-        return out
+                    held = _held(row)
+                    latest[held.doi] = held
+                    if held.result in ("success", "warning"):
+                        registered[held.doi] = held
+        return {doi: History(h, registered.get(doi)) for doi, h in latest.items()}
 
     def refuse_dois(self, submission: int, message: str) -> None:
         """The registry refused the whole upload: none of its DOIs is registered by it."""

@@ -1,40 +1,37 @@
 """What a deposit would send, decided before anything is sent (and all `--dry-run` does).
 
-Each file is validated, read back into the DOIs it registers (`registration`), and each DOI
-compared with what the ledger says this endpoint already holds: new, updated (with what
-changed, field by field) or unchanged. A file whose DOIs are all unchanged is not sent; a
-file with some unchanged is sent with only its changed works, each with its container's
-metadata, as the registry requires.
+Each file is validated and read back into the DOIs it registers (`registration`), and each
+DOI judged against the ledger's history of it at this endpoint (`compare`). A file whose DOIs
+are all unchanged is not sent; a file with some unchanged is sent with only its changed works,
+each with its container's metadata, as the registry requires. Then the checks that belong to
+sending rather than to a file: every DOI sent has a timestamp newer than the one this
+endpoint may hold from here (`deposit.timestamp-newer`), no registered DOI is put on another
+work unless the user says so (`deposit.doi-moved`), and no DOI is sent twice in one run
+(`deposit.doi-twice`). The real run sends exactly what this plan says.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
+from ..diagnostics import Diagnostic
 from ..errors import InputError
-from ..registration import WORKS, Change, Registered, changes, registered
+from ..registration import SIBLINGS, Registered, doi_holders, is_container, pack, registered
 from ..safexml import local, parse_bytes, read_xml_file
 from ..validation import FileReport, ValidateOptions, Validator, validate_paths
+from .compare import NEW, PENDING, UNCHANGED, UPDATED, DoiPlan, describe, judge
 from .ledger import Carried, Ledger
 
-NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
+__all__ = ["NEW", "PENDING", "UNCHANGED", "UPDATED", "DoiPlan", "FilePlan", "plan_files"]
 
-
-@dataclass
-class DoiPlan:
-    record: Registered
-    status: str  # new | updated | unchanged
-    changes: list[Change] = field(default_factory=list)
-
-    @property
-    def doi(self) -> str:
-        return self.record.doi
+Refresh = Callable[[list[str]], None]  # asks the registry about DOIs still pending
 
 
 @dataclass
@@ -42,7 +39,7 @@ class FilePlan:
     """One batch file: what would be sent, and why."""
 
     path: str
-    action: str  # send | unchanged | skipped | invalid
+    action: str  # send | unchanged | pending | skipped | invalid
     message: str = ""
     dois: list[DoiPlan] = field(default_factory=list)
     data: bytes = b""  # what goes to the registry: the file, or only its changed works
@@ -55,14 +52,24 @@ class FilePlan:
         return hashlib.sha256(self.data).hexdigest()
 
     @property
-    def sending(self) -> list[DoiPlan]:
-        return [d for d in self.dois if d.status != UNCHANGED or self.whole]
+    def sent(self) -> set[str]:
+        """The DOIs (lower case) this plan sends: those its data registers."""
+        return {c.doi.lower() for c in self.carried} if self.action == "send" else set()
 
     @property
-    def whole(self) -> bool:
-        return self.action == "send" and not self.part
+    def sending(self) -> list[DoiPlan]:
+        sent = self.sent
+        return [d for d in self.dois if d.doi.lower() in sent]
+
+    def refuse(self, finding: Diagnostic, why: str) -> None:
+        """Not sent, with a finding that says why."""
+        if self.report is None:
+            self.report = FileReport(self.path)
+        self.report.diagnostics.append(finding)
+        self.action, self.message = "invalid", f"not sent: {why}"
 
     def as_json(self) -> dict[str, Any]:
+        sent = self.sent
         return {
             "file": self.path,
             "action": self.action,
@@ -71,12 +78,24 @@ class FilePlan:
                 {
                     "doi": d.doi,
                     "status": d.status,
-                    "sent": self.action == "send" and (self.whole or d.status != UNCHANGED),
+                    "sent": d.doi.lower() in sent,
+                    "note": d.note or None,
                     "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in d.changes],
                 }
                 for d in self.dois
             ],
         }
+
+
+@dataclass
+class _Read:
+    """A valid deposit file, parsed and read back."""
+
+    path: str
+    data: bytes
+    tree: etree._ElementTree
+    records: list[Registered]
+    report: FileReport
 
 
 def plan_files(
@@ -86,23 +105,40 @@ def plan_files(
     options: ValidateOptions,
     *,
     force: bool = False,
+    reassign: frozenset[str] = frozenset(),
+    refresh: Refresh | None = None,
 ) -> list[FilePlan]:
-    """A plan for each file, in order: validated, compared with the ledger, not sent."""
-    reports = validate_paths([str(p) for p in paths], options, sent=ledger.last_sent)
-    return [
-        _plan(str(p), r, ledger, endpoint, options, force)
-        for p, r in zip(paths, reports, strict=True)
-    ]
+    """A plan for each file, in order: validated, judged DOI by DOI against the ledger's
+    history at `endpoint` (after `refresh` asked the registry about DOIs still pending),
+    checked as a whole run; nothing is sent. `reassign`: DOIs (any case) that may now name
+    another work than the one they were registered for."""
+    reports = validate_paths([str(p) for p in paths], options)
+    read: list[_Read | FilePlan] = [_read(str(p), r) for p, r in zip(paths, reports, strict=True)]
+    dois = [r.doi for item in read if isinstance(item, _Read) for r in item.records]
+    if refresh is not None and dois:
+        refresh(dois)
+    history = ledger.history(dois, endpoint)
+    moved = frozenset(d.lower() for d in reassign)
+    plans: list[FilePlan] = []
+    keeps: list[tuple[FilePlan, _Read, set[str]]] = []
+    for item in read:
+        if isinstance(item, FilePlan):
+            plans.append(item)
+            continue
+        plan, keep = _plan(item, judge(item.records, history, moved), force)
+        plans.append(plan)
+        if plan.action == "send":
+            keeps.append((plan, item, keep))
+    _one_container_sending(keeps)
+    for plan, item, keep in keeps:
+        _cut(plan, item, keep, options, force)
+    _sent_twice(plans)
+    for plan in plans:
+        _not_newer(plan, ledger, endpoint)
+    return plans
 
 
-def _plan(
-    path: str,
-    report: FileReport,
-    ledger: Ledger,
-    endpoint: str,
-    options: ValidateOptions,
-    force: bool,
-) -> FilePlan:
+def _read(path: str, report: FileReport) -> _Read | FilePlan:
     if report.kind != "crossref" or not report.ok:
         why = (
             "the batch is not valid" if report.kind == "crossref" else "not a Crossref deposit file"
@@ -113,108 +149,223 @@ def _plan(
         tree = parse_bytes(data, path)
     except InputError as exc:  # changed since it was validated
         return FilePlan(path, "invalid", f"not sent: {exc.diagnostics[0].message}")
-    records = registered(tree)
-    held = ledger.held([r.doi for r in records], endpoint)
-    plans = []
-    for record in records:
-        before = held.get(record.doi.lower())
-        if before is None:
-            plans.append(DoiPlan(record, NEW))
-        elif before.digest == record.digest:
-            plans.append(DoiPlan(record, UNCHANGED))
-        else:
-            plans.append(DoiPlan(record, UPDATED, changes(before.fields, record.flat())))
-    plan = FilePlan(path, "send", dois=plans, data=data, report=report)
-    if unread := _unread(tree, records):  # not compared: the file goes whole
-        plan.message = (
-            f"{len(plans) + len(unread)} DOI(s), {len(unread)} of a kind not compared with the "
-            f"ledger ({', '.join(sorted(unread)[:3])}): the file is sent whole"
-        )
-        plan.carried = carried(tree)
-        return plan
-    changed = {d.doi.lower() for d in plans if d.status != UNCHANGED}
+    return _Read(path, data, tree, registered(tree), report)
+
+
+def _plan(item: _Read, dois: list[DoiPlan], force: bool) -> tuple[FilePlan, set[str]]:
+    """The file's plan and the DOIs (lower case) it is to register: every one with
+    `force`, else those new or updated. A container whose own DOI is unchanged goes only as
+    its works' context (its doi_data left out: it is not registered again)."""
+    plan = FilePlan(item.path, "send", dois=dois, data=item.data, report=item.report)
+    for d in dois:
+        if d.moved_from is not None:
+            plan.refuse(
+                Diagnostic(
+                    "error",
+                    f"{d.doi} was registered for {d.moved_from}; this file would put it on "
+                    f"{describe(d.record.flat())}. If that is meant, deposit with --reassign "
+                    f"{d.doi}; otherwise give this work a DOI of its own",
+                    item.path,
+                    d.record.line,
+                    None,
+                    "doi_data/doi",
+                    "deposit.doi-moved",
+                ),
+                f"{d.doi} would move to another work",
+            )
+    if plan.action == "invalid":
+        return plan, set()
+    every = {d.doi.lower() for d in dois}
+    changed = {d.doi.lower() for d in dois if d.status in (NEW, UPDATED)}
     if not force and not changed:
-        plan.action = "unchanged"
-        plan.message = f"nothing sent: all {len(plans)} DOI(s) unchanged since their last deposit"
-        return plan
-    if not force and len(changed) < len(plans):
-        plan.data, plan.part = only(tree, changed), True
-        check = Validator(options).validate_bytes(plan.data, path, report.schema_id)
+        pending = [d for d in dois if d.status == PENDING]
+        plan.action = "pending" if pending else "unchanged"
+        plan.message = (
+            f"nothing sent: {len(pending)} DOI(s) still awaiting the registry's result of "
+            "their last deposit (run `jatsgen status`, or deposit with --wait)"
+            if pending
+            else f"nothing sent: all {len(dois)} DOI(s) unchanged since their last deposit"
+        )
+        return plan, set()
+    return plan, every if force else changed
+
+
+def _one_container_sending(keeps: list[tuple[FilePlan, _Read, set[str]]]) -> None:
+    """A container's own DOI that several files of the run would register (a volume split
+    into batches) is registered by the last of them only; the others carry the container as
+    their works' context. So the registry never sees two registrations of it at once, which
+    it may process in either order."""
+    last: dict[str, int] = {}
+    for i, (plan, _, keep) in enumerate(keeps):
+        for d in plan.dois:
+            if d.record.container_doi and d.doi.lower() in keep:
+                last[d.doi.lower()] = i
+    for i, (_, _, keep) in enumerate(keeps):
+        for doi, owner in last.items():
+            if owner != i:
+                keep.discard(doi)  # (its status stays; it is sent by the other file)
+
+
+def _cut(
+    plan: FilePlan, item: _Read, keep: set[str], options: ValidateOptions, force: bool
+) -> None:
+    """The bytes to send: the file as it is when it registers every DOI it holds, else only
+    the registrations in `keep` with their containers (checked valid again)."""
+    if keep != {d.doi.lower() for d in plan.dois}:
+        plan.data, plan.part = only(item.tree, keep), True
+        check = Validator(options).validate_bytes(plan.data, item.path, item.report.schema_id)
         if not check.ok:  # cannot happen for a valid file; refuse rather than guess
             plan.action, plan.report = "invalid", check
             plan.message = "not sent: the file with only its changed works is not valid"
-            return plan
-        plan.message = (
-            f"{len(changed)} of {len(plans)} DOI(s) changed since their last deposit; "
-            "only those works are sent, with their container"
-        )
-    if not plan.part:
-        counts = {s: sum(d.status == s for d in plans) for s in (NEW, UPDATED, UNCHANGED)}
-        plan.message = f"{len(plans)} DOI(s): {counts[NEW]} new, {counts[UPDATED]} updated" + (
-            f", {counts[UNCHANGED]} unchanged (sent: --force)" if counts[UNCHANGED] else ""
-        )
-    plan.carried = carried(parse_bytes(plan.data, path))
-    return plan
+            return
+    plan.carried = carried(parse_bytes(plan.data, item.path))
+    plan.message = _summary(plan, force)
 
 
-def _unread(tree: etree._ElementTree, records: list[Registered]) -> set[str]:
-    """DOIs the file registers that `registered` did not read (kinds it does not know)."""
-    read = {r.doi.lower() for r in records}
-    found = {
-        (d.text or "").strip().lower()
-        for d in tree.iter("{*}doi")
-        if local(d.getparent()) == "doi_data"
-    }
-    return found - read - {""}
+def _summary(plan: FilePlan, force: bool) -> str:
+    sent = plan.sent
+    counts = {s: sum(d.status == s and d.doi.lower() in sent for d in plan.dois)
+              for s in (NEW, UPDATED, UNCHANGED, PENDING)}  # fmt: skip
+    said = f"{len(sent)} of {len(plan.dois)} DOI(s) sent: {counts[NEW]} new, {counts[UPDATED]} "
+    said += "updated"
+    if counts[UNCHANGED]:
+        reason = "--force" if force else "in a changed work, or its container"
+        said += f", {counts[UNCHANGED]} unchanged ({reason})"
+    if counts[PENDING]:
+        said += f", {counts[PENDING]} still pending at the registry"
+    held = [d for d in plan.dois if d.doi.lower() not in sent]
+    if held:
+        said += f"; not sent: {len(held)} unchanged or pending"
+    if plan.part:
+        said += "; only the changed works are sent, with their container"
+    return said
+
+
+def _sent_twice(plans: list[FilePlan]) -> None:
+    """A work's DOI sent by two files of one run: both are refused (which one is meant?).
+    A container's own DOI goes with every batch of its volume, and is not counted."""
+    senders: dict[str, list[FilePlan]] = defaultdict(list)
+    for plan in plans:
+        sent = plan.sent
+        for d in plan.dois:
+            if d.doi.lower() in sent and not d.record.container_doi:
+                senders[d.doi.lower()].append(plan)
+    for doi, both in senders.items():
+        if len(both) < 2:
+            continue
+        for plan in both:
+            others = ", ".join(p.path for p in both if p is not plan)
+            line = next((d.record.line for d in plan.dois if d.doi.lower() == doi), None)
+            plan.refuse(
+                Diagnostic(
+                    "error",
+                    f"DOI {doi} is also sent by {others} in this run; a run sends a DOI once: "
+                    "deposit one of the files (the newer), or remove the DOI from the other",
+                    plan.path,
+                    line,
+                    None,
+                    "doi_data/doi",
+                    "deposit.doi-twice",
+                ),
+                f"DOI {doi} is in more than one file of this run",
+            )
+
+
+def _not_newer(plan: FilePlan, ledger: Ledger, endpoint: str) -> None:
+    """Each DOI sent needs a timestamp newer than the one `endpoint` may hold from here (its
+    earlier sendings that were not refused; a resumed sending of these bytes is not one)."""
+    if plan.action != "send":
+        return
+    before = ledger.last_sent(
+        [c.doi for c in plan.carried], except_file=plan.sha256, endpoint=endpoint
+    )
+    lines = {d.doi.lower(): d.record.line for d in plan.dois}
+    for c in plan.carried:
+        prior = before.get(c.doi.lower())
+        if prior is None or c.timestamp > prior.timestamp:
+            continue
+        plan.refuse(
+            Diagnostic(
+                "error",
+                f"timestamp {c.timestamp} of {c.doi} is not newer than {prior.timestamp}, "
+                f"already sent to {endpoint} ({prior.upload_name}); the registry would refuse "
+                "it: make the batch again (jatsgen crossref issues a newer timestamp)",
+                plan.path,
+                lines.get(c.doi.lower()),
+                None,
+                "head/timestamp",
+                "deposit.timestamp-newer",
+            ),
+            "its timestamp is not newer than one already sent",
+        )
 
 
 def carried(tree: etree._ElementTree) -> list[Carried]:
-    """The DOIs a deposit registers, each with its timestamp (its own, else the head's) and
-    its metadata."""
+    """The DOIs a deposit registers, each with its timestamp (its own, else the head's),
+    its fields and its canonical form."""
     root = tree.getroot()
-    head = int(root.findtext("{*}head/{*}timestamp") or 0)
+    head = _stamp(root.findtext("{*}head/{*}timestamp")) or 0
     stamps = {}
     for dd in root.iter("{*}doi_data"):
-        own = dd.findtext("{*}timestamp")
-        stamps[(dd.findtext("{*}doi") or "").strip().lower()] = int(own) if own else head
+        own = _stamp(dd.findtext("{*}timestamp"))
+        stamps[(dd.findtext("{*}doi") or "").strip().lower()] = head if own is None else own
     return [
-        Carried(r.doi, stamps.get(r.doi.lower(), head), r.digest, r.flat())
+        Carried(
+            r.doi,
+            stamps.get(r.doi.lower(), head),
+            r.digest,
+            r.flat(),
+            r.canonical,
+            pack(r.canonical_xml),
+        )
         for r in registered(tree)
     ]
 
 
-def only(tree: etree._ElementTree, keep: set[str]) -> bytes:
-    """The deposit with only the works whose DOI (lower case) is in `keep`, each container
-    kept with its metadata while it still holds one of them, and a batch id of its own."""
+def _stamp(text: str | None) -> int | None:
+    """A timestamp's value; None for none, or for text a valid file cannot hold there
+    (validation said so: crossref.timestamp-range)."""
+    value = (text or "").strip()
+    if not (value.isascii() and value.isdigit()) or len(value.lstrip("0")) > 19:
+        return None
+    return int(value)
+
+
+def only(tree: etree._ElementTree, keep: Iterable[str]) -> bytes:
+    """The deposit with only the registrations whose DOI (lower case) is in `keep`: a
+    container stays, with its metadata, while it holds one of them (or is one); a sibling
+    work goes unless it holds one. The batch gets an id of its own."""
+    keep = set(keep)
     tree = etree.ElementTree(etree.fromstring(etree.tostring(tree)))  # a copy to cut
     root = tree.getroot()
     body = next(c for c in root if local(c) == "body")
-    for holder in list(body):
-        if local(holder) in WORKS:
-            if _doi(holder) not in keep:
-                body.remove(holder)
-            continue
-        for work in _held(holder):
-            if _doi(work) not in keep:
-                work.getparent().remove(work)
-        container_doi = next(
-            (d for m in holder if local(m).endswith("_metadata") and (d := _doi(m))), None
-        )
-        if not _held(holder) and container_doi not in keep:
-            body.remove(holder)
+    under: dict[etree._Element, set[str]] = defaultdict(set)  # element -> DOIs at or below
+
+    holders = doi_holders(body)
+    for holder, doi in holders.items():
+        for el in (holder, *holder.iterancestors()):
+            under[el].add(doi.lower())
+
+    def prune(parent: etree._Element) -> None:
+        for child in list(parent):
+            if not isinstance(child.tag, str):
+                continue
+            if local(child) in SIBLINGS and not under[child] & keep:
+                parent.remove(child)
+            elif local(child) not in SIBLINGS:
+                prune(child)
+
+    for top in list(body):
+        if isinstance(top.tag, str) and not under[top] & keep:
+            body.remove(top)
+        elif isinstance(top.tag, str):
+            prune(top)
+    for holder, doi in holders.items():  # a container kept only as its works' context
+        own = next((c for c in holder if local(c) == "doi_data"), None)
+        if own is not None and doi.lower() not in keep and is_container(holder, body):
+            holder.remove(own)
     batch_id = next(e for e in root.iter("{*}doi_batch_id"))
     tag = hashlib.sha256(",".join(sorted(keep)).encode()).hexdigest()[:8]
     batch_id.text = f"{(batch_id.text or '').strip()[:90]}-c{tag}"
     data: bytes = etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
     return data + b"\n"
-
-
-def _held(holder: etree._Element) -> list[etree._Element]:
-    """The works a container holds (an sa_component's in its component_list)."""
-    lists = [c for c in holder if local(c) == "component_list"]
-    return [w for part in (holder, *lists) for w in part if local(w) in WORKS]
-
-
-def _doi(el: etree._Element) -> str | None:
-    data = next((d for d in el if local(d) == "doi_data"), None)
-    return (data.findtext("{*}doi") or "").strip().lower() if data is not None else None

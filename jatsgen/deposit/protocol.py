@@ -14,6 +14,7 @@ from lxml import etree
 
 from ..errors import JatsgenError
 from ..safexml import local, parse_bytes
+from ..text import show_forbidden
 
 ENDPOINTS = {"test": "https://test.crossref.org", "production": "https://doi.crossref.org"}
 DEPOSIT_PATH = "/servlet/deposit"
@@ -114,20 +115,22 @@ def parse_log(data: bytes) -> SubmissionLog:
 
 
 def build_log(log: SubmissionLog, server: str = "sandbox") -> bytes:
-    """The XML the registry returns for a submission (used by the sandbox)."""
+    """The XML the registry returns for a submission (used by the sandbox, and to keep a
+    log in the ledger). Whatever a text holds (a file name with a control character), the
+    log is written: a character XML forbids is written as its code point."""
     root = etree.Element("doi_batch_diagnostic", status=log.status, sp=server)
-    etree.SubElement(root, "submission_id").text = log.submission_id
-    etree.SubElement(root, "batch_id").text = log.batch_id or None
+    etree.SubElement(root, "submission_id").text = show_forbidden(log.submission_id)
+    etree.SubElement(root, "batch_id").text = show_forbidden(log.batch_id) or None
     for r in log.records:
         rd = etree.SubElement(root, "record_diagnostic", status=r.status)
         if r.msg_id:
-            rd.set("msg_id", r.msg_id)
-        etree.SubElement(rd, "doi").text = r.doi or None
-        etree.SubElement(rd, "msg").text = r.message
+            rd.set("msg_id", show_forbidden(r.msg_id))
+        etree.SubElement(rd, "doi").text = show_forbidden(r.doi) or None
+        etree.SubElement(rd, "msg").text = show_forbidden(r.message)
         if r.conflicts:
             box = etree.SubElement(rd, "dois_in_conflict")
             for doi in r.conflicts:
-                etree.SubElement(box, "doi").text = doi
+                etree.SubElement(box, "doi").text = show_forbidden(doi)
     if log.completed:
         data = etree.SubElement(root, "batch_data")
         for name in ("record_count", "success_count", "warning_count", "failure_count"):

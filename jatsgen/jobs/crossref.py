@@ -24,7 +24,7 @@ from ..errors import InputError, JatsgenError
 from ..validation import SchemaLocator, ValidateOptions, Validator
 from ..writers.crossref import SPECS, CrossrefSpec, CrossrefWriter, Losses, container_key
 from .assemble import BatchAssembler, BatchFile
-from .dois import DoiPlanner
+from .dois import DoiMemory, DoiPlanner
 from .prepare import (
     Job,
     PreparedInput,
@@ -57,6 +57,9 @@ class BatchRun:
     inputs_failed: list[str] = field(default_factory=list)
     # per DOI (lower case), with make_batches(notes=True): for a review of each work
     notes: dict[str, WorkNotes] | None = None
+    # (prefix, identity, DOI) of each accepted work whose DOI the pattern made: remembered
+    # once the batches are written, so the work keeps it
+    assigned: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -83,6 +86,8 @@ def take(
         try:
             add_work(work, planner, assembler)
             run.works += 1
+            if work.remember is not None:
+                run.assigned.append(work.remember)
             if run.notes is not None:
                 run.notes[work.doi.lower()] = _notes(prepared, work, assembler)
         except InputError as exc:
@@ -176,12 +181,16 @@ def make_batches(
     on_input: Callable[[str], None] | None = None,
     jobs: int | None = 1,
     notes: bool = False,
+    memory: DoiMemory | None = None,
 ) -> BatchRun:
     """Write Crossref batches for every article in `inputs` into `outdir`, all or nothing.
 
     `jobs` > 1 reads the inputs and writes their works in up to that many worker processes
     (`prepare.prepared_inputs`), when there is enough work to repay starting them; None
     chooses (one per CPU, up to 8). The batches are the same either way.
+
+    DOIs made from the config's pattern are kept for their works in `memory` (by default
+    beside the clock's state): once given, a DOI stays with its work in later runs.
     """
     spec: CrossrefSpec = SPECS[version or config.schema_version]
     out = Path(outdir)
@@ -191,7 +200,10 @@ def make_batches(
     losses = Losses()
     writer = CrossrefWriter(spec, config, diags, losses)
     planner = DoiPlanner(config, any_prefix=any_prefix)
-    job = Job(config, spec.version, clock, fmt, any_prefix, skip_invalid)
+    memory = memory if memory is not None else DoiMemory(clock.path.parent)
+    if config.prefixes:
+        memory.works(config.prefix)  # read before any worker starts: a forked one shares it
+    job = Job(config, spec.version, clock, fmt, any_prefix, skip_invalid, memory)
     validator = None
     if locator is not None:
         prefixes = () if any_prefix else config.prefixes
@@ -238,6 +250,7 @@ def make_batches(
         if run.ok:
             _move_all(assembler.files, out)
             run.batches = assembler.files
+            memory.remember(run.assigned)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return run

@@ -3,17 +3,26 @@
 A record's own DOI wins; otherwise the suffix pattern is filled from the record. Every DOI
 is checked for syntax and prefix, and must be unique across the whole run (a duplicate is
 an error that names both sources).
+
+A DOI made from the pattern is remembered (`DoiMemory`, in the state folder beside the
+timestamps) for its work, so the work keeps it: removing, reordering or skipping a row never
+renumbers the others, and a new work never takes a DOI an earlier run gave to another.
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 import re
 import string
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from ..config import DepositConfig
 from ..diagnostics import Diagnostic
-from ..errors import InputError
+from ..errors import InputError, JatsgenError
 from ..ids import check_doi
 from ..model import Article, Book, Journal, Proceedings, Source, Work
 
@@ -127,11 +136,117 @@ def fill(pattern: str, values: dict[str, object], what: str) -> str:
     return pattern.format(**values)
 
 
+def work_identity(article: Article) -> str:
+    """What a work is known by across runs, to keep its DOI: its landing page, else the
+    source's id for it, else its title and first author; the last two within its container
+    (an id such as "p1", or an "Editorial" by the same editor, recurs in every volume)."""
+    if article.url:
+        return f"url:{article.url.strip()}"
+    c = article.container
+    where = ""
+    if c is not None:
+        title = c.titles[0].text if c.titles else ""
+        parts = [type(c).__name__, title, getattr(c, "volume", None), getattr(c, "issue", None),
+                 publication_year(article)]  # fmt: skip
+        where = "|in:" + "|".join(_norm(str(x)) for x in parts if x)
+    if article.id:
+        return f"id:{article.id.strip()}{where}"
+    people = article.authors or article.contributors
+    first = (people[0].surname or people[0].collab or "") if people else ""
+    return f"work:{_norm(article.title.text)}|{_norm(first)}{where}"
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+MEMORY = "dois.json"
+_LOADED: dict[Path, tuple[tuple[int, int], dict[str, dict[str, str]]]] = {}
+
+
+class DoiMemory:
+    """DOIs made from the suffix pattern, per prefix and work identity, kept in `directory`
+    (the state folder). Read once per process (a forked worker shares what was read before
+    it started); `remember` adds a run's DOIs under a lock, once the run has written its
+    batches. With `record` False (preview, the JATS job) it is only read."""
+
+    def __init__(self, directory: Path, *, record: bool = True) -> None:
+        self.path = Path(directory) / MEMORY
+        self.record = record
+
+    def works(self, prefix: str) -> dict[str, str]:
+        """Identity -> DOI, for `prefix`."""
+        return self._read().get(prefix, {})
+
+    def owners(self, prefix: str) -> dict[str, str]:
+        """DOI (lower case) -> identity, for `prefix`."""
+        key = (self.path, prefix)
+        cached = _OWNERS.get(key)
+        works = self.works(prefix)
+        if cached is None or cached[0] is not works:
+            cached = _OWNERS[key] = (works, {d.lower(): w for w, d in works.items()})
+        return cached[1]
+
+    def _read(self) -> dict[str, dict[str, str]]:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return {}
+        stamp = (st.st_mtime_ns, st.st_size)
+        held = _LOADED.get(self.path)
+        if held is None or held[0] != stamp:
+            held = _LOADED[self.path] = (stamp, self._parse())
+        return held[1]
+
+    def _parse(self) -> dict[str, dict[str, str]]:
+        fix = "move it aside to start afresh (DOIs already made stay in the batches and ledger)"
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "not JSON"
+            raise JatsgenError(
+                f"{self.path}: the DOIs made here are unreadable ({why}); {fix}"
+            ) from None
+        prefixes = data.get("prefixes") if isinstance(data, dict) else None
+        if not isinstance(prefixes, dict) or not all(
+            isinstance(v, dict) for v in prefixes.values()
+        ):
+            raise JatsgenError(f"{self.path}: not a record of the DOIs made here; {fix}")
+        return prefixes
+
+    def remember(self, made: list[tuple[str, str, str]]) -> None:
+        """Add (prefix, identity, DOI) triples; a work already remembered keeps its DOI."""
+        if not self.record or not made:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            _LOADED.pop(self.path, None)
+            prefixes = {k: dict(v) for k, v in self._read().items()}
+            for prefix, identity, doi in made:
+                prefixes.setdefault(prefix, {}).setdefault(identity, doi)
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"version": 1, "prefixes": prefixes}, indent=0,
+                                      ensure_ascii=False, sort_keys=True), "utf-8")  # fmt: skip
+            os.replace(tmp, self.path)
+            _LOADED.pop(self.path, None)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self.path, "record": self.record}  # a worker reads it itself
+
+
+_OWNERS: dict[tuple[Path, str], tuple[dict[str, str], dict[str, str]]] = {}
+
+
 @dataclass
 class DoiPlanner:
     config: DepositConfig
     any_prefix: bool = False
     seen: dict[str, str] = field(default_factory=dict)  # lower-case DOI -> where
+    memory: DoiMemory | None = None
+    # DOIs made from the pattern in this input: lower-case DOI -> (prefix, identity, DOI)
+    made: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    notes: list[Diagnostic] = field(default_factory=list)  # what `make` said, to be taken
 
     def plan(self, article: Article, seq: int) -> Work:
         """The work's DOI and landing page, claimed for this run (`make` then `claim`)."""
@@ -146,13 +261,7 @@ class DoiPlanner:
             if article.doi:
                 doi = article.doi
             elif self.config.suffix_pattern:
-                suffix = fill(self.config.suffix_pattern, values, "DOI suffix")
-                if not SAFE_SUFFIX.match(suffix):
-                    raise ValueError(
-                        f"the DOI suffix {suffix!r} made from the pattern has "
-                        "characters outside a-z A-Z 0-9 - . _ ; ( ) /"
-                    )
-                doi = f"{self.config.prefix}/{suffix}"
+                doi = self._from_pattern(article, values)
             else:
                 raise ValueError(
                     'the article has no DOI (article-id pub-id-type="doi" in JATS, doi in a '
@@ -173,23 +282,71 @@ class DoiPlanner:
                     f"DOI {doi} does not start with the configured prefix "
                     f"{' or '.join(self.config.prefixes)}{hint}"
                 )
-            if article.url:
-                resource = article.url
-            elif self.config.resource_pattern:
-                values.update(doi=doi, suffix=doi.split("/", 1)[1], prefix=prefix)
-                resource = fill(self.config.resource_pattern, values, "resource URL")
-            else:
-                raise ValueError(
-                    "the article has no landing-page URL (self-uri in JATS, url in a record) "
-                    "and the config has no [doi] resource pattern to make one"
-                )
-            if not re.match(r"^https?://\S+$", resource):
-                raise ValueError(f"resource URL {resource!r} is not an absolute http(s) URL")
+            resource = self._resource(article, values, doi, prefix)
         except ValueError as exc:
             raise InputError(
                 Diagnostic.at_source("error", str(exc), article.source, "doi.invalid")
             ) from None
         return Work(article, doi, resource)
+
+    def _from_pattern(self, article: Article, values: dict[str, object]) -> str:
+        """The DOI the pattern makes for the work: the one it was given before, if it was;
+        else the pattern's, moving {seq} on past DOIs given to other works."""
+        pattern, prefix = self.config.suffix_pattern or "", self.config.prefix
+        identity = work_identity(article)
+        if self.memory is not None and (kept := self.memory.works(prefix).get(identity)):
+            self.made[kept.lower()] = (prefix, identity, kept)
+            return kept
+        owners = self.memory.owners(prefix) if self.memory is not None else {}
+        taken = {k: v[1] for k, v in self.made.items()}
+        first = None
+        while True:
+            suffix = fill(pattern, values, "DOI suffix")
+            if not SAFE_SUFFIX.match(suffix):
+                raise ValueError(
+                    f"the DOI suffix {suffix!r} made from the pattern has "
+                    "characters outside a-z A-Z 0-9 - . _ ; ( ) /"
+                )
+            doi = f"{prefix}/{suffix}"
+            owner = owners.get(doi.lower()) or taken.get(doi.lower())
+            if owner is None or owner == identity:
+                break
+            if "{seq}" not in pattern.replace(" ", ""):
+                raise ValueError(
+                    f"the DOI pattern makes {doi} for this work, but an earlier run gave it to "
+                    f"another work ({owner}); a DOI stays with its work: give this one a DOI "
+                    "of its own (doi in the record), or use {seq} in the pattern"
+                )
+            first = first or (doi, owner)
+            values = {**values, "seq": int(str(values["seq"])) + 1}
+        if first is not None:
+            self.notes.append(
+                Diagnostic.at_source(
+                    "warning",
+                    f"the DOI pattern makes {first[0]} for this work, but an earlier run gave it "
+                    f"to another work ({first[1]}): this work gets {doi} (a DOI stays with its "
+                    "work; if this is that work corrected, give it the same landing page or id)",
+                    article.source,
+                    "doi.kept",
+                )
+            )
+        self.made[doi.lower()] = (prefix, identity, doi)
+        return doi
+
+    def _resource(self, article: Article, values: dict[str, object], doi: str, prefix: str) -> str:
+        if article.url:
+            resource = article.url
+        elif self.config.resource_pattern:
+            values.update(doi=doi, suffix=doi.split("/", 1)[1], prefix=prefix)
+            resource = fill(self.config.resource_pattern, values, "resource URL")
+        else:
+            raise ValueError(
+                "the article has no landing-page URL (self-uri in JATS, url in a record) "
+                "and the config has no [doi] resource pattern to make one"
+            )
+        if not re.match(r"^https?://\S+$", resource):
+            raise ValueError(f"resource URL {resource!r} is not an absolute http(s) URL")
+        return resource
 
     def claim(self, doi: str, loc: str, source: Source | None) -> None:
         """Register `doi` for the work at `loc`; a DOI may be deposited once per run."""

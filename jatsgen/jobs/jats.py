@@ -19,7 +19,8 @@ from ..validation import SchemaLocator, ValidateOptions, Validator
 from ..writers.jats import JatsOptions, to_jats
 from ..writers.upgrade import customizable_values, upgrade
 from .checks import work_warnings
-from .dois import DoiPlanner
+from .dois import DoiMemory, DoiPlanner
+from .timestamps import state_dir
 
 Values = dict[tuple[str, str], frozenset[str]]  # (tag, attribute) -> the values the target allows
 
@@ -162,12 +163,17 @@ def _as_typeset(d: Diagnostic) -> Diagnostic:
 
 def _identified(article: Article, config: DepositConfig, i: int, outcome: Outcome) -> bool:
     """The article's DOI and landing page, made from the config's patterns where it has
-    none; False (and the reason, located) when they cannot be made."""
+    none (a DOI `crossref` gave the work before is kept); False (and the reason, located)
+    when they cannot be made."""
+    memory = DoiMemory(state_dir(config.state_dir), record=False)
+    planner = DoiPlanner(config, any_prefix=bool(article.doi), memory=memory)
     try:
-        work = DoiPlanner(config, any_prefix=bool(article.doi)).make(article, i + 1)
+        work = planner.make(article, i + 1)
     except InputError as exc:
         outcome.diagnostics += exc.diagnostics
         return False
+    finally:
+        outcome.diagnostics += planner.notes
     article.doi, article.url = work.doi, work.resource
     return True
 

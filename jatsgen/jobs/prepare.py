@@ -39,7 +39,7 @@ from ..writers.crossref import (
     namespace_declarations,
 )
 from .checks import work_problems, work_warnings
-from .dois import DoiPlanner
+from .dois import DoiMemory, DoiPlanner
 from .timestamps import TimestampClock
 
 T = TypeVar("T")
@@ -88,6 +88,7 @@ class PreparedWork:
     work: Written = field(default_factory=Written)
     head: Written | None = None  # the container's opening metadata, if this work opens it
     trans_titles: list[tuple[str | None, str]] = field(default_factory=list)  # (lang, text)
+    remember: tuple[str, str, str] | None = None  # (prefix, identity, DOI): made by pattern
 
 
 @dataclass
@@ -108,6 +109,7 @@ class Job:
     fmt: str | None = None
     any_prefix: bool = False
     skip_invalid: bool = False
+    memory: DoiMemory | None = None  # the DOIs earlier runs made for works (read only here)
 
 
 def prepare(path: str | Path, job: Job, *, lazy: bool = False) -> PreparedInput:
@@ -135,7 +137,7 @@ def prepare(path: str | Path, job: Job, *, lazy: bool = False) -> PreparedInput:
 
 
 def _prepared_works(stream: ArticleStream, job: Job, out: PreparedInput) -> Iterator[PreparedWork]:
-    planner = DoiPlanner(job.config, any_prefix=job.any_prefix)
+    planner = DoiPlanner(job.config, any_prefix=job.any_prefix, memory=job.memory)
     opened: set[tuple[object, ...]] = set()  # containers whose head this input has written
     try:
         for seq, article in enumerate(stream, start=1):
@@ -157,6 +159,10 @@ def _prepared(
     except InputError as exc:
         item.errors = exc.diagnostics
         return item
+    finally:
+        item.notes += planner.notes
+        planner.notes.clear()
+    item.remember = planner.made.get(work.doi.lower())
     problems = work_problems(work, job.clock.today())
     if problems:  # the work's own facts fail a registry check: an error of this work
         item.errors = problems

@@ -138,6 +138,13 @@ class TimestampClock:
                     now = self.now or dt.datetime.now(dt.UTC)
                     base = int(now.strftime("%Y%m%d%H%M%S")) * 10 ** (self.digits - 14)
                     value = max(base, (last or 0) + 1)
+                    if value >= 2**63:
+                        raise JatsgenError(
+                            f"the next timestamp after {last} would be {value}, more than the "
+                            f"registry and the ledger store ({2**63 - 1}); nothing was issued. "
+                            f"{self.path} (or the ledger) holds a value at the top of the range: "
+                            "check it, and use fewer [crossref] timestamp_digits"
+                        )
                     if len(str(value)) != self.digits:
                         raise JatsgenError(
                             f"the next timestamp after {last} would have {len(str(value))} "

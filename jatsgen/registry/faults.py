@@ -1,5 +1,6 @@
 """Faults the sandbox injects so a client's resilience is shown, not assumed: latency, dropped
-connections, 5xx, 429 with Retry-After, and "stored the upload but lost the response"."""
+connections, 5xx, 429 with Retry-After, "stored the upload but lost the response", and a
+submission log that echoes the request's password (as some servers echo form fields)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from dataclasses import dataclass, field
 
 from ..errors import JatsgenError
 
-FAULT_KINDS = ("latency", "drop", "500", "503", "429", "lost")
+NETWORK_FAULTS = ("latency", "drop", "500", "503", "429", "lost")
+FAULT_KINDS = (*NETWORK_FAULTS, "echo")
 
 
 @dataclass
 class Faults:
     rate: float = 0.0
-    kinds: tuple[str, ...] = FAULT_KINDS
+    kinds: tuple[str, ...] = NETWORK_FAULTS
     latency: float = 2.0
     retry_after: int = 1
     seed: int | None = None

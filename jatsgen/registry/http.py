@@ -13,6 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import cast
 
+from lxml import etree
+
 from ..deposit.protocol import (
     DEPOSIT_PATH,
     DOWNLOAD_PATH,
@@ -189,8 +191,25 @@ class SandboxHandler(BaseHTTPRequestHandler):
             state = "in_process" if row.state == "in_process" else "queued"
             log = SubmissionLog(state, str(row.id), row.batch_id or "")
             self._send(200, build_log(log), "application/xml")
+        elif fault == "echo":  # the log's messages repeat the request, password and all
+            self._send(200, _echoing(row.log_xml, fields), "application/xml")
         else:
             self._send(200, row.log_xml, "application/xml")
+
+
+def _echoing(log_xml: bytes, fields: dict[str, str]) -> bytes:
+    """A submission log whose every message echoes the request's password, as a careless
+    server does: URL-encoded, as character references, and as it was typed."""
+    password = fields.get("login_passwd") or fields.get("pwd") or ""
+    echo = (
+        f" [request: login_passwd={urllib.parse.quote(password)}; "
+        f"{''.join(f'&#{ord(c)};' for c in password)}; {password}]"
+    )
+    root = etree.fromstring(log_xml)
+    for msg in root.iter("msg"):
+        msg.text = (msg.text or "") + echo
+    out: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return out
 
 
 class SandboxServer(ThreadingHTTPServer):

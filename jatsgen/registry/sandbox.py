@@ -15,16 +15,19 @@ import threading
 import time
 from pathlib import Path
 
+from lxml import etree
+
 from ..deposit.protocol import MSG_TIMESTAMP, RecordResult, SubmissionLog, build_log
 from ..errors import InputError
-from ..safexml import parse_bytes
+from ..registration import doi_holders
+from ..safexml import local, parse_bytes
 from ..validation import RULES, FileReport, ValidateOptions, Validator
+from ..validation.rules import MAX_TIMESTAMP  # what the store (SQLite INTEGER) holds
 from .accounts import Account, authenticate
 from .faults import Faults
 from .store import RegistryStore, Upload
 
 MAX_PER_USER = 5
-MAX_TIMESTAMP = 2**63 - 1  # what the store (SQLite INTEGER) holds
 
 
 class Sandbox:
@@ -121,8 +124,13 @@ class Sandbox:
             )
         try:
             self.store.complete(upload.id, build_log(log), log.batch_id)
-        except Exception as exc:  # cannot even record it: say so, leave it for a restart
-            sys.stderr.write(f"sandbox: submission {upload.id} not recorded: {exc}\n")
+        except Exception as exc:  # cannot record that log: record that it failed, plainly
+            sys.stderr.write(f"sandbox: submission {upload.id}: log not recorded: {exc}\n")
+            plain = _failed(str(upload.id), "", f"Error: the submission log failed ({exc})")
+            try:
+                self.store.complete(upload.id, build_log(plain), "")
+            except Exception as again:  # a full disk: left queued for the next start
+                sys.stderr.write(f"sandbox: submission {upload.id} not recorded: {again}\n")
 
     def process(self, upload: Upload) -> SubmissionLog:
         """Validate an upload and apply the registry's per-record rules."""
@@ -139,27 +147,19 @@ class Sandbox:
         errors = [d for d in report.diagnostics if d.severity == "error"]
         if errors:
             return _failed(sid, batch_id, "\n".join(f"Error: {d.message}" for d in errors[:10]))
-        head_stamp = int(root.findtext("{*}head/{*}timestamp") or 0)
-        works = []
-        for dd in root.iter("{*}doi_data"):
-            stamp = dd.findtext("{*}timestamp")
-            works.append(
-                (
-                    (dd.findtext("{*}doi") or "").strip(),
-                    int(stamp) if stamp else head_stamp,
-                    (dd.findtext("{*}resource") or "").strip(),
-                )
-            )
+        works = _registrations(root)
         too_large = [stamp for _, stamp, _ in works if not 0 <= stamp <= MAX_TIMESTAMP]
         if too_large:
             return _failed(
                 sid,
                 batch_id,
                 f"Error: timestamp {too_large[0]} is larger than a timestamp can be "
-                f"({MAX_TIMESTAMP})",
+                f"({MAX_TIMESTAMP}), or not a whole number",
             )
         prefixes = {doi.split("/", 1)[0] for doi, _, _ in works}
         owned = account.prefixes if account is not None else ()
+        # a resource-only deposit adds resources to a registered DOI: no timestamp of its own
+        resources = "doi_resources_schema" in (etree.QName(root).namespace or "")
 
         def judge(doi: str, stamp: int, stored: int | None) -> tuple[str, str, str | None]:
             prefix = doi.split("/", 1)[0]
@@ -167,6 +167,10 @@ class Sandbox:
                 return "Failure", "All prefixes in a submission must match", None
             if prefix not in owned:
                 return "Failure", f"User not allowed to add records for prefix: {prefix}", None
+            if resources:
+                if stored is None:
+                    return "Failure", f"DOI {doi} is not registered: resources need a DOI", None
+                return "Success", "Successfully updated resources", None
             if stored is not None and stamp <= stored:
                 return (
                     "Failure",
@@ -177,12 +181,37 @@ class Sandbox:
             return "Success", f"Successfully {'added' if stored is None else 'updated'}", None
 
         log = SubmissionLog("completed", sid, batch_id)
-        for doi, status, message, msg_id in self.store.register(upload, works, judge):
+        keep_stamps = resources  # resources leave the record's timestamp as it is
+        for doi, status, message, msg_id in self.store.register(upload, works, judge,
+                                                                keep_stamps):  # fmt: skip
             log.records.append(RecordResult(doi, status, message, msg_id))
         log.record_count = len(log.records)
         log.success_count = sum(r.status == "Success" for r in log.records)
         log.failure_count = sum(r.status == "Failure" for r in log.records)
         return log
+
+
+def _registrations(root: etree._Element) -> list[tuple[str, int, str]]:
+    """(DOI, timestamp, resource) of each DOI the deposit registers: in a doi_data, or bare
+    in a child of the body (pending_publication, a resource-only deposit's records); its
+    own timestamp, else the head's. A timestamp that is no number is -1 (refused below)."""
+
+    def stamp(text: str | None, default: int) -> int:
+        value = (text or "").strip()
+        if not value:
+            return default
+        ok = value.isascii() and value.isdigit() and len(value) < 400  # (int() of 4,300+
+        return int(value) if ok else -1  # digits raises)
+
+    head = stamp(root.findtext("{*}head/{*}timestamp"), 0)
+    body = next((c for c in root if local(c) == "body"), None)
+    out = []
+    for holder, doi in (doi_holders(body) if body is not None else {}).items():
+        data = next((c for c in holder if local(c) == "doi_data"), None)
+        own = data.findtext("{*}timestamp") if data is not None else None
+        resource = (data.findtext("{*}resource") or "").strip() if data is not None else ""
+        out.append((doi, stamp(own, head), resource))
+    return out
 
 
 def _failed(sid: str, batch_id: str, message: str) -> SubmissionLog:

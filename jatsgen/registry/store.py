@@ -153,11 +153,16 @@ class RegistryStore:
             )
 
     def register(
-        self, upload: Upload, works: list[tuple[str, int, str]], judge: Judge
+        self,
+        upload: Upload,
+        works: list[tuple[str, int, str]],
+        judge: Judge,
+        keep_stamps: bool = False,
     ) -> list[tuple[str, str, str, str | None]]:
         """Each work (DOI, timestamp, resource) judged against the stored record, in one
-        locked pass: successes are stored, every result is logged as an event. Returns
-        (doi, status, message, msg_id) per work."""
+        locked pass: successes are stored (with `keep_stamps`, a resource-only deposit, the
+        stored timestamp stays), every result is logged as an event. Returns (doi, status,
+        message, msg_id) per work."""
         out = []
         with self.lock, self.db() as db:
             for doi, stamp, resource in works:
@@ -165,6 +170,8 @@ class RegistryStore:
                     "SELECT timestamp FROM records WHERE doi=?", (doi.lower(),)
                 ).fetchone()
                 status, message, msg_id = judge(doi, stamp, stored[0] if stored else None)
+                if status == "Success" and keep_stamps and stored:
+                    stamp = stored[0]
                 if status == "Success":
                     db.execute(
                         "INSERT INTO records (doi, timestamp, owner, resource, "

@@ -12,22 +12,24 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import DepositConfig
+from ..deposit.compare import NEW, PENDING, UNCHANGED, UPDATED, judge
 from ..deposit.ledger import Ledger
 from ..diagnostics import Diagnostic
 from ..errors import InputError, JatsgenError
-from ..jobs import TimestampClock, make_batches
+from ..jobs import TimestampClock, make_batches, state_dir
 from ..jobs.crossref import WorkNotes
-from ..registration import Change, Registered, changes, registered
+from ..jobs.dois import DoiMemory
+from ..registration import Change, Registered, registered
 from ..safexml import parse_bytes, read_xml_file
 from ..validation import FileReport, ValidateOptions, validate_paths
 from ..validation.detect import kind_of, peek_schema
 
-NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
+__all__ = ["NEW", "PENDING", "UNCHANGED", "UPDATED", "Entry", "Review", "review"]
 
 # Sources without a config still preview: their own DOIs and landing pages, any prefix.
 PREVIEW_CONFIG = DepositConfig(
@@ -45,8 +47,10 @@ class Entry:
 
     record: Registered
     deposit: str | None = None  # the deposit file given as input that carries it
-    status: str = NEW  # new | updated | unchanged, against the ledger's last deposit
+    status: str = NEW  # new | updated | unchanged | pending, against the ledger's history
     changes: list[Change] = field(default_factory=list)
+    note: str = ""  # why, where the status alone does not say
+    moved_from: str | None = None  # the work the DOI was registered for, if another
     findings: list[Diagnostic] = field(default_factory=list)
     losses: list[str] = field(default_factory=list)
     source: str | None = None  # the input it was made from
@@ -83,9 +87,11 @@ def review(
     schemas: str | None = None,
     fmt: str | None = None,
     any_prefix: bool = False,
+    refresh: Callable[[list[str]], None] | None = None,
 ) -> Review:
     """The review of `inputs`: deposit files as they are, other inputs made into deposits
-    with `config` (without one: with their own DOIs and landing pages)."""
+    with `config` (without one: with their own DOIs and landing pages); each DOI judged as
+    `deposit` would judge it, after `refresh` asked the registry about pending ones."""
     paths = [str(p) for p in inputs]
     deposits = [p for p in paths if kind_of(peek_schema(p)) == "crossref"]
     sources = [p for p in paths if p not in deposits]
@@ -98,7 +104,7 @@ def review(
             deposits += sorted(str(p) for p in (folder / "batches").glob("*.xml"))
         prefixes = () if any_prefix or config is None else config.prefixes
         options = ValidateOptions(schemas=schemas, prefixes=prefixes)
-        reports = validate_paths(deposits, options, sent=ledger.last_sent)
+        reports = validate_paths(deposits, options)
         for report in reports:
             entries = _entries(report, result)
             if not report.path.startswith(str(folder)):
@@ -107,15 +113,27 @@ def review(
             result.entries += entries
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    held = ledger.held([e.record.doi for e in result.entries], endpoint)
-    for entry in result.entries:
-        before = held.get(entry.record.doi.lower())
-        if before is not None:
-            if before.digest == entry.record.digest:
-                entry.status = UNCHANGED
-            else:
-                entry.status = UPDATED
-                entry.changes = changes(before.fields, entry.record.flat())
+    dois = [e.record.doi for e in result.entries]
+    if refresh is not None and dois:
+        refresh(dois)
+    history = ledger.history(dois, endpoint)
+    for entry, plan in zip(result.entries, judge([e.record for e in result.entries], history),
+                           strict=True):  # fmt: skip
+        entry.status, entry.changes, entry.note = plan.status, plan.changes, plan.note
+        entry.moved_from = plan.moved_from
+        if plan.moved_from is not None:
+            entry.findings.append(
+                Diagnostic(
+                    "error",
+                    f"{plan.doi} was registered for {plan.moved_from}; deposit would put it "
+                    "on this work (deposit --reassign to mean it)",
+                    entry.deposit,
+                    entry.record.line,
+                    None,
+                    "doi_data/doi",
+                    "deposit.doi-moved",
+                )
+            )
         extra = notes.get(entry.record.doi.lower())
         if extra is not None:
             entry.source = extra.input
@@ -135,6 +153,8 @@ def _make(
 ) -> dict[str, WorkNotes]:
     """Deposit batches made from `sources` in `folder`/batches, as `crossref` makes them
     (works with errors are left out and said); what was said about each work, by DOI."""
+    # the DOIs earlier runs gave to works are the ones a deposit would carry (read only)
+    memory = DoiMemory(state_dir(config.state_dir) if config else folder / "state", record=False)
     config = config or PREVIEW_CONFIG
     now = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
     stamp = int(now) * 10 ** (config.timestamp_digits - 14)
@@ -149,6 +169,7 @@ def _make(
             any_prefix=any_prefix or config is PREVIEW_CONFIG,
             skip_invalid=True,
             notes=True,
+            memory=memory,
         )
     except InputError as exc:
         result.problems += exc.diagnostics

@@ -15,7 +15,7 @@ from lxml import html as lxml_html
 from lxml.html import builder as E
 
 from ..registration import Person, Registered
-from .collect import UNCHANGED, UPDATED, Entry, Review
+from .collect import PENDING, UNCHANGED, UPDATED, Entry, Review
 
 STYLE = """
 :root { --ink:#1f2328; --muted:#59636e; --line:#d1d9e0; --err:#b42318; --warn:#9a6700;
@@ -33,6 +33,7 @@ a { color: var(--upd); }
 .badge { display: inline-block; border-radius: 1em; padding: 0 .6em; font-size: .8rem;
          color: #fff; background: var(--same); vertical-align: middle; }
 .badge.new { background: var(--new); } .badge.updated { background: var(--upd); }
+.badge.pending { background: var(--warn); }
 .badge.error { background: var(--err); } .badge.warning { background: var(--warn); }
 nav ol { columns: 2; column-gap: 2rem; font-size: .9rem; padding-left: 1.4rem; }
 nav li { break-inside: avoid; margin-bottom: .15rem; }
@@ -102,6 +103,7 @@ def _top(review: Review, ledger: str) -> etree._Element:
         ("new", status["new"]),
         ("updated", status[UPDATED]),
         ("unchanged", status[UNCHANGED]),
+        ("pending at the registry", status[PENDING]),
         ("with errors", sum(1 for e in entries if e.errors)),
         ("with warnings", sum(1 for e in entries if e.warnings)),
         ("with something not carried", sum(1 for e in entries if e.losses)),
@@ -276,8 +278,9 @@ def _losses(e: Entry) -> etree._Element | str:
 def _changes(e: Entry) -> etree._Element | str:
     if e.status == UNCHANGED:
         return E.SECTION(E.H3("Since the last deposit"), E.P("unchanged"), E.CLASS("changes"))
+    note = E.P(e.note, E.CLASS("note")) if e.note else ""
     if not e.changes:
-        return ""
+        return E.SECTION(E.H3("Since the last deposit"), note, E.CLASS("changes")) if note else ""
     rows = [
         E.TR(
             E.TD(c.field),
@@ -288,6 +291,7 @@ def _changes(e: Entry) -> etree._Element | str:
     ]
     return E.SECTION(
         E.H3(f"Changed since the last deposit ({len(e.changes)})"),
+        note,
         E.TABLE(E.TR(E.TH("field"), E.TH("was"), E.TH("now")), *rows, CLASS="changes"),
         E.CLASS("changes"),
     )

@@ -14,8 +14,6 @@ if TYPE_CHECKING:  # what the names are, for type checkers; loaded lazily below
     from .schemas import SchemaLocator
     from .validate import (
         FileReport,
-        SentLookup,
-        SentTimestamp,
         ValidateOptions,
         Validator,
         rule_table,
@@ -27,8 +25,6 @@ _EXPORTS = {
     "RULES": "rules",
     "SchemaLocator": "schemas",
     "FileReport": "validate",
-    "SentLookup": "validate",
-    "SentTimestamp": "validate",
     "ValidateOptions": "validate",
     "Validator": "validate",
     "rule_table": "validate",
@@ -39,8 +35,6 @@ __all__ = [
     "RULES",
     "FileReport",
     "SchemaLocator",
-    "SentLookup",
-    "SentTimestamp",
     "ValidateOptions",
     "Validator",
     "detect_schema",

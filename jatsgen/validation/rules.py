@@ -100,11 +100,27 @@ declare(
     ("crossref",),
     "doi_batch_id is not used by another file of the same run",
 )
+# Checked when a deposit is planned (`deposit`, `deposit --dry-run`, `preview`), not by
+# `validate`: they are about what an endpoint was sent, not about the file.
 declare(
-    "crossref.timestamp-newer",
+    "deposit.timestamp-newer",
     "error",
     ("crossref",),
-    "the timestamp is larger than the last one this machine deposited for the same DOIs",
+    "at deposit time: each DOI sent has a timestamp newer than the one this machine last "
+    "sent it to the same endpoint with",
+)
+declare(
+    "deposit.doi-moved",
+    "error",
+    ("crossref",),
+    "at deposit time: a registered DOI is not put on another work (title, authors and "
+    "landing page all different) unless --reassign DOI says so",
+)
+declare(
+    "deposit.doi-twice",
+    "error",
+    ("crossref",),
+    "at deposit time: a work's DOI is sent by one file of a run, not two",
 )
 
 
@@ -363,6 +379,33 @@ def _batch_id(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
     for el in found:
         if not text_of(el):
             yield Finding("crossref.batch-id", "doi_batch_id is blank", el.sourceline)
+
+
+MAX_TIMESTAMP = 2**63 - 1  # what the registry and the deposit ledger store (SQLite INTEGER)
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
+@rule(
+    "crossref.timestamp-range",
+    "error",
+    ("crossref",),
+    f"timestamps are whole numbers of at most 19 digits, below 2^63 ({MAX_TIMESTAMP + 1}), as "
+    "the registry and the ledger store them",
+)
+def _timestamp_range(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    for el in elements(tree, "timestamp"):
+        value = text_of(el)
+        if not _ASCII_DIGITS.fullmatch(value):
+            continue  # not a number at all: the schema says so
+        if len(value.lstrip("0")) > 19 or int(value) > MAX_TIMESTAMP:
+            yield Finding(
+                "crossref.timestamp-range",
+                f"timestamp {value[:30]}{'…' if len(value) > 30 else ''} is larger than a "
+                f"timestamp can be ({MAX_TIMESTAMP}): the registry and the ledger store at most "
+                "19 digits; make the batch again (jatsgen crossref issues timestamps of 17)",
+                el.sourceline,
+                path_of(el),
+            )
 
 
 @rule("jats.doi-syntax", "error", ("jats",), "article and citation DOIs are 10.NNNN/suffix")

@@ -1,9 +1,10 @@
 """Validation of JATS and Crossref files: the official XSD plus the rules in `rules.py`.
 
 The kind and version of a file come from `detect`; its schema is compiled once per process
-by `engines`. `validate_paths` validates many files across cores and then applies the checks
-that need every file (unique batch ids, and timestamps newer than those already deposited,
-which the caller looks up: validation reads no ledger of its own).
+by `engines`. `validate_paths` validates many files across cores and then applies the check
+that needs every file (unique batch ids). Validation reads no ledger: whether a timestamp is
+newer than one already deposited is a question for the deposit (`deposit.plan`), not a
+property of the file.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from lxml import etree
 
@@ -51,26 +52,6 @@ class ValidateOptions:
     ignore: frozenset[str] = frozenset()
     prefixes: tuple[str, ...] = ()
     engine: str = "auto"  # auto | lxml | compact | xmlschema
-
-
-@dataclass(frozen=True)
-class SentTimestamp:
-    """The largest timestamp already deposited from here for a DOI, and where it went."""
-
-    doi: str
-    timestamp: int
-    endpoint: str
-    upload_name: str
-    file_sha256: str
-
-
-class SentLookup(Protocol):
-    """What was already deposited for `dois` (lower case), leaving out the submissions of
-    the file whose sha256 is `except_file` (resuming a deposit is not depositing again)."""
-
-    def __call__(
-        self, dois: Iterable[str], *, except_file: str | None = None
-    ) -> dict[str, SentTimestamp]: ...
 
 
 # --- one file ----------------------------------------------------------------------------------
@@ -197,7 +178,9 @@ class Validator:
             root = tree.getroot()
             report.batch_id = root.findtext("{*}head/{*}doi_batch_id")
             stamp = (root.findtext("{*}head/{*}timestamp") or "").strip()
-            report.timestamp = int(stamp) if stamp.isdigit() else None
+            # ASCII digits only ("²" is a digit to str.isdigit), and only what fits a stamp
+            fits = stamp.isascii() and stamp.isdigit() and len(stamp.lstrip("0")) <= 19
+            report.timestamp = int(stamp) if fits else None
             report.dois = [(d.text or "").strip() for d in root.iterfind(".//{*}doi_data/{*}doi")]
         return report
 
@@ -270,12 +253,9 @@ def validate_paths(
     *,
     jobs: int | None = None,
     on_report: Callable[[FileReport], None] | None = None,
-    sent: SentLookup | None = None,
 ) -> list[FileReport]:
     """Validate `files` (folders are searched for *.xml; in parallel across cores when there
-    are many) and then apply the checks that need every file: unique batch ids and, when
-    `sent` looks up what was already deposited (e.g. `Ledger(path).last_sent`), timestamps
-    newer than those."""
+    are many) and then apply the check that needs every file: unique batch ids."""
     options = options or ValidateOptions()
     paths = [str(f) for f in xml_files(files)]
     total = sum(_size(p) for p in paths)
@@ -338,7 +318,7 @@ def validate_paths(
                     ],
                 )
     done = [r for r in reports if r is not None]
-    _across_files(done, options, sent)
+    _across_files(done, options)
     return done
 
 
@@ -349,50 +329,28 @@ def _size(path: str) -> int:
         return 0  # reported when the file is read
 
 
-def _across_files(
-    reports: list[FileReport], options: ValidateOptions, sent: SentLookup | None
-) -> None:
+def _across_files(reports: list[FileReport], options: ValidateOptions) -> None:
     crossref = [r for r in reports if r.kind == "crossref"]
-    if "crossref.batch-id-unique" not in options.ignore:
-        by_id: dict[str, list[FileReport]] = defaultdict(list)
-        for r in crossref:
-            if r.batch_id:
-                by_id[r.batch_id].append(r)
-        for batch_id, same in by_id.items():
-            for r in same[1:]:
-                r.diagnostics.append(
-                    Diagnostic(
-                        "warning",
-                        f"doi_batch_id {batch_id!r} is also used by {same[0].path}; the "
-                        "registry returns only the first match when you poll by batch id",
-                        r.path,
-                        None,
-                        None,
-                        "head/doi_batch_id",
-                        "crossref.batch-id-unique",
-                    )
+    if "crossref.batch-id-unique" in options.ignore:
+        return
+    by_id: dict[str, list[FileReport]] = defaultdict(list)
+    for r in crossref:
+        if r.batch_id:
+            by_id[r.batch_id].append(r)
+    for batch_id, same in by_id.items():
+        for r in same[1:]:
+            r.diagnostics.append(
+                Diagnostic(
+                    "warning",
+                    f"doi_batch_id {batch_id!r} is also used by {same[0].path}; the "
+                    "registry returns only the first match when you poll by batch id",
+                    r.path,
+                    None,
+                    None,
+                    "head/doi_batch_id",
+                    "crossref.batch-id-unique",
                 )
-    if sent is not None and crossref and "crossref.timestamp-newer" not in options.ignore:
-        for r in crossref:
-            if r.timestamp is None:
-                continue
-            before = sent(r.dois, except_file=r.sha256)
-            for doi in r.dois:
-                prior = before.get(doi.lower())
-                if prior and r.timestamp <= prior.timestamp:
-                    r.diagnostics.append(
-                        Diagnostic(
-                            "error",
-                            f"timestamp {r.timestamp} is not newer than {prior.timestamp}, "
-                            f"already deposited for {doi} ({prior.upload_name} to "
-                            f"{prior.endpoint}); the registry would reject it",
-                            r.path,
-                            None,
-                            None,
-                            "head/timestamp",
-                            "crossref.timestamp-newer",
-                        )
-                    )
+            )
 
 
 def rule_table() -> list[tuple[str, str, str, str]]:
