@@ -60,6 +60,33 @@ def did_you_mean(word: str, known: Iterable[str]) -> str:
     return f"; did you mean {match!r}?" if match else ""
 
 
+# Characters that show nothing (or only change the direction of what follows): in an
+# identifier or a URL they pass every schema and break every match and resolver.
+INVISIBLE = frozenset(
+    "\u00ad\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
+)
+
+
+def invisible(value: str) -> str | None:
+    """The invisible characters of an identifier or URL, each named with its code point and
+    place: "U+200B ZERO WIDTH SPACE at position 12"; None when it has none."""
+    found = [(i, ch) for i, ch in enumerate(value, start=1) if ch in INVISIBLE]
+    if not found:
+        return None
+    named = ", ".join(
+        f"U+{ord(ch):04X} {unicodedata.name(ch, 'INVISIBLE CHARACTER')} at position {i}"
+        for i, ch in found[:3]
+    )
+    more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+    return f"it holds {named}{more}, which show nothing; delete {'them' if found[1:] else 'it'}"
+
+
+def show_invisible(value: str) -> str:
+    """`value` with each invisible character written as ⟨U+200B⟩, for a person to see."""
+    return "".join(f"\u27e8U+{ord(ch):04X}\u27e9" if ch in INVISIBLE else ch for ch in value)
+
+
 def lookalikes(value: str) -> str | None:
     """The characters of an identifier that only look like ASCII, each named with its code
     point: "'Х' (U+0425 CYRILLIC CAPITAL LETTER HA)"; None when it is all ASCII, or has no

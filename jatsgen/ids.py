@@ -10,7 +10,7 @@ import re
 import urllib.parse
 from functools import lru_cache
 
-from .hints import lookalikes
+from .hints import invisible, lookalikes
 
 # python-stdnum is imported where it is used: `jatsgen validate FILE` should start fast.
 
@@ -33,6 +33,8 @@ def normalize_doi(value: str) -> str:
 
 
 def check_doi(doi: str, prefix: str | None = None) -> str | None:
+    if hidden := invisible(doi):
+        return f"DOI {doi!r} is not of the form 10.NNNN/suffix: {hidden}"
     odd = lookalikes(doi.split("/", 1)[0] + "/" + _visible_suffix(doi))
     if odd:
         return f"DOI {doi!r} is not of the form 10.NNNN/suffix: {odd}"
@@ -80,7 +82,7 @@ def check_isbn(value: str) -> str | None:
     from stdnum.exceptions import InvalidChecksum
     from stdnum.exceptions import ValidationError as _StdnumError
 
-    if odd := lookalikes(value):
+    if odd := invisible(value) or lookalikes(value):
         return f"ISBN {value!r} is invalid: {odd}"
     try:
         _isbn.validate(value)
@@ -120,7 +122,7 @@ def check_issn(value: str) -> str | None:
     from stdnum.exceptions import InvalidChecksum
     from stdnum.exceptions import ValidationError as _StdnumError
 
-    if odd := lookalikes(value):
+    if odd := invisible(value) or lookalikes(value):
         return f"ISSN {value!r} is invalid: {odd}"
     try:
         _issn.validate(value)
@@ -156,7 +158,7 @@ def check_orcid(value: str) -> str | None:
     """What is wrong with an ORCID as the user wrote it (bare, or as the orcid.org URL)."""
     from stdnum.iso7064 import mod_11_2
 
-    if odd := lookalikes(value):
+    if odd := invisible(value) or lookalikes(value):
         return f"ORCID {value!r} is invalid: {odd}"
     m = ORCID_RE.match(value.strip())
     if not m:
@@ -172,6 +174,8 @@ def check_orcid(value: str) -> str | None:
 
 
 def check_ror(value: str) -> str | None:
+    if hidden := invisible(value):
+        return f"ROR id {value!r} is invalid: {hidden}"
     if not ROR_RE.match(value.strip()):
         return f"ROR id {value!r} is not of the form https://ror.org/0xxxxxxNN"
     return None

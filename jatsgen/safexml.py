@@ -29,7 +29,7 @@ def local(el: etree._Element) -> str:
     return tag if tag[0] != "{" else tag.rpartition("}")[2]
 
 
-def parser() -> etree.XMLParser:
+def parser(keep_cdata: bool = False) -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,  # entity references stay unexpanded: no XXE, no billion laughs
         no_network=True,
@@ -37,6 +37,7 @@ def parser() -> etree.XMLParser:
         dtd_validation=False,
         huge_tree=False,  # libxml2's own depth and text-node limits stay on
         remove_comments=False,
+        strip_cdata=not keep_cdata,  # (kept for a DTD, which tells them from text)
     )
 
 
@@ -54,8 +55,9 @@ def _entity_declaration(data: bytes, limit: int = 1 << 20) -> re.Match[bytes] | 
     return None
 
 
-def parse_bytes(data: bytes, name: str = "<bytes>") -> etree._ElementTree:
-    """Parse `data` safely; a located InputError for anything that is not well-formed XML."""
+def parse_bytes(data: bytes, name: str = "<bytes>", keep_cdata: bool = False) -> etree._ElementTree:
+    """Parse `data` safely; a located InputError for anything that is not well-formed XML.
+    `keep_cdata`: CDATA sections stay in the tree as such (text, otherwise)."""
     if len(data) > MAX_XML_BYTES:
         raise too_large(name, len(data), MAX_XML_BYTES, "xml.too-large")
     if not data.strip():
@@ -70,7 +72,7 @@ def parse_bytes(data: bytes, name: str = "<bytes>") -> etree._ElementTree:
             code="xml.entities",
         )
     try:
-        return etree.ElementTree(etree.fromstring(data, parser()))
+        return etree.ElementTree(etree.fromstring(data, parser(keep_cdata)))
     except etree.XMLSyntaxError as exc:
         line, col = exc.position if exc.position else (None, None)
         msg = str(exc.msg or exc).split(", line ")[0]

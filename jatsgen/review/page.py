@@ -14,6 +14,7 @@ from lxml import etree
 from lxml import html as lxml_html
 from lxml.html import builder as E
 
+from ..hints import INVISIBLE
 from ..registration import Person, Registered
 from .collect import PENDING, UNCHANGED, UPDATED, Entry, Review
 
@@ -54,6 +55,8 @@ table.changes td, table.changes th { border-bottom: 1px solid var(--line); paddi
                                      text-align: left; vertical-align: top; }
 .old { color: var(--err); text-decoration: line-through; } .new-value { color: var(--new); }
 .notcarried { color: var(--muted); font-style: italic; }
+.invisible { color: #fff; background: var(--err); border-radius: 3px; padding: 0 .15em;
+             font-size: .8em; }
 .filter { margin: .6rem 0; }
 body.only-findings [data-findings="0"] { display: none; }
 @media (max-width: 800px) { .columns { grid-template-columns: 1fr; } nav ol { columns: 1; } }
@@ -140,9 +143,24 @@ def _problems(review: Review) -> etree._Element | str:
     )
 
 
+def _visible(text: str) -> list[etree._Element | str]:
+    """`text` with each invisible character (a zero-width space, a bidi control, a soft
+    hyphen: hints.INVISIBLE) shown as a marked ⟨U+200B⟩, for a person to see it is there."""
+    out: list[etree._Element | str] = []
+    for ch in text:
+        if ch in INVISIBLE:
+            out.append(E.SPAN(f"\u27e8U+{ord(ch):04X}\u27e9", E.CLASS("invisible"),
+                              title="an invisible character"))  # fmt: skip
+        elif out and isinstance(out[-1], str):
+            out[-1] += ch
+        else:
+            out.append(ch)
+    return out
+
+
 def _contents_item(i: int, e: Entry) -> etree._Element:
     return E.LI(
-        E.A(e.record.doi, href=f"#r{i}", CLASS="doi"),
+        E.A(*_visible(e.record.doi), href=f"#r{i}", CLASS="doi"),
         " ",
         _badge(e.status),
         *_finding_badges(e),
@@ -171,7 +189,7 @@ def _record(i: int, e: Entry) -> etree._Element:
         E.HEADER(
             _badge(e.status),
             *_finding_badges(e),
-            E.A(r.doi, href=f"https://doi.org/{r.doi}", CLASS="doi"),
+            E.A(*_visible(r.doi), href=f"https://doi.org/{r.doi}", CLASS="doi"),
             E.SPAN(r.kind.replace("_", " "), E.CLASS("kind")),
         ),
         _markup(r.title, "h2", r.language, "title"),
@@ -210,7 +228,7 @@ def _titles(e: Entry) -> etree._Element | str:
 
 def _metadata(r: Registered) -> list[etree._Element | str]:
     rows: list[tuple[str, etree._Element | str]] = [
-        ("Landing page", E.A(r.resource, href=r.resource) if r.resource else "none"),
+        ("Landing page", E.A(*_visible(r.resource), href=r.resource) if r.resource else "none"),
     ]
     if r.subtitle:
         rows.append(("Subtitle", _markup(r.subtitle, "span")))
@@ -221,7 +239,7 @@ def _metadata(r: Registered) -> list[etree._Element | str]:
     rows += [("Licence", x) for x in r.license] + [("Funding", x) for x in r.funding]
     out: list[etree._Element | str] = [
         E.H3("Metadata"),
-        E.DL(*[x for label, value in rows for x in (E.DT(label), E.DD(value))], CLASS="fields"),
+        E.DL(*[x for label, value in rows for x in (E.DT(label), _dd(value))], CLASS="fields"),
         E.H3(f"Contributors ({len(r.people)})"),
         E.OL(*[_person(p) for p in r.people]),
     ]
@@ -231,10 +249,16 @@ def _metadata(r: Registered) -> list[etree._Element | str]:
     return out
 
 
+def _dd(value: etree._Element | str) -> etree._Element:
+    return E.DD(*_visible(value)) if isinstance(value, str) else E.DD(value)
+
+
 def _person(p: Person) -> etree._Element:
     parts: list[etree._Element | str] = [E.B(p.name), f" ({p.role})"]
     if p.orcid:
         parts += [" ", E.A("ORCID", href=p.orcid, title=p.orcid)]
+        if any(ch in INVISIBLE for ch in p.orcid):
+            parts += [" ", E.SPAN(*_visible(p.orcid), E.CLASS("invisible-in"))]
     if p.affiliations:
         parts.append(E.UL(*[E.LI(a) for a in p.affiliations]))
     return E.LI(*parts)
@@ -243,7 +267,7 @@ def _person(p: Person) -> etree._Element:
 def _references(r: Registered) -> etree._Element:
     items = []
     for c in r.citations:
-        doi = [" ", E.A(f"doi:{c.doi}", href=f"https://doi.org/{c.doi}")] if c.doi else []
+        doi = [" ", E.A("doi:", *_visible(c.doi), href=f"https://doi.org/{c.doi}")] if c.doi else []
         items.append(E.LI(c.text, *doi))
     return E.OL(*items, CLASS="references")
 

@@ -18,6 +18,7 @@ libxml2's on the corpus, the official examples and mutated files.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import marshal
@@ -99,6 +100,106 @@ def proves_valid(form: dict[str, Any], tree: etree._ElementTree) -> bool:
         return False
 
 
+# Built-in types whose lexical space is ASCII (digits 0-9, XML's four whitespace characters):
+# a value holding any other character is not of the type, whatever a facet says.
+ASCII_TYPES = frozenset(
+    {"boolean", "decimal", "date", "dateTime", "gYear", "gYearMonth", "language"}
+)  # fmt: skip  (and the integer types: INTEGERS)
+
+
+# element, attribute, value, type ("" for text in element-only content)
+Violation = tuple[etree._Element, "str | None", str, str]
+
+
+def lexical_errors(form: dict[str, Any], tree: etree._ElementTree) -> list[Violation]:
+    """Values a schema's declarations give a type of ASCII lexical space (numbers, dates,
+    booleans, language tags) that hold another character: Arabic-Indic or fullwidth digits,
+    a no-break space; and white space of other kinds (a no-break space, U+2028) in element-
+    only content. The XSD specification calls them invalid; xmlschema reads integers with
+    Python's int() and white space with str.strip(), which take them. Found by following the
+    declarations as far as they are known (a part they do not reach is not judged here)."""
+    root = tree.getroot()
+    decl = form["roots"].get(root.tag) if isinstance(root.tag, str) else None
+    if decl is None:
+        return []
+    scanner = _Scanner(form)
+    with contextlib.suppress(RecursionError):
+        scanner.walk(root, decl)
+    return scanner.found
+
+
+class _Scanner:
+    def __init__(self, form: dict[str, Any]) -> None:
+        self.decls: list[int] = form["decls"]
+        self.types: list[Any] = form["types"]
+        self.simple: list[Any] = form["simple"]
+        self.found: list[Violation] = []
+        self.strict: dict[int, str | None] = {}
+
+    def walk(self, el: etree._Element, decl: int) -> None:
+        index = self.decls[decl]
+        spec = self.types[index] if index >= 0 else None
+        if spec is None:
+            return
+        kind, attributes, _, simple, states, _ = spec
+        for name, value in el.attrib.items():
+            use = attributes.get(name)
+            if use is not None and not value.isascii():
+                self.check(use[0], value, el, name)
+        if kind == SIMPLE:
+            if all(isinstance(c, etree._Comment | etree._ProcessingInstruction) for c in el):
+                text = (el.text or "") + "".join(c.tail or "" for c in el)
+                if not text.isascii():
+                    self.check(simple, text, el, None)
+            return
+        if kind == EMPTY:
+            return
+        if kind in (ELEMENTS, ALL):  # element-only: white space is XML's four characters
+            texts = [el.text or "", *(c.tail or "" for c in el)]
+            odd = next((t for t in texts if t.strip(_XML_SPACE) and t.isspace()), None)
+            if odd is not None:
+                self.found.append((el, None, odd, ""))
+        children = [c for c in el if isinstance(c.tag, str)]
+        if kind in (ALL, MIXED_ALL):
+            members = states[0]
+            for child in children:
+                member = members.get(child.tag)
+                if member is not None:
+                    self.walk(child, member[1])
+            return
+        state = 0
+        for child in children:
+            _, moves, _ = states[state]
+            move = moves.get(child.tag)
+            if move is None:
+                return  # beyond what the declarations say (the engines report it)
+            state, child_decl = move
+            self.walk(child, child_decl)
+
+    def check(self, index: int, text: str, el: etree._Element, attr: str | None) -> None:
+        name = self._strict(index)
+        if name is not None:
+            self.found.append((el, attr, text, name))
+
+    def _strict(self, index: int) -> str | None:
+        """The ASCII built-in type every value of simple type `index` must be lexically,
+        or None (a string type, a union with one, a type not known)."""
+        if index in self.strict:
+            return self.strict[index]
+        self.strict[index] = None  # (a cycle, if any, is not strict)
+        spec = self.simple[index] if index >= 0 else None
+        found: str | None = None
+        if spec is not None and spec[0] == "b":
+            found = spec[1] if spec[1] in ASCII_TYPES or spec[1] in INTEGERS else None
+        elif (spec is not None and spec[0] == "r") or (spec is not None and spec[0] == "l"):
+            found = self._strict(spec[1])
+        elif spec is not None and spec[0] == "u":
+            members = [self._strict(m) for m in spec[1]]
+            found = members[0] if members and all(members) else None
+        self.strict[index] = found
+        return found
+
+
 class _Checker:
     def __init__(self, form: dict[str, Any]) -> None:
         self.decls: list[int] = form["decls"]
@@ -122,11 +223,18 @@ class _Checker:
         if tests and not all(_holds(test, el) for test in tests):
             return False
         if kind == SIMPLE:
-            if len(el):  # an element, comment or processing instruction inside
-                return False
-            return self.value(simple, el.text or "")
-        if kind == EMPTY:
-            return len(el) == 0 and el.text is None  # "" is an empty text node, built in memory
+            text = el.text or ""
+            for inner in el:  # comments and processing instructions are not content
+                if not isinstance(inner, etree._Comment | etree._ProcessingInstruction):
+                    return False  # an element, or an entity reference left in the tree
+                text += inner.tail or ""
+            return self.value(simple, text)
+        if kind == EMPTY:  # ("" is an empty text node, built in memory: not proven either)
+            return el.text is None and all(
+                isinstance(inner, etree._Comment | etree._ProcessingInstruction)
+                and inner.tail is None
+                for inner in el
+            )
         mixed = kind in (MIXED, MIXED_ALL)
         if not mixed and el.text and el.text.strip(_XML_SPACE):
             return False
@@ -213,7 +321,8 @@ class _Checker:
             return False
         text = _normalize(text, space)
         for group in patterns:
-            if not any(_regex(p).match(text) for p in group):
+            compiled = [_regex(p) for p in group]
+            if None in compiled or not any(r.match(text) for r in compiled if r is not None):
                 return False
         if enumeration is not None and text not in enumeration:
             return False
@@ -224,6 +333,11 @@ class _Checker:
                 return False
         if bounds:
             low, high = bounds
+            beyond = _beyond(text)
+            if beyond is not None:  # more digits than any bound has
+                if (high is not None and beyond > 0) or (low is not None and beyond < 0):
+                    return False
+                return not digits or _digits_ok(text, *digits)
             number = int(text)  # bounds are kept only on integer types
             if (low is not None and number < low) or (high is not None and number > high):
                 return False
@@ -285,14 +399,49 @@ def _step(step: tuple[Any, ...], el: etree._Element) -> bool:
 
 
 _HINTS = {"schemaLocation", "noNamespaceSchemaLocation"}
-_REGEX: dict[str, re.Pattern[str]] = {}
+_REGEX: dict[str, re.Pattern[str] | None] = {}
+_XML_SPACE_CLASS = " \\t\\n\\r"
 
 
-def _regex(pattern: str) -> re.Pattern[str]:
-    compiled = _REGEX.get(pattern)
-    if compiled is None:
-        compiled = _REGEX[pattern] = re.compile(pattern)
+def _regex(pattern: str) -> re.Pattern[str] | None:
+    r"""A facet's pattern (as xmlschema translated it into Python's syntax), with XSD's
+    meaning of `\s`: XML's four whitespace characters, not Python's (NBSP, U+2028, ...).
+    None where the translation would not be exact (`\w`: XSD's differs from Python's;
+    `\S` inside a character class): such a value is not proven."""
+    if pattern in _REGEX:
+        return _REGEX[pattern]
+    compiled = _REGEX[pattern] = _xsd_regex(pattern)
     return compiled
+
+
+def _xsd_regex(pattern: str) -> re.Pattern[str] | None:
+    out: list[str] = []
+    depth = 0  # inside a character class
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            e = pattern[i + 1]
+            if e in "wW" or (e == "S" and depth):
+                return None
+            if e == "s":
+                out.append(_XML_SPACE_CLASS if depth else f"[{_XML_SPACE_CLASS}]")
+            elif e == "S":
+                out.append(f"[^{_XML_SPACE_CLASS}]")
+            else:
+                out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if c == "[":
+            depth += 1
+        elif c == "]" and depth:
+            depth -= 1
+        out.append(c)
+        i += 1
+    try:
+        return re.compile("".join(out))
+    except re.error:
+        return None
 
 
 def _digits_ok(text: str, total: int | None, fraction: int | None) -> bool:
@@ -317,11 +466,17 @@ def _normalize(text: str, space: str | None) -> str:
 # accepts it (names and URIs in ASCII, four-digit years, ...); anything else is not proven.
 _NCNAME = re.compile(r"[A-Za-z_][A-Za-z0-9._-]*")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
-_TZ = r"(Z|[+-](\d\d):(\d\d))?"
-_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)" + _TZ)
-_YEAR_MONTH = re.compile(r"(\d{4})-(\d\d)" + _TZ)
-_YEAR = re.compile(r"(\d{4})" + _TZ)
-_DATE_TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?" + _TZ)
+_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+_LONG = 30  # digits: more than any bound of a built-in integer type has (2**64: 20)
+# XSD's lexical spaces are ASCII: [0-9], never Python's \d (Arabic-Indic, fullwidth, ...)
+_D = "[0-9]"
+_TZ = rf"(Z|[+-]({_D}{_D}):({_D}{_D}))?"
+_DATE = re.compile(rf"({_D}{{4}})-({_D}{_D})-({_D}{_D})" + _TZ)
+_YEAR_MONTH = re.compile(rf"({_D}{{4}})-({_D}{_D})" + _TZ)
+_YEAR = re.compile(rf"({_D}{{4}})" + _TZ)
+_DATE_TIME = re.compile(
+    rf"({_D}{{4}})-({_D}{_D})-({_D}{_D})T({_D}{_D}):({_D}{_D}):({_D}{_D})(\.{_D}+)?" + _TZ
+)
 _PCHAR = r"[A-Za-z0-9\-._~!$&'()*+,;=@]|%[0-9A-Fa-f]{2}"  # RFC 3986, less ':' and '/'
 _PATH = rf"(?:{_PCHAR}|[:/])*"
 _TAIL = rf"(?:\?(?:{_PCHAR}|[:/?])*)?(?:#(?:{_PCHAR}|[:/?])*)?"  # query, fragment
@@ -393,12 +548,24 @@ def _year(text: str) -> bool:
     return m is not None and int(m.group(1)) > 0 and _timezone_ok(m, 2)
 
 
+def _beyond(text: str) -> int | None:
+    """+1 or -1 for an integer of more digits than any bound has (`_LONG`; int() of 4,300
+    digits raises), by its sign; None for one int() reads."""
+    digits = text.lstrip("+-").lstrip("0")
+    if len(digits) <= _LONG:
+        return None
+    return -1 if text.startswith("-") else 1
+
+
 def _integer(name: str) -> Callable[[str], bool]:
     low, high = _INT_RANGES[name]
 
     def check(text: str) -> bool:
         if _INTEGER.fullmatch(text) is None:
             return False
+        beyond = _beyond(text)
+        if beyond is not None:  # more digits than any bound: the side it lies on decides
+            return (high is None) if beyond > 0 else (low is None)
         number = int(text)
         return (low is None or number >= low) and (high is None or number <= high)
 
@@ -415,7 +582,7 @@ _BUILTINS: dict[str, Callable[[str], bool]] = {
     "IDREF": lambda t: _NCNAME.fullmatch(t) is not None,
     "anyURI": _uri,
     "boolean": lambda t: t in ("true", "false", "1", "0"),
-    "decimal": lambda t: re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", t) is not None,
+    "decimal": lambda t: _DECIMAL.fullmatch(t) is not None,
     "date": _date,
     "dateTime": _date_time,
     "gYear": _year,

@@ -34,6 +34,8 @@ from lxml import etree
 from ..diagnostics import Diagnostic
 from ..errors import JatsgenError
 from . import compact
+from .infoset import UNMASKING, masked_spaces, without_comments
+from .rules import NUMBER_DIGITS
 from .schemas import ResolvedSchema, SchemaLocator, cache_dir
 
 
@@ -391,11 +393,13 @@ def xsd_errors(
     name: str,
     engine: str = "lxml",
 ) -> list[Diagnostic]:
-    """Schema errors of a parsed document against one official schema set.
+    """Schema errors of a parsed document (its entities expanded: see `infoset`) against
+    one official schema set.
 
     Every engine reports the same findings at the same lines: "compact" answers only
     "valid" (see `compact`), and hands whatever it does not prove to xmlschema, whose
-    errors are located and pruned as libxml2 (xmllint) reports them (`_as_libxml2_would`).
+    errors are located and pruned as libxml2 (xmllint) reports them (`_as_libxml2_would`)
+    and completed where xmlschema is laxer than the specification (`compact.lexical_errors`).
     """
     schema = load_schema(schema_id, locator, engine)
     if isinstance(schema, dict):  # the compact form
@@ -405,22 +409,104 @@ def xsd_errors(
     if isinstance(schema, etree.DTD):
         schema = dtd_for(locator.find(schema_id), tree.docinfo.public_id)
     if isinstance(schema, etree.XMLSchema | etree.DTD):
-        if schema.validate(tree):
-            return []
+        try:
+            if schema.validate(tree):
+                return []
+        except etree.XMLSchemaValidateError:  # libxml2 gave up on this tree: xmlschema judges
+            return _xmlschema_errors(load_schema(schema_id, locator, "xmlschema"), tree,
+                                     locator.find(schema_id), name)  # fmt: skip
         code = "dtd" if isinstance(schema, etree.DTD) else "xsd"
         return [
             Diagnostic("error", _clean(e.message), name, e.line, e.column or None, None, code)
             for e in schema.error_log
         ]
+    return _xmlschema_errors(schema, tree, locator.find(schema_id), name)
+
+
+def _xmlschema_errors(
+    schema: Any, tree: etree._ElementTree, resolved: ResolvedSchema, name: str
+) -> list[Diagnostic]:
+    """xmlschema's findings, as libxml2 would report them, with the values the XSD
+    specification refuses and xmlschema takes (`compact.lexical_errors`)."""
     import xmlschema
 
+    _read_long_numbers()
+    judged = without_comments(tree)  # xmlschema refuses them in simple content; XSD does not
     # The tree is already parsed (safely); the resource may not fetch anything else.
-    resource = xmlschema.XMLResource(tree, allow="none")
-    errors = list(schema.iter_errors(resource, use_location_hints=False))
-    return [
-        Diagnostic("error", _clean(str(err.reason)), name, line, None, err.path, "xsd")
+    resource = xmlschema.XMLResource(masked_spaces(judged), allow="none")
+    try:
+        errors = list(schema.iter_errors(resource, use_location_hints=False))
+    except Exception as exc:  # xmlschema raised where it should report (an xsi:type it
+        # cannot resolve, ...): the file is not valid against the schema, say why and where
+        root = judged.getroot()
+        at = next((e for e in root.iter("{*}*", "*") if _XSI_TYPE in e.attrib), root)
+        why = _clean(str(exc)).splitlines()[0][:300]
+        return [
+            Diagnostic("error", f"the schema cannot be applied to this file: {why}", name,
+                       at.sourceline, None, None, "xsd")
+        ]  # fmt: skip
+    out = [
+        Diagnostic("error", _clean(str(err.reason)).translate(UNMASKING), name, line, None,
+                   err.path, "xsd")
         for err, line in _as_libxml2_would(errors)
-    ]
+    ]  # fmt: skip
+    said = {d.line for d in out}
+    form = compact_form(resolved) or _built(resolved, schema)
+    for el, attr, value, type_name in compact.lexical_errors(form, judged) if form else ():
+        if el.sourceline in said:
+            continue
+        odd = next(c for c in value if (not c.isascii() if type_name else c not in " \t\r\n"))
+        what = f"attribute {etree.QName(attr).localname!r}" if attr else "the value"
+        message = (
+            f"{what} {value[:60]!r} is not a valid xs:{type_name}: XSD writes numbers, "
+            f"dates and such in ASCII (digits 0-9, no {_char_name(odd)})"
+            if type_name
+            else f"{_char_name(odd)} between the elements of {etree.QName(el).localname}, "
+            "whose content is elements only: XML's white space is space, tab, CR and LF"
+        )
+        out.append(
+            Diagnostic(
+                "error",
+                message,
+                name,
+                el.sourceline,
+                None,
+                None,
+                "xsd",
+            )
+        )
+    return out
+
+
+_XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+
+
+def _read_long_numbers() -> None:
+    """xmlschema reads integers with int(), which refuses more than 4,300 digits by default
+    (a guard against slow conversions); XSD's integers have no such limit. Up to
+    NUMBER_DIGITS they are read (a conversion stays under 0.1 s); the rule
+    xml.number-too-long reports a longer one, whatever the engine."""
+    limit = sys.get_int_max_str_digits()
+    if limit and limit < NUMBER_DIGITS:
+        sys.set_int_max_str_digits(NUMBER_DIGITS)
+
+
+def _built(resolved: ResolvedSchema, schema: Any) -> dict[str, Any] | None:
+    """The compact form of a schema loaded a moment ago (the cache had none yet)."""
+    from .compact_build import build
+
+    try:
+        form = build(schema)
+    except Exception:
+        return None
+    _COMPACT[resolved] = form
+    return form
+
+
+def _char_name(c: str) -> str:
+    import unicodedata
+
+    return f"U+{ord(c):04X} {unicodedata.name(c, 'character')}"
 
 
 def _as_libxml2_would(errors: list[Any]) -> Iterator[tuple[Any, int | None]]:

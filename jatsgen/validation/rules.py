@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from ..diagnostics import Severity
+from ..hints import invisible
 from ..ids import DOI_RE, check_doi, check_isbn, check_issn, check_orcid, check_ror
 from ..safexml import local
 
@@ -82,6 +83,12 @@ declare(
     "no entity declarations in the DOCTYPE (blocks XXE and entity expansion attacks)",
 )
 declare("xml.too-large", "error", BOTH, "the file is under the size limit")
+declare(
+    "xml.entity-undeclared",
+    "error",
+    BOTH,
+    "every entity reference (&name;) is declared by the official DTD the DOCTYPE names",
+)
 declare(
     "kind.unknown", "error", BOTH, "the file is a JATS article, a BITS book or a Crossref deposit"
 )
@@ -418,6 +425,63 @@ def _jats_doi(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
             yield Finding("jats.doi-syntax", problem, el.sourceline, path_of(el))
 
 
+# identifiers and URLs judged here (those of DOIs, ISBNs, ISSNs, ORCIDs and ROR ids are judged
+# by their own rules, which name an invisible character too)
+_LINK_TEXT = ("resource", "uri", "self-uri", "license_ref", "crossmark_policy",
+              "intra_work_relation", "inter_work_relation", "institution_id", "object-id",
+              "ext-link", "email", "email_address")  # fmt: skip
+_XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+
+
+@rule(
+    "text.invisible",
+    "error",
+    BOTH,
+    "URLs, links and cited DOIs hold no invisible character (zero-width space, joiner, "
+    "word joiner, byte-order mark, bidi control, soft hyphen)",
+)
+def _invisible(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    for el in elements(tree, *_LINK_TEXT, "doi", "pub-id"):
+        name, parent = local(el), el.getparent()
+        if name == "doi" and parent is not None and local(parent) == "doi_data":
+            continue  # crossref.doi-syntax says it
+        if name == "pub-id" and (el.get("pub-id-type") or "").lower() == "doi":
+            continue  # jats.doi-syntax says it
+        value = text_of(el)
+        if hidden := invisible(value):
+            yield Finding("text.invisible", f"{name} {value!r}: {hidden}", el.sourceline,
+                          path_of(el))  # fmt: skip
+    for el in tree.getroot().iter():
+        href = el.get(_XLINK_HREF) if isinstance(el.tag, str) else None
+        if href and (hidden := invisible(href)):
+            yield Finding("text.invisible", f"link {href!r}: {hidden}", el.sourceline,
+                          f"{path_of(el)}/@xlink:href")  # fmt: skip
+
+
+NUMBER_DIGITS = 200_000  # the longest number read (see engines._read_long_numbers)
+
+
+@rule(
+    "xml.number-too-long",
+    "error",
+    BOTH,
+    f"no value is a number of more than {NUMBER_DIGITS:,} digits (none is read beyond that)",
+)
+def _long_numbers(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    for el in tree.getroot().iter():
+        if not isinstance(el.tag, str):
+            continue
+        for where, value in (("", el.text or ""), *((f"/@{k}", v) for k, v in el.attrib.items())):
+            if len(value) > NUMBER_DIGITS and _ASCII_DIGITS.fullmatch(value.strip().lstrip("+-")):
+                yield Finding(
+                    "xml.number-too-long",
+                    f"a number of {len(value.strip()):,} digits; jatsgen reads numbers of up "
+                    f"to {NUMBER_DIGITS:,} (the registry fewer)",
+                    el.sourceline,
+                    path_of(el) + where,
+                )
+
+
 # --- pages and dates -------------------------------------------------------------------------
 
 
@@ -432,10 +496,19 @@ def _page_pairs(tree: etree._ElementTree) -> Iterator[tuple[etree._Element, str,
             yield last, text_of(first), text_of(last)
 
 
+def _number(text: str) -> int | None:
+    """A whole number written in ASCII digits (what a page or a year is), else None: "²",
+    "٣" and 5,000 digits are not read (int() takes the first two, and fails on the last)."""
+    if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > 18:
+        return None
+    return int(text)
+
+
 @rule("pages.order", "error", BOTH, "the last page is not before the first page")
 def _pages(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
     for el, first, last in _page_pairs(tree):
-        if first.isdigit() and last.isdigit() and int(last) < int(first):
+        a, b = _number(first), _number(last)
+        if a is not None and b is not None and b < a:
             yield Finding(
                 "pages.order",
                 f"last page {last} is before first page {first}",
@@ -470,16 +543,22 @@ def _check_date(
     year: str, month: str, day: str, ctx: RuleContext, seasons: bool
 ) -> tuple[str, str, str] | None:
     """(rule, message, the part at fault: year, month or day) or None for a good date."""
-    if not year.isdigit():
-        return ("date.real", f"year {year!r} is not a number", "year")
-    y = int(year)
-    m = int(month) if month.isdigit() else None
+    y = _number(year)
+    if y is None:
+        return ("date.real", f"year {year[:30]!r} is not a number in the digits 0-9", "year")
+    if not 1 <= y <= 9999:
+        return (
+            "date.year-range",
+            f"year {year[:30]} cannot be a publication year; write one from 1 to 9999",
+            "year",
+        )
+    m = _number(month)
     if month and m is None:
-        return ("date.real", f"month {month!r} is not a number", "month")
+        return ("date.real", f"month {month[:30]!r} is not a number in the digits 0-9", "month")
     if m is not None and not (1 <= m <= 12 or (seasons and (21 <= m <= 24 or 31 <= m <= 34))):
         codes = " or a season code" if seasons else ""
         return ("date.real", f"month {month} is not 01-12{codes}", "month")
-    if day and m is not None and m > 12 and day.isdigit():
+    if day and m is not None and m > 12 and _number(day) is not None:
         return (
             "date.season-day",
             f"day {day} with the {'season' if m < 30 else 'quarter'} code {month}: the "
@@ -487,10 +566,11 @@ def _check_date(
             "day",
         )
     if day:
-        if not day.isdigit() or m is None or m > 12:
-            return ("date.real", f"day {day!r} without a calendar month", "day")
+        d = _number(day)
+        if d is None or m is None or m > 12:
+            return ("date.real", f"day {day[:30]!r} without a calendar month", "day")
         try:
-            when = dt.date(y, m, int(day))
+            when = dt.date(y, m, d)
         except ValueError:
             return ("date.real", f"{year}-{month}-{day} is not a real date", "day")
     else:
@@ -565,6 +645,16 @@ def _find_date_problems(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[
 )
 def _dates_real(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
     yield from (f for f in _date_findings(tree, ctx) if f.rule == "date.real")
+
+
+@rule(
+    "date.year-range",
+    "error",
+    BOTH,
+    "a date's year is from 1 to 9999 (a year of 0 or of five digits cannot be checked as a date)",
+)
+def _dates_year_range(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
+    yield from (f for f in _date_findings(tree, ctx) if f.rule == "date.year-range")
 
 
 @rule(
@@ -716,9 +806,17 @@ def _cited(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
 
 
 def run_rules(tree: etree._ElementTree, ctx: RuleContext, ignore: frozenset[str]) -> list[Finding]:
+    """Every rule's findings; a rule that fails on a file (a bug) is that file's finding,
+    never the end of the run."""
     out: list[Finding] = []
     for r in RULES.values():
         if r.check is None or r.id in ignore or ctx.kind not in r.kinds:
             continue
-        out.extend(f for f in r.check(tree, ctx) if f.rule not in ignore)
+        try:
+            out.extend(f for f in r.check(tree, ctx) if f.rule not in ignore)
+        except Exception as exc:
+            out.append(
+                Finding("internal", f"the rule {r.id} could not read this file "
+                        f"({type(exc).__name__}: {exc}); a bug in jatsgen", None)
+            )  # fmt: skip
     return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from ..errors import InputError, JatsgenError
 from ..safexml import parse_bytes, read_xml_file
 from .detect import detect_schema, kind_of, peek_schema
 from .engines import XMLSCHEMA_BYTES, engine_for, load_schema, xsd_errors
+from .infoset import declared_entities, entity_problems, entity_refs, expanded
 from .rules import RULES, RuleContext, run_rules
 from .schemas import SchemaLocator, schema_set
 
@@ -117,7 +118,7 @@ class Validator:
         except InputError as exc:
             report.diagnostics += exc.diagnostics
             return report
-        return self.validate_tree(tree, report, schema_id, len(data))
+        return self.validate_tree(tree, report, schema_id, len(data), data)
 
     def validate_bytes(self, data: bytes, name: str, schema_id: str | None = None) -> FileReport:
         report = FileReport(name)
@@ -126,7 +127,7 @@ class Validator:
         except InputError as exc:
             report.diagnostics += exc.diagnostics
             return report
-        return self.validate_tree(tree, report, schema_id, len(data))
+        return self.validate_tree(tree, report, schema_id, len(data), data)
 
     def validate_tree(
         self,
@@ -134,8 +135,10 @@ class Validator:
         report: FileReport,
         schema_id: str | None = None,
         size: int = 0,
+        data: bytes | None = None,
     ) -> FileReport:
-        """Validate a parsed document of `size` bytes (0 if unknown) into `report`."""
+        """Validate a parsed document of `size` bytes (0 if unknown) into `report`; `data`,
+        its bytes when at hand, lets a DTD see its CDATA sections as written."""
         self.seen += size
         name = report.path
         problem = _entity_problem(tree)
@@ -164,15 +167,16 @@ class Validator:
         ignore = self.options.ignore
         if _schema_rule(schema_id) not in ignore:
             try:
-                report.diagnostics += xsd_errors(tree, schema_id, self.locator, name, self.engine)
+                report.diagnostics += self._schema_findings(tree, schema_id, name, data)
             except JatsgenError as exc:
                 report.diagnostics.append(
                     Diagnostic("error", str(exc), name, 1, None, None, "schema.missing")
                 )
         ctx = RuleContext(report.kind, prefixes=self.options.prefixes)
         for f in run_rules(tree, ctx, ignore):
+            severity = RULES[f.rule].severity if f.rule in RULES else "error"
             report.diagnostics.append(
-                Diagnostic(RULES[f.rule].severity, f.message, name, f.line, None, f.where, f.rule)
+                Diagnostic(severity, f.message, name, f.line, None, f.where, f.rule)
             )
         if report.kind == "crossref":
             root = tree.getroot()
@@ -183,6 +187,30 @@ class Validator:
             report.timestamp = int(stamp) if fits else None
             report.dois = [(d.text or "").strip() for d in root.iterfind(".//{*}doi_data/{*}doi")]
         return report
+
+    def _schema_findings(
+        self, tree: etree._ElementTree, schema_id: str, name: str, data: bytes | None
+    ) -> list[Diagnostic]:
+        """The official schema's judgement of the document as it sees it (`infoset`): its
+        entity references declared by the DTD its DOCTYPE names, or reported; for a DTD,
+        its CDATA sections as written."""
+        out: list[Diagnostic] = []
+        judged = tree
+        refs = entity_refs(tree)
+        declared: Mapping[str, str] = {}
+        if refs:
+            declared = declared_entities(tree, self.locator)
+            where = (
+                f"by the DTD {tree.docinfo.public_id} names"
+                if declared
+                else "by any DTD the file names: jatsgen reads only the official DTDs it holds"
+            )
+            out += entity_problems(refs, declared, name, where)
+            judged = expanded(tree, declared)
+        if data is not None and b"<![CDATA[" in data and schema_set(schema_id).format == "dtd":
+            judged = parse_bytes(data, name, keep_cdata=True)
+            judged = expanded(judged, declared) if refs else judged
+        return out + xsd_errors(judged, schema_id, self.locator, name, self.engine)
 
 
 # --- many files --------------------------------------------------------------------------------
