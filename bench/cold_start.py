@@ -189,8 +189,10 @@ def main() -> None:
     for i in range(15):
         shutil.copy(SEED, many / f"paper{i:02d}.txt")
         text = (many / f"paper{i:02d}.txt").read_text("utf-8")
-        # a number of its own, so each paper gets a DOI of its own
-        (many / f"paper{i:02d}.txt").write_text(text.replace("\t070\n", f"\t{i + 100}\n"), "utf-8")
+        # a number of its own, so each paper gets a DOI of its own, and a title of its own,
+        # so each is a paper of its own (a DOI made from the pattern is kept for its work)
+        text = text.replace("\t070\n", f"\t{i + 100}\n").replace("ҚҰҚЫҚТЫҚ", f"ҚҰҚЫҚТЫҚ {i}", 1)
+        (many / f"paper{i:02d}.txt").write_text(text, "utf-8")
     papers = sorted(str(p) for p in many.glob("*.txt"))
 
     def fifteen(jobs: list[str]) -> float:

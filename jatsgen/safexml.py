@@ -29,6 +29,21 @@ def local(el: etree._Element) -> str:
     return tag if tag[0] != "{" else tag.rpartition("}")[2]
 
 
+def replace_node(node: etree._Element, text: str) -> None:
+    """Take `node` (an entity reference, a comment, ...) out of its parent, leaving `text`
+    and the node's tail where it was."""
+    parent = node.getparent()
+    if parent is None:
+        return
+    joined = text + (node.tail or "")
+    before = node.getprevious()
+    if before is not None:
+        before.tail = (before.tail or "") + joined
+    else:
+        parent.text = (parent.text or "") + joined
+    parent.remove(node)
+
+
 def parser(keep_cdata: bool = False) -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,  # entity references stay unexpanded: no XXE, no billion laughs

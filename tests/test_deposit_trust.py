@@ -144,6 +144,8 @@ def test_a_pending_result_is_never_unchanged_and_a_fix_is_sent(env, registry):
     again = run("deposit", first, "--endpoint", reg.url, "--dry-run", "--format", "json")
     assert again.exit_code == 1
     assert {d["status"] for d in plan(again).values()} == {"pending"}, again.stdout
+    seen = run("preview", first, "--endpoint", reg.url, "--format", "json")
+    assert {x["status"] for x in json_lines(seen.stdout)} == {"pending"}, seen.stdout
     fixed_text = restamp(PAPER_FILE.read_text("utf-8"), 1).replace("A-17", "A-17b")
     fixed = batch(env / "b", "v1.xml", fixed_text)
     dry = run("deposit", fixed, "--endpoint", reg.url, "--dry-run", "--format", "json")
@@ -424,3 +426,13 @@ def test_a_file_name_that_breaks_a_log_fails_its_submission_also_after_a_restart
         assert again.witness()["pending"] == 0
     finally:
         again.close()
+
+
+def test_two_works_known_alike_in_one_run_are_an_error_not_one_doi_later(env):
+    """A DOI made from the pattern is kept for what a work is known by (its title and first
+    author, here): two rows known alike would share it in the next run."""
+    sheet = volume(env, ["Alpha", "Beta", "Alpha"])
+    made = run("crossref", sheet, "--config", CONFIG, "-o", env / "out")
+    assert made.exit_code == 1
+    (line,) = [ln for ln in made.stderr.splitlines() if "[doi.same-work]" in ln]
+    assert "volume.csv:4" in line and "the work at" in line and "volume.csv:2" in line

@@ -158,6 +158,8 @@ def add_work(work: PreparedWork, planner: DoiPlanner, assembler: BatchAssembler)
     """
     if work.errors:
         raise InputError(work.errors)
+    if work.remember is not None:  # a DOI the pattern made is kept by what the work is
+        planner.claim_work(work.remember[1], work.where, work.source)
     planner.claim(work.doi, work.where, work.source)
     assembler.replay(work.work)
     if work.work.errors:

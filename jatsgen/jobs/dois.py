@@ -11,8 +11,6 @@ renumbers the others, and a new work never takes a DOI an earlier run gave to an
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
 import re
 import string
@@ -25,6 +23,7 @@ from ..diagnostics import Diagnostic
 from ..errors import InputError, JatsgenError
 from ..ids import check_doi
 from ..model import Article, Book, Journal, Proceedings, Source, Work
+from . import statefile
 
 # Crossref's recommended DOI suffix characters: a-z A-Z 0-9 - . _ ; ( ) /
 SAFE_SUFFIX = re.compile(r"^[A-Za-z0-9\-._;()/]+$")
@@ -200,13 +199,7 @@ class DoiMemory:
 
     def _parse(self) -> dict[str, dict[str, str]]:
         fix = "move it aside to start afresh (DOIs already made stay in the batches and ledger)"
-        try:
-            data = json.loads(self.path.read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            why = exc.strerror if isinstance(exc, OSError) else "not JSON"
-            raise JatsgenError(
-                f"{self.path}: the DOIs made here are unreadable ({why}); {fix}"
-            ) from None
+        data = statefile.read(self.path, "the DOIs made here", fix)
         prefixes = data.get("prefixes") if isinstance(data, dict) else None
         if not isinstance(prefixes, dict) or not all(
             isinstance(v, dict) for v in prefixes.values()
@@ -218,17 +211,13 @@ class DoiMemory:
         """Add (prefix, identity, DOI) triples; a work already remembered keeps its DOI."""
         if not self.record or not made:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".lock"), "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with statefile.locked(self.path):
             _LOADED.pop(self.path, None)
             prefixes = {k: dict(v) for k, v in self._read().items()}
             for prefix, identity, doi in made:
                 prefixes.setdefault(prefix, {}).setdefault(identity, doi)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"version": 1, "prefixes": prefixes}, indent=0,
-                                      ensure_ascii=False, sort_keys=True), "utf-8")  # fmt: skip
-            os.replace(tmp, self.path)
+            data = {"version": 1, "prefixes": prefixes}
+            statefile.write(self.path, data, indent=0, ensure_ascii=False, sort_keys=True)
             _LOADED.pop(self.path, None)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -243,6 +232,7 @@ class DoiPlanner:
     config: DepositConfig
     any_prefix: bool = False
     seen: dict[str, str] = field(default_factory=dict)  # lower-case DOI -> where
+    works: dict[str, str] = field(default_factory=dict)  # work identity -> where
     memory: DoiMemory | None = None
     # DOIs made from the pattern in this input: lower-case DOI -> (prefix, identity, DOI)
     made: dict[str, tuple[str, str, str]] = field(default_factory=dict)
@@ -347,6 +337,23 @@ class DoiPlanner:
         if not re.match(r"^https?://\S+$", resource):
             raise ValueError(f"resource URL {resource!r} is not an absolute http(s) URL")
         return resource
+
+    def claim_work(self, identity: str, loc: str, source: Source | None) -> None:
+        """Register the work known as `identity` (`work_identity`) for the run: two works
+        known alike would share the DOI kept for them in the next run."""
+        if identity in self.works:
+            raise InputError(
+                Diagnostic.at_source(
+                    "error",
+                    f"this work is known by the same {identity.split(':', 1)[0]} as the work "
+                    f"at {self.works[identity]} ({identity[:120]}), and a DOI made from the "
+                    "pattern is kept for what a work is known by: give one of them an id or "
+                    "a landing page of its own (or remove a repeated row)",
+                    source,
+                    "doi.same-work",
+                )
+            )
+        self.works[identity] = loc
 
     def claim(self, doi: str, loc: str, source: Source | None) -> None:
         """Register `doi` for the work at `loc`; a DOI may be deposited once per run."""

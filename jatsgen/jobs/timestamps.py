@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import json
 import os
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from pathlib import Path
 import platformdirs
 
 from ..errors import JatsgenError
+from . import statefile
 
 ENV_STATE = "JATSGEN_STATE_DIR"
 MIN_DIGITS = 15
@@ -65,30 +65,20 @@ class TimestampClock:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[dict[str, int]]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".lock"), "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with statefile.locked(self.path):
             state = self._read()
             yield state
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(state, indent=2), "utf-8")
-            os.replace(tmp, self.path)
+            statefile.write(self.path, state, indent=2)
 
     def _read(self) -> dict[str, int]:
         """The state file's content, checked: a damaged one is a one-line error."""
-        if not self.path.is_file():
-            return {}
         fix = (
             "fix or remove it (then pass --timestamp larger than the last one deposited, or "
             "let the ledger's highest timestamp be the floor)"
         )
-        try:
-            state = json.loads(self.path.read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            why = exc.strerror if isinstance(exc, OSError) else "not JSON"
-            raise JatsgenError(
-                f"{self.path}: timestamp state is unreadable ({why}); {fix}"
-            ) from None
+        if not self.path.is_file():
+            return {}
+        state = statefile.read(self.path, "timestamp state", fix)
         last = state.get("last") if isinstance(state, dict) else None
         if not isinstance(state, dict) or not (last is None or _is_stamp(last)):
             shown = json.dumps(state)[:60]

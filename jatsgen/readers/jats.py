@@ -61,7 +61,7 @@ from ..model import (
     Title,
 )
 from ..model import CiteRef as Cite
-from ..safexml import local, parse_bytes
+from ..safexml import local, parse_bytes, replace_node
 
 XLINK = "{http://www.w3.org/1999/xlink}href"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -246,17 +246,8 @@ def _inline_entities(root: etree._Element) -> None:
     characters; a name HTML does not know stays as written.
     """
     for ent in list(root.iter(etree.Entity)):
-        parent = ent.getparent()
-        if parent is None:
-            continue
         name = str(ent.name)
-        kept = html.entities.html5.get(f"{name};", f"&{name};") + (ent.tail or "")
-        before = ent.getprevious()
-        if before is not None:
-            before.tail = (before.tail or "") + kept
-        else:
-            parent.text = (parent.text or "") + kept
-        parent.remove(ent)
+        replace_node(ent, html.entities.html5.get(f"{name};", f"&{name};"))
 
 
 def read_jats(data: bytes, path: str, diags: Diagnostics, *, body: bool = True) -> list[Article]:

@@ -430,12 +430,12 @@ def _xmlschema_errors(
     specification refuses and xmlschema takes (`compact.lexical_errors`)."""
     import xmlschema
 
-    _read_long_numbers()
     judged = without_comments(tree)  # xmlschema refuses them in simple content; XSD does not
     # The tree is already parsed (safely); the resource may not fetch anything else.
     resource = xmlschema.XMLResource(masked_spaces(judged), allow="none")
     try:
-        errors = list(schema.iter_errors(resource, use_location_hints=False))
+        with _long_numbers():
+            errors = list(schema.iter_errors(resource, use_location_hints=False))
     except Exception as exc:  # xmlschema raised where it should report (an xsi:type it
         # cannot resolve, ...): the file is not valid against the schema, say why and where
         root = judged.getroot()
@@ -481,14 +481,30 @@ def _xmlschema_errors(
 _XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 
 
-def _read_long_numbers() -> None:
-    """xmlschema reads integers with int(), which refuses more than 4,300 digits by default
-    (a guard against slow conversions); XSD's integers have no such limit. Up to
-    NUMBER_DIGITS they are read (a conversion stays under 0.1 s); the rule
-    xml.number-too-long reports a longer one, whatever the engine."""
-    limit = sys.get_int_max_str_digits()
-    if limit and limit < NUMBER_DIGITS:
-        sys.set_int_max_str_digits(NUMBER_DIGITS)
+_LONG_LOCK = threading.Lock()
+_LONG_USERS = [0, 0]  # validations reading long numbers now; the limit before the first
+
+
+@contextlib.contextmanager
+def _long_numbers() -> Iterator[None]:
+    """While xmlschema validates, int() reads up to NUMBER_DIGITS digits. xmlschema reads
+    integers with int(), which refuses more than 4,300 digits by default (a guard against
+    slow conversions); XSD's integers have no such limit, and a conversion of NUMBER_DIGITS
+    stays under 0.1 s (the rule xml.number-too-long reports a longer number, whatever the
+    engine). The process's own limit is back once no validation needs this one."""
+    with _LONG_LOCK:
+        if _LONG_USERS[0] == 0:
+            _LONG_USERS[1] = sys.get_int_max_str_digits()
+            if 0 < _LONG_USERS[1] < NUMBER_DIGITS:
+                sys.set_int_max_str_digits(NUMBER_DIGITS)
+        _LONG_USERS[0] += 1
+    try:
+        yield
+    finally:
+        with _LONG_LOCK:
+            _LONG_USERS[0] -= 1
+            if _LONG_USERS[0] == 0:
+                sys.set_int_max_str_digits(_LONG_USERS[1])
 
 
 def _built(resolved: ResolvedSchema, schema: Any) -> dict[str, Any] | None:

@@ -26,6 +26,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..diagnostics import Diagnostic
+from ..safexml import replace_node
 from .schemas import SchemaLocator, manifest
 
 ENTITY_RULE = "xml.entity-undeclared"
@@ -102,7 +103,7 @@ def expanded(tree: etree._ElementTree, declared: Mapping[str, str]) -> etree._El
     by nothing: it is reported apart)."""
     out = copy.deepcopy(tree)
     for ref in list(out.getroot().iter(etree.Entity)):
-        _replace(ref, declared.get(ref.name, ""))
+        replace_node(ref, declared.get(ref.name, ""))
     return out
 
 
@@ -119,22 +120,8 @@ def without_comments(tree: etree._ElementTree) -> etree._ElementTree:
     out = copy.deepcopy(tree)
     for node in list(out.getroot().iter(etree.Comment, etree.ProcessingInstruction)):
         if node.getparent() is not None:
-            _replace(node, "")
+            replace_node(node, "")
     return out
-
-
-def _replace(node: etree._Element, text: str) -> None:
-    """Take `node` out of its parent, leaving `text` (and its tail) where it was."""
-    parent = node.getparent()
-    if parent is None:
-        return
-    joined = text + (node.tail or "")
-    before = node.getprevious()
-    if before is not None:
-        before.tail = (before.tail or "") + joined
-    else:
-        parent.text = (parent.text or "") + joined
-    parent.remove(node)
 
 
 # What Python's str.split() takes for white space and XML does not (XML: space, tab, CR, LF)
