@@ -436,3 +436,19 @@ def test_two_works_known_alike_in_one_run_are_an_error_not_one_doi_later(env):
     assert made.exit_code == 1
     (line,) = [ln for ln in made.stderr.splitlines() if "[doi.same-work]" in ln]
     assert "volume.csv:4" in line and "the work at" in line and "volume.csv:2" in line
+
+
+def test_an_interrupted_upload_never_leaves_a_doi_waiting_for_an_answer(env, registry):
+    """An upload cut off before the registry said anything may or may not have arrived: the
+    same works made again (a new timestamp) are sent, not held as pending for ever."""
+    reg = registry()
+    text = PAPER_FILE.read_text("utf-8")
+    cut = batch(env / "a", "v1.xml", restamp(text, 1))
+    _interrupted(env, reg, cut, arrived=False)
+    again = batch(env / "a", "v2.xml", restamp(text, 2))
+    dry = run("deposit", again, "--endpoint", reg.url, "--dry-run", "--format", "json")
+    assert dry.exit_code == 0, dry.stdout + dry.stderr
+    assert plan(dry)[PAPER]["sent"] and "was interrupted" in plan(dry)[PAPER]["note"]
+    sent = run("deposit", again, "--endpoint", reg.url, "--wait", *FAST)
+    assert sent.exit_code == 0, sent.stdout + sent.stderr
+    assert reg.witness()["registered"][PAPER.lower()] == 1

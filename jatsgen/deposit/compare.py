@@ -4,9 +4,10 @@ unchanged or pending, and, for people, what changed.
 What decides is the DOI's canonical form (`registration.canonical_form`): the XML the
 deposit registers for it. Unchanged means that XML is the one the registry last registered;
 anything else is sent. The registry's word counts, not ours: a DOI whose last sending was
-refused is sent again, one still awaiting the registry's answer is pending (never
-unchanged), and a DOI recorded before canonical forms existed is judged by its fields where
-they show a change and otherwise sent once, never skipped on a guess. The field-by-field
+refused, or interrupted before any answer, is sent again, one still awaiting the registry's
+answer is pending (never unchanged), and a DOI recorded before canonical forms existed is
+judged by its fields where they show a change and otherwise sent once, never skipped on a
+guess. The field-by-field
 diff is for the preview and the dry run; where it shows nothing, the XML's own paths do.
 """
 
@@ -67,6 +68,14 @@ def _judge(record: Registered, history: History | None) -> DoiPlan:
                 f"({latest.upload_name}): run `jatsgen status`, then deposit again",
             )
         return DoiPlan(record, UPDATED, _changes(registered or latest, record))
+    if latest.result == "unknown":  # an upload interrupted before the registry answered
+        return DoiPlan(
+            record,
+            UPDATED if registered is not None else NEW,
+            _changes(registered, record) if registered is not None else [],
+            note=f"its last upload here ({latest.upload_name}) was interrupted before the "
+            "registry answered: sent again",
+        )
     if latest.result == "failure":
         why = (latest.message or "refused").splitlines()[0][:200]
         return DoiPlan(

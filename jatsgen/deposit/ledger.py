@@ -8,6 +8,7 @@ statement jatsgen runs against it is in this module.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -72,7 +73,8 @@ STALE_CLAIM = dt.timedelta(hours=6)  # a claim from another host older than this
 
 SENT_STATES = ("uploading", "received", "completed")  # what may have reached the registry
 HELD_STATES = ("received", "completed")  # what the registry confirmed it holds
-SEEN_STATES = ("received", "completed", "rejected")  # what the registry answered about
+# what may have reached the registry, or it answered about (an `uploading` one is not known)
+SEEN_STATES = ("uploading", "received", "completed", "rejected")
 
 
 def ledger_path(explicit: str | Path | None = None) -> Path:
@@ -218,7 +220,7 @@ class Held:
     updated_at: str
     canonical: str | None = None  # None: deposited by a jatsgen before canonical forms
     canonical_xml: bytes | None = None
-    result: str = "success"  # pending | success | warning | failure
+    result: str = "success"  # pending | success | warning | failure | unknown (interrupted)
     message: str | None = None
     submission: int = 0
 
@@ -562,7 +564,8 @@ class Ledger:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 rows = conn.execute(
-                    "SELECT d.*, s.upload_name, s.updated_at FROM dois d JOIN submissions s "
+                    "SELECT d.*, s.upload_name, s.updated_at, s.state FROM dois d JOIN "
+                    "submissions s "
                     f"ON s.id = d.submission WHERE d.doi IN ({','.join('?' * len(chunk))}) "
                     f"AND s.endpoint = ? AND s.state IN ({','.join('?' * len(SEEN_STATES))}) "
                     "ORDER BY s.id",
@@ -570,6 +573,8 @@ class Ledger:
                 )
                 for row in rows:  # the latest submission wins
                     held = _held(row)
+                    if row["state"] == "uploading":  # interrupted before any answer
+                        held = dataclasses.replace(held, result="unknown")
                     latest[held.doi] = held
                     if held.result in ("success", "warning"):
                         registered[held.doi] = held
