@@ -210,9 +210,9 @@ def deposit_summary(outcomes: list[Outcome], waited: bool) -> str:
         if o.plan is None:
             continue
         went = o.state not in ("rejected", "unavailable", "skipped", "invalid")
-        sending = o.plan.sending
+        carried = o.plan.sent
         for d in o.plan.dois:
-            (sent if went and d in sending else kept).append(d)
+            (sent if went and d.doi.lower() in carried else kept).append(d)
     count = {s: sum(d.status == s for d in sent) for s in ("new", "updated")}
     unsent = {s: sum(d.status == s for d in kept) for s in ("unchanged", "pending")}
     out = (

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from ..diagnostics import Diagnostic
 from ..registration import Change, Registered, changes, unpack, xml_changes
 from .ledger import Held, History
 
@@ -33,6 +34,23 @@ class DoiPlan:
     @property
     def doi(self) -> str:
         return self.record.doi
+
+    def moved(self, path: str | None) -> Diagnostic | None:
+        """The finding that this DOI would move to another work (`deposit.doi-moved`), for
+        the deposit that refuses the file and for the preview that shows why."""
+        if self.moved_from is None:
+            return None
+        return Diagnostic(
+            "error",
+            f"{self.doi} was registered for {self.moved_from}; this file would put it on "
+            f"{describe(self.record.flat())}. If that is meant, deposit with --reassign "
+            f"{self.doi}; otherwise give this work a DOI of its own",
+            path,
+            self.record.line,
+            None,
+            "doi_data/doi",
+            "deposit.doi-moved",
+        )
 
 
 def judge(

@@ -72,7 +72,6 @@ VERSION = 4  # PRAGMA user_version of a ledger with the tables above
 STALE_CLAIM = dt.timedelta(hours=6)  # a claim from another host older than this is abandoned
 
 SENT_STATES = ("uploading", "received", "completed")  # what may have reached the registry
-HELD_STATES = ("received", "completed")  # what the registry confirmed it holds
 # what may have reached the registry, or it answered about (an `uploading` one is not known)
 SEEN_STATES = ("uploading", "received", "completed", "rejected")
 
@@ -222,7 +221,6 @@ class Held:
     canonical_xml: bytes | None = None
     result: str = "success"  # pending | success | warning | failure | unknown (interrupted)
     message: str | None = None
-    submission: int = 0
 
 
 @dataclass(frozen=True)
@@ -331,7 +329,6 @@ def _held(row: sqlite3.Row) -> Held:
         row["canonical_xml"],
         row["result"],
         row["message"],
-        row["submission"],
     )
 
 
@@ -353,11 +350,11 @@ class Ledger:
     def last_sent(
         self,
         dois: Iterable[str],
+        endpoint: str,
         *,
         except_file: str | None = None,
-        endpoint: str | None = None,
     ) -> dict[str, SentTimestamp]:
-        """The largest timestamp already sent for each DOI (to `endpoint`, or to any),
+        """The largest timestamp already sent for each DOI to `endpoint`,
         leaving out DOIs the registry refused: a refused DOI holds no timestamp there.
 
         `except_file` (a sha256) leaves out that file's own submissions: resuming an
@@ -371,13 +368,12 @@ class Ledger:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                at = "" if endpoint is None else " AND s.endpoint = ?"
                 rows = conn.execute(
                     "SELECT d.doi, d.timestamp, s.endpoint, s.upload_name, s.file_sha256 "
                     "FROM dois d JOIN submissions s ON s.id = d.submission "
                     f"WHERE d.doi IN ({marks}) AND d.result != 'failure' "
-                    f"AND s.state IN ({','.join('?' * len(SENT_STATES))}){at}",
-                    [*chunk, *SENT_STATES, *([] if endpoint is None else [endpoint])],
+                    f"AND s.state IN ({','.join('?' * len(SENT_STATES))}) AND s.endpoint = ?",
+                    [*chunk, *SENT_STATES, endpoint],
                 )
                 for row in rows:
                     if except_file is not None and row["file_sha256"] == except_file:

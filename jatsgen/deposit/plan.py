@@ -26,7 +26,7 @@ from ..errors import InputError
 from ..registration import SIBLINGS, Registered, doi_holders, is_container, pack, registered
 from ..safexml import local, parse_bytes, read_xml_file
 from ..validation import FileReport, ValidateOptions, Validator, validate_paths
-from .compare import NEW, PENDING, UNCHANGED, UPDATED, DoiPlan, describe, judge
+from .compare import NEW, PENDING, UNCHANGED, UPDATED, DoiPlan, judge
 from .ledger import Carried, Ledger
 
 __all__ = ["NEW", "PENDING", "UNCHANGED", "UPDATED", "DoiPlan", "FilePlan", "plan_files"]
@@ -158,21 +158,8 @@ def _plan(item: _Read, dois: list[DoiPlan], force: bool) -> tuple[FilePlan, set[
     its works' context (its doi_data left out: it is not registered again)."""
     plan = FilePlan(item.path, "send", dois=dois, data=item.data, report=item.report)
     for d in dois:
-        if d.moved_from is not None:
-            plan.refuse(
-                Diagnostic(
-                    "error",
-                    f"{d.doi} was registered for {d.moved_from}; this file would put it on "
-                    f"{describe(d.record.flat())}. If that is meant, deposit with --reassign "
-                    f"{d.doi}; otherwise give this work a DOI of its own",
-                    item.path,
-                    d.record.line,
-                    None,
-                    "doi_data/doi",
-                    "deposit.doi-moved",
-                ),
-                f"{d.doi} would move to another work",
-            )
+        if (finding := d.moved(item.path)) is not None:
+            plan.refuse(finding, f"{d.doi} would move to another work")
     if plan.action == "invalid":
         return plan, set()
     every = {d.doi.lower() for d in dois}
@@ -218,7 +205,10 @@ def _cut(
             plan.action, plan.report = "invalid", check
             plan.message = "not sent: the file with only its changed works is not valid"
             return
-    plan.carried = carried(parse_bytes(plan.data, item.path))
+    if plan.part:
+        plan.carried = carried(parse_bytes(plan.data, item.path))
+    else:  # the file as read: its registrations are known
+        plan.carried = carried(item.tree, item.records)
     plan.message = _summary(plan, force)
 
 
@@ -242,14 +232,12 @@ def _summary(plan: FilePlan, force: bool) -> str:
 
 
 def _sent_twice(plans: list[FilePlan]) -> None:
-    """A work's DOI sent by two files of one run: both are refused (which one is meant?).
-    A container's own DOI goes with every batch of its volume, and is not counted."""
+    """A DOI sent by two files of one run: both are refused (which one is meant?). A
+    container's own DOI is sent by one file of its volume (`_one_container_sending`)."""
     senders: dict[str, list[FilePlan]] = defaultdict(list)
     for plan in plans:
-        sent = plan.sent
-        for d in plan.dois:
-            if d.doi.lower() in sent and not d.record.container_doi:
-                senders[d.doi.lower()].append(plan)
+        for doi in plan.sent:
+            senders[doi].append(plan)
     for doi, both in senders.items():
         if len(both) < 2:
             continue
@@ -276,9 +264,7 @@ def _not_newer(plan: FilePlan, ledger: Ledger, endpoint: str) -> None:
     earlier sendings that were not refused; a resumed sending of these bytes is not one)."""
     if plan.action != "send":
         return
-    before = ledger.last_sent(
-        [c.doi for c in plan.carried], except_file=plan.sha256, endpoint=endpoint
-    )
+    before = ledger.last_sent([c.doi for c in plan.carried], endpoint, except_file=plan.sha256)
     lines = {d.doi.lower(): d.record.line for d in plan.dois}
     for c in plan.carried:
         prior = before.get(c.doi.lower())
@@ -300,9 +286,10 @@ def _not_newer(plan: FilePlan, ledger: Ledger, endpoint: str) -> None:
         )
 
 
-def carried(tree: etree._ElementTree) -> list[Carried]:
+def carried(tree: etree._ElementTree, records: Sequence[Registered] | None = None) -> list[Carried]:
     """The DOIs a deposit registers, each with its timestamp (its own, else the head's),
-    its fields and its canonical form."""
+    its fields and its canonical form. `records`: the tree's registrations, if read already
+    (`registered(tree)`)."""
     root = tree.getroot()
     head = _stamp(root.findtext("{*}head/{*}timestamp")) or 0
     stamps = {}
@@ -318,7 +305,7 @@ def carried(tree: etree._ElementTree) -> list[Carried]:
             r.canonical,
             pack(r.canonical_xml),
         )
-        for r in registered(tree)
+        for r in (registered(tree) if records is None else records)
     ]
 
 

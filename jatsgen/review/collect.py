@@ -50,7 +50,6 @@ class Entry:
     status: str = NEW  # new | updated | unchanged | pending, against the ledger's history
     changes: list[Change] = field(default_factory=list)
     note: str = ""  # why, where the status alone does not say
-    moved_from: str | None = None  # the work the DOI was registered for, if another
     findings: list[Diagnostic] = field(default_factory=list)
     losses: list[str] = field(default_factory=list)
     source: str | None = None  # the input it was made from
@@ -120,20 +119,8 @@ def review(
     for entry, plan in zip(result.entries, judge([e.record for e in result.entries], history),
                            strict=True):  # fmt: skip
         entry.status, entry.changes, entry.note = plan.status, plan.changes, plan.note
-        entry.moved_from = plan.moved_from
-        if plan.moved_from is not None:
-            entry.findings.append(
-                Diagnostic(
-                    "error",
-                    f"{plan.doi} was registered for {plan.moved_from}; deposit would put it "
-                    "on this work (deposit --reassign to mean it)",
-                    entry.deposit,
-                    entry.record.line,
-                    None,
-                    "doi_data/doi",
-                    "deposit.doi-moved",
-                )
-            )
+        if (moved := plan.moved(entry.deposit)) is not None:
+            entry.findings.append(moved)
         extra = notes.get(entry.record.doi.lower())
         if extra is not None:
             entry.source = extra.input
