@@ -425,7 +425,7 @@ def _person(p: etree._Element) -> Person:
         role = f"{role}: {credit}"
     affs = []
     for box in (c for c in p if local(c) == "affiliations"):
-        for inst in box:
+        for inst in (i for i in box if local(i) == "institution"):  # not its comments
             parts = [
                 _text(inst, n)
                 for n in ("institution_name", "institution_department", "institution_place")

@@ -11,7 +11,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from conftest import FIXTURES, PASSWORD, json_lines
+from conftest import FIXTURES, PASSWORD, SHARED, json_lines
 from lxml import etree
 from typer.testing import CliRunner
 
@@ -301,6 +301,36 @@ def test_the_same_doi_in_two_files_of_one_run_is_refused_before_anything_is_sent
     both = run("deposit", one, three, "--endpoint", reg.url, "--wait", *FAST)
     assert both.exit_code == 0, both.stdout + both.stderr
     assert "3 DOI(s) sent" in both.stderr
+
+
+def test_a_doi_sent_twice_is_named_as_the_files_write_it(env, registry):
+    """Two official examples (a conference paper and its components) both register
+    10.32013/TM9b6MW: the finding names it as written, so a search of either file finds it."""
+    reg = registry()
+    examples = SHARED / "examples" / "crossref"
+    files = [examples / "component5.3.0.xml", examples / "conf_single5.3.0.xml"]
+    dry = run("deposit", *files, "--endpoint", reg.url, "--dry-run")
+    assert dry.exit_code == 1
+    said = dry.stdout + dry.stderr
+    assert said.count("DOI 10.32013/TM9b6MW is also sent by") == 2, said
+    assert "10.32013/tm9b6mw" not in said
+
+
+def test_a_comment_among_affiliations_is_not_shown_as_an_affiliation():
+    """The official journal article example comments inside <affiliations>: its first
+    author has the two institutions it names, and no empty one."""
+    from jatsgen.registration import registered
+
+    path = SHARED / "examples" / "crossref" / "journal.article5.3.0.xml"
+    article = next(r for r in registered(etree.parse(str(path))) if r.doi == "10.5555/n0HRokm")
+    first = article.people[0]
+    assert first.name == "Minerva Housecat"
+    assert first.affiliations == [
+        "United States Department of Energy, Office of Environmental Management, "
+        "Washington, DC, https://ror.org/01bj3aw27",
+        "https://ror.org/05gq02987",
+    ]
+    assert "; ;" not in article.flat()["Contributor 1"]
 
 
 def test_a_file_of_a_kind_not_read_field_by_field_is_sent_and_then_compared(env, registry):

@@ -234,28 +234,30 @@ def _summary(plan: FilePlan, force: bool) -> str:
 def _sent_twice(plans: list[FilePlan]) -> None:
     """A DOI sent by two files of one run: both are refused (which one is meant?). A
     container's own DOI is sent by one file of its volume (`_one_container_sending`)."""
-    senders: dict[str, list[FilePlan]] = defaultdict(list)
+    senders: dict[str, list[tuple[FilePlan, DoiPlan]]] = defaultdict(list)
     for plan in plans:
-        for doi in plan.sent:
-            senders[doi].append(plan)
-    for doi, both in senders.items():
+        sent = plan.sent
+        for d in plan.dois:
+            if d.doi.lower() in sent:
+                senders[d.doi.lower()].append((plan, d))
+    for both in senders.values():
         if len(both) < 2:
             continue
-        for plan in both:
-            others = ", ".join(p.path for p in both if p is not plan)
-            line = next((d.record.line for d in plan.dois if d.doi.lower() == doi), None)
+        for plan, d in both:  # the DOI as this file writes it, where it does
+            others = ", ".join(p.path for p, _ in both if p is not plan)
             plan.refuse(
                 Diagnostic(
                     "error",
-                    f"DOI {doi} is also sent by {others} in this run; a run sends a DOI once: "
-                    "deposit one of the files (the newer), or remove the DOI from the other",
+                    f"DOI {d.doi} is also sent by {others} in this run; a run sends a DOI "
+                    "once: deposit one of the files (the newer), or remove the DOI from the "
+                    "other",
                     plan.path,
-                    line,
+                    d.record.line,
                     None,
                     "doi_data/doi",
                     "deposit.doi-twice",
                 ),
-                f"DOI {doi} is in more than one file of this run",
+                f"DOI {d.doi} is in more than one file of this run",
             )
 
 
