@@ -317,7 +317,9 @@ def _leaves(xml: bytes) -> dict[str, str]:
     root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
     out: dict[str, str] = {}
 
-    def walk(el: etree._Element, at: str) -> None:
+    def walk(el: etree._Element, at: str, namespace: str | None) -> None:
+        if etree.QName(el).namespace != namespace:  # where it changes: the schema version
+            out[f"{at}/namespace()"] = etree.QName(el).namespace or ""
         for name, value in sorted(el.attrib.items()):
             out[f"{at}/@{etree.QName(name).localname}"] = value
         if el.text and el.text.strip():
@@ -328,11 +330,11 @@ def _leaves(xml: bytes) -> dict[str, str]:
                 continue
             name = local(child)
             counts[name] = counts.get(name, 0) + 1
-            walk(child, f"{at}/{name}[{counts[name]}]")
+            walk(child, f"{at}/{name}[{counts[name]}]", etree.QName(el).namespace)
             if child.tail and child.tail.strip():
                 out[f"{at}/{name}[{counts[name]}]/following-text()"] = " ".join(child.tail.split())
 
-    walk(root, f"/{local(root)}")
+    walk(root, f"/{local(root)}", None)
     return out
 
 

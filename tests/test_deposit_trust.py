@@ -156,6 +156,26 @@ def test_a_pending_result_is_never_unchanged_and_a_fix_is_sent(env, registry):
     assert {d["status"] for d in plan(done).values()} == {"unchanged"}, done.stdout
 
 
+def test_the_preview_refuses_what_deposit_refuses_for_its_timestamp(env, registry):
+    """A correction made with the timestamp already sent: deposit refuses it (the registry
+    would), and the preview of the same file says so on that DOI, not "updated, no errors"."""
+    reg = registry()
+    text = restamp(PAPER_FILE.read_text("utf-8"), 0)
+    sent = batch(env / "a", "v0.xml", text)
+    assert run("deposit", sent, "--endpoint", reg.url, "--wait", *FAST).exit_code == 0
+    stale = batch(env / "b", "v1.xml", text.replace("A-17", "A-17b"))
+    dry = run("deposit", stale, "--endpoint", reg.url, "--dry-run")
+    assert dry.exit_code == 1 and "[deposit.timestamp-newer]" in dry.stderr, dry.stderr
+    seen = run("preview", stale, "--endpoint", reg.url, "--format", "json")
+    assert seen.exit_code == 1, seen.stdout + seen.stderr
+    paper = next(x for x in json_lines(seen.stdout) if x["data"]["doi"] == PAPER)
+    assert paper["status"] == "updated"
+    assert [f["rule"] for f in paper["data"]["findings"]] == ["deposit.timestamp-newer"], paper
+    newer = batch(env / "c", "v2.xml", restamp(text.replace("A-17", "A-17b"), 1))
+    fine = run("preview", newer, "--endpoint", reg.url, "--format", "json")
+    assert fine.exit_code == 0, fine.stdout + fine.stderr
+
+
 def test_a_refused_doi_is_sent_again_with_the_right_account(env, registry, monkeypatch):
     reg = registry()
     path = batch(env / "b", "v0.xml", restamp(PAPER_FILE.read_text("utf-8"), 0))
@@ -314,6 +334,28 @@ def test_a_doi_sent_twice_is_named_as_the_files_write_it(env, registry):
     said = dry.stdout + dry.stderr
     assert said.count("DOI 10.32013/TM9b6MW is also sent by") == 2, said
     assert "10.32013/tm9b6mw" not in said
+
+
+def test_the_same_metadata_in_another_schema_version_says_what_changed(env, registry):
+    """The official 5.3.1 journal article example sent, then its 5.3.0 twin: the journal's
+    DOI registers the same fields in another namespace, sent again (never skipped on a
+    guess), and the dry run says why."""
+    reg = registry()
+    examples = SHARED / "examples" / "crossref"
+    first = run("deposit", examples / "journal.article5.3.1.xml", "--endpoint", reg.url,
+                "--wait", *FAST)  # fmt: skip
+    assert first.exit_code == 0, first.stdout + first.stderr
+    dry = run("deposit", examples / "journal.article5.3.0.xml", "--endpoint", reg.url,
+              "--dry-run", "--format", "json")  # fmt: skip
+    journal = plan(dry)["10.5555/ScF8aU8"]
+    assert journal["status"] == "updated"
+    assert journal["changes"] == [
+        {
+            "field": "/journal/namespace()",
+            "old": "http://www.crossref.org/schema/5.3.1",
+            "new": "http://www.crossref.org/schema/5.3.0",
+        }
+    ]
 
 
 def test_a_comment_among_affiliations_is_not_shown_as_an_affiliation():

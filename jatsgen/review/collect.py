@@ -2,9 +2,11 @@
 
 Sources (pages, records, sheets, JATS) are turned into deposit batches exactly as `jatsgen
 crossref` would, into a private folder and with a private timestamp clock (a preview issues
-no timestamp of the user's); then every batch is validated and read back, so what is shown
-is what would be sent. Beside each DOI: the findings of validation and of the conversion,
-what the target could not carry, and what changed since the ledger's last deposit of it.
+no timestamp of the user's); then every batch is planned as `deposit --dry-run` plans it
+(validated, read back, judged against the ledger, refused where deposit would refuse), so
+what is shown is what would be sent. Beside each DOI: the findings of validation, of the
+conversion and of the plan, what the target could not carry, and what changed since the
+ledger's last deposit of it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from ..config import DepositConfig
 from ..deposit.compare import NEW, PENDING, UNCHANGED, UPDATED, judge
 from ..deposit.ledger import Ledger
+from ..deposit.plan import plan_files
 from ..diagnostics import Diagnostic
 from ..errors import InputError, JatsgenError
 from ..jobs import TimestampClock, make_batches, state_dir
@@ -26,7 +29,7 @@ from ..jobs.crossref import WorkNotes
 from ..jobs.dois import DoiMemory
 from ..registration import Change, Registered, registered
 from ..safexml import parse_bytes, read_xml_file
-from ..validation import FileReport, ValidateOptions, validate_paths
+from ..validation import FileReport, ValidateOptions
 from ..validation.detect import kind_of, peek_schema
 
 __all__ = ["NEW", "PENDING", "UNCHANGED", "UPDATED", "Entry", "Review", "review"]
@@ -96,6 +99,7 @@ def review(
     sources = [p for p in paths if p not in deposits]
     result = Review(endpoint, paths)
     folder = Path(tempfile.mkdtemp(prefix="jatsgen-preview-"))
+    unjudged: list[Entry] = []  # the DOIs of files not valid: judged here, never sent
     try:
         notes: dict[str, WorkNotes] = {}
         if sources:
@@ -103,24 +107,28 @@ def review(
             deposits += sorted(str(p) for p in (folder / "batches").glob("*.xml"))
         prefixes = () if any_prefix or config is None else config.prefixes
         options = ValidateOptions(schemas=schemas, prefixes=prefixes)
-        reports = validate_paths(deposits, options)
-        for report in reports:
-            entries = _entries(report, result)
-            if not report.path.startswith(str(folder)):
+        for plan in plan_files(deposits, ledger, endpoint, options, refresh=refresh):
+            if plan.dois:  # judged by the plan `deposit --dry-run` makes, its refusals included
+                entries = [Entry(d.record, status=d.status, changes=d.changes, note=d.note)
+                           for d in plan.dois]  # fmt: skip
+            else:
+                records = _records(plan.path, result)
+                if records is None:  # not readable (said in problems)
+                    continue
+                entries = [Entry(r) for r in records]
+                unjudged += entries
+            report = plan.report or FileReport(plan.path)
+            if not entries:
+                result.problems += [d for d in report.diagnostics if d.severity == "error"]
+            _place(report.diagnostics, entries)
+            if not plan.path.startswith(str(folder)):
                 for entry in entries:
-                    entry.deposit = report.path  # a deposit file given as input
+                    entry.deposit = plan.path  # a deposit file given as input
             result.entries += entries
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    dois = [e.record.doi for e in result.entries]
-    if refresh is not None and dois:
-        refresh(dois)
-    history = ledger.history(dois, endpoint)
-    for entry, plan in zip(result.entries, judge([e.record for e in result.entries], history),
-                           strict=True):  # fmt: skip
-        entry.status, entry.changes, entry.note = plan.status, plan.changes, plan.note
-        if (moved := plan.moved(entry.deposit)) is not None:
-            entry.findings.append(moved)
+    _judge(unjudged, ledger, endpoint, refresh)
+    for entry in result.entries:
         extra = notes.get(entry.record.doi.lower())
         if extra is not None:
             entry.source = extra.input
@@ -128,6 +136,23 @@ def review(
             entry.losses = extra.losses
             entry.trans_titles = extra.trans_titles
     return result
+
+
+def _judge(
+    entries: list[Entry], ledger: Ledger, endpoint: str, refresh: Callable[[list[str]], None] | None
+) -> None:
+    """The status of DOIs in files that are not valid, as `deposit` would judge them once
+    the file is mended."""
+    dois = [e.record.doi for e in entries]
+    if not dois:
+        return
+    if refresh is not None:
+        refresh(dois)
+    history = ledger.history(dois, endpoint)
+    for entry, plan in zip(entries, judge([e.record for e in entries], history), strict=True):
+        entry.status, entry.changes, entry.note = plan.status, plan.changes, plan.note
+        if (moved := plan.moved(entry.deposit)) is not None:
+            entry.findings.append(moved)
 
 
 def _make(
@@ -174,21 +199,23 @@ def _not_shown(d: Diagnostic) -> bool:
     return d.severity == "error" or d.message.startswith("skipped:") or d.file is None
 
 
-def _entries(report: FileReport, result: Review) -> list[Entry]:
-    """The DOIs of one deposit file, each with the findings located inside its element (a
-    finding before the first work, in the head or a container, goes to every DOI)."""
+def _records(path: str, result: Review) -> list[Registered] | None:
+    """The DOIs a deposit file holds, read as it is (valid or not); None if it cannot be
+    read (the reason goes to the review's problems)."""
     try:
-        tree = parse_bytes(read_xml_file(report.path), report.path)
+        return registered(parse_bytes(read_xml_file(path), path))
     except InputError as exc:
         result.problems += exc.diagnostics
-        return []
-    records = registered(tree)
-    if not records:
-        result.problems += [d for d in report.diagnostics if d.severity == "error"]
-        return []
-    entries = [Entry(r) for r in records]
-    starts = [r.line or 0 for r in records]
-    for d in report.diagnostics:
+        return None
+
+
+def _place(findings: list[Diagnostic], entries: list[Entry]) -> None:
+    """Each finding of a deposit file to the DOI whose element holds its line (a finding
+    before the first work, in the head or a container, goes to every DOI)."""
+    if not entries:
+        return
+    starts = [e.record.line or 0 for e in entries]
+    for d in findings:
         line = d.line or 0
         owners = [e for e, s in zip(entries, starts, strict=True) if s <= line]
         if line < starts[0] or not owners:
@@ -196,4 +223,3 @@ def _entries(report: FileReport, result: Review) -> list[Entry]:
                 e.findings.append(d)
         else:
             owners[-1].findings.append(d)
-    return entries
