@@ -125,6 +125,14 @@ def test_a_registered_doi_is_not_put_on_another_paper_unless_said(env, registry)
     assert len(moved) == 2, dry.stderr
     assert "10.5555/t.2025.1 was registered for 'Alpha'" in moved[0]
     assert "this file would put it on 'Beta'" in moved[0] and "--reassign" in moved[0]
+    # the preview of the sheet says so on Beta, without the place of its private batch
+    seen = run("preview", env / "volume.csv", "--config", CONFIG, "--endpoint", reg.url,
+               "--format", "json")  # fmt: skip
+    assert seen.exit_code == 1, seen.stdout + seen.stderr
+    beta = next(x["data"] for x in json_lines(seen.stdout) if x["data"]["title"] == "Beta")
+    (finding,) = [f for f in beta["findings"] if f["rule"] == "deposit.doi-moved"]
+    assert finding["file"] is None and "was registered for 'Alpha'" in finding["message"]
+    assert "jatsgen-preview" not in seen.stdout
     refused = run("deposit", *second, "--endpoint", reg.url, *FAST)
     assert refused.exit_code == 1 and reg.witness()["submissions"] == 1  # nothing sent
     said = run("deposit", *second, "--endpoint", reg.url, "--wait", *FAST,

@@ -11,6 +11,7 @@ ledger's last deposit of it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 import tempfile
@@ -121,8 +122,10 @@ def review(
             if not entries:
                 result.problems += [d for d in report.diagnostics if d.severity == "error"]
             _place(report.diagnostics, entries)
-            if not plan.path.startswith(str(folder)):
-                for entry in entries:
+            for entry in entries:
+                if plan.path.startswith(str(folder)):  # made here: its place is gone with it
+                    entry.findings = [_unplaced(d, plan.path) for d in entry.findings]
+                else:
                     entry.deposit = plan.path  # a deposit file given as input
             result.entries += entries
     finally:
@@ -207,6 +210,12 @@ def _records(path: str, result: Review) -> list[Registered] | None:
     except InputError as exc:
         result.problems += exc.diagnostics
         return None
+
+
+def _unplaced(d: Diagnostic, path: str) -> Diagnostic:
+    """A finding in a batch the preview made, without that batch's place (a private file,
+    removed when the preview is done): the DOI it is shown with says where."""
+    return dataclasses.replace(d, file=None, line=None, column=None) if d.file == path else d
 
 
 def _place(findings: list[Diagnostic], entries: list[Entry]) -> None:
