@@ -17,7 +17,7 @@ from typing import Any
 from .diagnostics import Diagnostic
 from .errors import ConfigError
 from .hints import did_you_mean
-from .ids import check_prefix
+from .ids import check_doi, check_prefix, normalize_doi
 from .versions import CROSSREF_VERSIONS, DEFAULT_CROSSREF_VERSION
 
 # Crossref staff: "there is a 10M limit for submissions" (crossref/user_stories#286); no record
@@ -67,6 +67,9 @@ _KNOWN: dict[str, set[str]] = {
         "undated",
     },
     "registry": {"endpoint", "user", "role", "password"},
+    # full-text links made for each work from URL patterns (the resource pattern's fields)
+    "links": {"pdf", "similarity_check", "text_mining", "mime_type", "text_mining_license"},
+    "crossmark": {"policy", "domains", "exclusive"},
     # the container of CSV sheets that have no container columns
     "container": {
         "type",
@@ -110,6 +113,10 @@ class DepositConfig:
     # (publish-on-acceptance workflows); "error" (the default) refuses it
     undated: str = "error"
     container: dict[str, Any] | None = None  # in the record format (schemas/record.schema.json)
+    links: dict[str, str] = field(default_factory=dict)  # [links]: key -> URL pattern or value
+    crossmark_policy: str | None = None  # the Crossmark policy page's DOI
+    crossmark_domains: tuple[str, ...] = ()
+    crossmark_exclusive: bool = False
 
     @property
     def prefix(self) -> str:
@@ -250,6 +257,49 @@ class _ConfigReader:
             self.bad(f"doi.{key}", problem)
         return pattern
 
+    def links(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for key in ("pdf", "similarity_check", "text_mining", "text_mining_license"):
+            value = self.text("links", key)
+            if value is None:
+                continue
+            if key != "text_mining_license" and (problem := check_pattern(value, RESOURCE_FIELDS)):
+                self.bad(f"links.{key}", problem)
+            elif not re.match(r"^https://\S+$", value):
+                self.bad(
+                    f"links.{key}",
+                    f"{value!r} is not an absolute https:// URL (registries crawl full texts "
+                    "and read licences over https)",
+                )
+            out[key] = value
+        mime = self.text("links", "mime_type")
+        if mime is not None:
+            if not re.fullmatch(r"[a-z]+/[A-Za-z0-9.+-]+", mime):
+                self.bad("links.mime_type", f"{mime!r} is not a MIME type like application/pdf")
+            out["mime_type"] = mime
+        return out
+
+    def crossmark(self) -> tuple[str | None, tuple[str, ...], bool]:
+        policy = self.text("crossmark", "policy")
+        if policy is not None:
+            policy = normalize_doi(policy)
+            if problem := check_doi(policy):
+                self.bad("crossmark.policy", f"the Crossmark policy must be a DOI: {problem}")
+        domains = self.get("crossmark", "domains") or []
+        if isinstance(domains, str):
+            domains = [domains]
+        if not isinstance(domains, list) or not all(
+            isinstance(d, str) and re.fullmatch(r"[A-Za-z0-9.-]+\.[A-Za-z]{2,}", d) for d in domains
+        ):
+            self.bad("crossmark.domains", 'expected a list of domain names like ["journal.org"]')
+            domains = []
+        exclusive = self.get("crossmark", "exclusive")
+        if exclusive is not None and not isinstance(exclusive, bool):
+            self.bad("crossmark.exclusive", "expected true or false")
+        if (domains or exclusive is not None) and policy is None:
+            self.bad("crossmark", "missing required key 'policy' in [crossmark]")
+        return policy, tuple(domains), bool(exclusive)
+
     def registry(self, path: Path) -> dict[str, str]:
         registry = self.table("registry")
         if "password" in registry and os.name == "posix" and path.stat().st_mode & 0o077:
@@ -267,6 +317,7 @@ class _ConfigReader:
         resource = self.pattern("resource", RESOURCE_FIELDS)
         if resource is not None and not re.match(r"^https?://", resource):
             self.bad("doi.resource", "the resource URL pattern must start with http:// or https://")
+        policy, domains, exclusive = self.crossmark()
         return DepositConfig(
             path=self.name,
             depositor_name=name,
@@ -291,6 +342,10 @@ class _ConfigReader:
             registry=self.registry(path),
             undated=self.choice("crossref", "undated", UNDATED, "error"),
             container=_container(self.data.get("container")),
+            links=self.links(),
+            crossmark_policy=policy,
+            crossmark_domains=domains,
+            crossmark_exclusive=exclusive,
         )
 
 

@@ -192,3 +192,33 @@ def check_prefix(value: str) -> str | None:
     if not PREFIX_RE.match(value):
         return f"DOI prefix {value!r} is not of the form 10.NNNN"
     return None
+
+
+# MIME types of full texts, by file extension (Crossref's mime_type.atts lists them all).
+_MIME_BY_EXTENSION = {
+    ".pdf": "application/pdf",
+    ".xml": "application/xml",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".txt": "text/plain",
+    ".epub": "application/epub+zip",
+    ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+def guess_mime(url: str) -> str | None:
+    """The MIME type a full-text URL's extension names (None when it names none)."""
+    path = urllib.parse.urlsplit(url).path.lower()
+    return next((m for ext, m in _MIME_BY_EXTENSION.items() if path.endswith(ext)), None)
+
+
+def check_full_text_url(url: str) -> str | None:
+    """None for an absolute https URL a crawler can fetch; else what is wrong with it."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "https" or not parts.netloc or any(c.isspace() for c in url):
+        return (
+            f"full-text link {url!r} is not an absolute https:// URL (Similarity Check and "
+            "text-mining crawlers fetch https only)"
+        )
+    return None

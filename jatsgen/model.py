@@ -27,6 +27,9 @@ class PartialDate:
     month: int | None = None
     day: int | None = None
     season: str | None = None  # as printed; then month and day are None
+    # a publication date's format (print | online | other), when its source says; None is
+    # the config's [crossref] media_type
+    media: str | None = field(default=None, compare=True)
 
     def iso(self) -> str:
         parts = [f"{self.year:04d}"]
@@ -227,6 +230,60 @@ class Funding:
 
 
 @dataclass
+class FullText:
+    """A link to the full text for a registry's crawler: Similarity Check ("similarity-check",
+    Crossref `crawler-based` for iParadigms) or text and data mining ("text-mining")."""
+
+    url: str
+    purpose: str  # similarity-check | text-mining
+    mime_type: str | None = None
+    license: str | None = None  # the text-mining licence URL (Crossref applies_to="tdm")
+
+
+# Crossref relation types (relations.xsd): between two works, and between forms of one work.
+INTER_WORK = frozenset(
+    "isDerivedFrom hasDerivation isReviewOf hasReview isCommentOn hasComment isReplyTo hasReply "
+    "basedOnData isDataBasisFor hasRelatedMaterial isRelatedMaterial isCompiledBy compiles "
+    "isDocumentedBy documents isSupplementTo isSupplementedBy isContinuedBy continues isPartOf "
+    "hasPart references isReferencedBy isBasedOn isBasisFor requires isRequiredBy finances "
+    "isFinancedBy".split()
+)
+INTRA_WORK = frozenset(
+    "isTranslationOf hasTranslation isPreprintOf hasPreprint isManuscriptOf hasManuscript "
+    "isExpressionOf hasExpression isManifestationOf hasManifestation isReplacedBy replaces "
+    "isSameAs isIdenticalTo isVariantFormOf isOriginalFormOf isVersionOf hasVersion isFormatOf "
+    "hasFormat".split()
+)
+RELATION_ID_TYPES = frozenset(
+    "doi issn isbn uri pmid pmcid purl arxiv ark handle uuid ecli accession other".split()
+)
+# Crossmark update types (cm_update_type, common5.x.xsd)
+UPDATE_TYPES = frozenset(
+    "addendum clarification correction corrigendum erratum expression_of_concern new_edition "
+    "new_version partial_retraction removal retraction withdrawal".split()
+)
+
+
+@dataclass
+class Update:
+    """This work updates another (a correction, retraction, ...): Crossmark `updates`."""
+
+    doi: str  # the updated work's DOI
+    type: str  # correction | retraction | ... (Crossref's cm_update_type)
+    date: PartialDate | None = None  # when the update was published (default: this work's date)
+
+
+@dataclass
+class Relation:
+    """A relation to another work or object: Crossref `rel:program`."""
+
+    type: str  # isPreprintOf, hasPreprint, hasTranslation, isSupplementedBy, ...
+    id: str  # the related object's identifier
+    id_type: str = "doi"  # doi | uri | issn | isbn | ...
+    description: str | None = None
+
+
+@dataclass
 class Reference:
     id: str
     text: str
@@ -279,6 +336,7 @@ class Proceedings:
     subject: str | None = None
     doi: str | None = None
     url: str | None = None
+    contributors: list[Contributor] = field(default_factory=list)  # editors, chairs
 
 
 @dataclass
@@ -291,6 +349,7 @@ class Journal:
     issue: str | None = None
     publisher: Publisher | None = None
     published: PartialDate | None = None
+    contributors: list[Contributor] = field(default_factory=list)  # the issue's guest editors
 
 
 @dataclass
@@ -302,6 +361,8 @@ class Book:
     edition: str | None = None
     doi: str | None = None
     url: str | None = None
+    contributors: list[Contributor] = field(default_factory=list)  # the book's editors
+    more_published: list[PartialDate] = field(default_factory=list)  # in its other formats
 
 
 Container = Proceedings | Journal | Book
@@ -336,6 +397,8 @@ class Article:
     lpage: str | None = None
     article_number: str | None = None  # elocation-id, for works without pages
     published: PartialDate | None = None
+    # the same publication in its other formats (an online and a print date): each with media
+    more_published: list[PartialDate] = field(default_factory=list)
     received: PartialDate | None = None
     accepted: PartialDate | None = None
     license: License | None = None
@@ -345,6 +408,9 @@ class Article:
     body: list[Block] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
     ref_list_title: str | None = None
+    full_text: list[FullText] = field(default_factory=list)
+    updates: list[Update] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
     container: Container | None = None
     source: Source | None = None
     id: str | None = None  # the source's own name for the article (names output files)
@@ -362,6 +428,11 @@ class Article:
     @property
     def all_titles(self) -> list[Title]:
         return [self.title, *self.trans_titles]
+
+    @property
+    def publication_dates(self) -> list[PartialDate]:
+        """Every publication date of the work, the main one first."""
+        return [self.published, *self.more_published] if self.published else []
 
 
 @dataclass

@@ -96,6 +96,9 @@ class Registered:
     license: list[str] = field(default_factory=list)
     funding: list[str] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)  # full-text links: "crawler-based: URL"
+    relations: list[str] = field(default_factory=list)  # "isPreprintOf 10.x/y (doi)"
+    updates: list[str] = field(default_factory=list)  # Crossmark: "correction of 10.x/y on ..."
     container: dict[str, str] = field(default_factory=dict)  # label -> value
     canonical_xml: bytes = b""  # the registration as C14N 2.0 (see `canonical_form`)
     container_doi: bool = False  # a container's own DOI, sent again with each of its works
@@ -127,6 +130,9 @@ class Registered:
         )
         out.update(_numbered("Licence", self.license))
         out.update(_numbered("Funding", self.funding))
+        out.update(_numbered("Full-text link", self.links))
+        out.update(_numbered("Relation", self.relations))
+        out.update(_numbered("Updates", self.updates))
         out.update(self.container)
         out.update(_numbered("Reference", [str(c) for c in self.citations]))
         return out
@@ -169,6 +175,8 @@ def registered(tree: etree._ElementTree) -> list[Registered]:
     body = next((c for c in tree.getroot() if local(c) == "body"), None)
     if body is None:
         return []
+    if is_resource_only(tree):
+        return _resources(body)
     out: list[Registered] = []
     for holder in body:
         name = local(holder)
@@ -189,6 +197,43 @@ def registered(tree: etree._ElementTree) -> list[Registered]:
             record.canonical_xml = canonical_form(el)
             record.container_doi = is_container(el, body)
     return sorted(out, key=lambda r: r.line or 0)
+
+
+RESOURCES_NS = "http://www.crossref.org/doi_resources_schema/"
+RESOURCES_KIND = "resources"  # the kind of a resource-only deposit's record of a DOI
+
+
+def is_resource_only(tree: etree._ElementTree) -> bool:
+    """Whether a deposit is resource-only (doi_resources): it adds to registered DOIs."""
+    return (etree.QName(tree.getroot()).namespace or "").startswith(RESOURCES_NS)
+
+
+def _resources(body: etree._Element) -> list[Registered]:
+    """A resource-only deposit's DOIs, each with everything the file adds to it: its
+    canonical form is every part of the file for that DOI, in order."""
+    parts: dict[str, list[etree._Element]] = {}
+    records: dict[str, Registered] = {}
+    for holder, doi in doi_holders(body).items():
+        key = doi.lower()
+        if key not in records:
+            records[key] = Registered(doi, RESOURCES_KIND, holder.sourceline)
+        record = records[key]
+        parts.setdefault(key, []).append(holder)
+        for part in holder:
+            name = local(part)
+            if name == "program":
+                _program(record, part)
+            elif name == "collection":
+                wrapper = etree.Element("doi_data")
+                wrapper.append(copy.deepcopy(part))
+                record.links += _collections(wrapper)
+            elif name == "citation_list":
+                record.citations = [_citation(c) for c in part if local(c) == "citation"]
+            elif name == "crossmark":
+                _crossmark(record, part)
+    for key, record in records.items():
+        record.canonical_xml = b"".join(canonical_form(h) for h in parts[key])
+    return list(records.values())
 
 
 def is_container(holder: etree._Element, body: etree._Element) -> bool:
@@ -401,7 +446,10 @@ def _fill(record: Registered, el: etree._Element) -> None:
                 _person(p) for p in part if local(p) in ("person_name", "organization")
             ]
         elif name in ("publication_date", "acceptance_date", "posted_date"):
-            record.dates[name.removesuffix("_date")] = _date(part)
+            key = name.removesuffix("_date")
+            if key in record.dates:  # the same publication in another format
+                key = f"{key} {sum(k.startswith(key) for k in record.dates) + 1}"
+            record.dates[key] = _date(part)
         elif name == "pages":
             first, last = _text(part, "first_page"), _text(part, "last_page")
             record.pages = f"{first}–{last}" if last else first
@@ -413,8 +461,42 @@ def _fill(record: Registered, el: etree._Element) -> None:
             )
         elif name == "program":
             _program(record, part)
+        elif name == "crossmark":
+            _crossmark(record, part)
+        elif name == "doi_data":
+            record.links += _collections(part)
         elif name == "citation_list":
             record.citations = [_citation(c) for c in part if local(c) == "citation"]
+
+
+def _crossmark(record: Registered, el: etree._Element) -> None:
+    """A Crossmark record: the policy, the updates it makes, and the programs inside it."""
+    for part in el:
+        name = local(part)
+        if name == "crossmark_policy":
+            record.container["Crossmark policy"] = _all_text(part)
+        elif name == "updates":
+            record.updates += [
+                f"{u.get('type')} of {_all_text(u)} ({u.get('date')})"
+                for u in part
+                if local(u) == "update"
+            ]
+        elif name == "custom_metadata":
+            for program in (p for p in part if local(p) == "program"):
+                _program(record, program)
+
+
+def _collections(data: etree._Element) -> list[str]:
+    """Full-text links of a doi_data (or a resource deposit's doi_resources)."""
+    out = []
+    for c in (c for c in data if local(c) == "collection"):
+        for item in (i for i in c if local(i) == "item"):
+            for res in (r for r in item if local(r) == "resource"):
+                mime = res.get("mime_type")
+                out.append(
+                    f"{c.get('property')}: {_all_text(res)}" + (f" ({mime})" if mime else "")
+                )
+    return out
 
 
 def _person(p: etree._Element) -> Person:
@@ -522,6 +604,15 @@ def _program(record: Registered, el: etree._Element) -> None:
         for ref in el.iter("{*}license_ref"):
             extra = ", ".join(x for x in (ref.get("applies_to"), ref.get("start_date")) if x)
             record.license.append(_all_text(ref) + (f" ({extra})" if extra else ""))
+    elif name == "relations":
+        for item in el.iter("{*}related_item"):
+            for rel in (
+                r for r in item if local(r) in ("inter_work_relation", "intra_work_relation")
+            ):
+                record.relations.append(
+                    f"{rel.get('relationship-type')} {_all_text(rel)} "
+                    f"({rel.get('identifier-type')})"
+                )
     elif name == "fundref":
         for group in (g for g in el if g.get("name") == "fundgroup"):
             names, awards = [], []

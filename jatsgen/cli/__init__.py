@@ -46,6 +46,7 @@ def _main(
 
 app.command("jats")(convert.jats_cmd)
 app.command("crossref")(convert.crossref_cmd)
+app.command("resources")(convert.resources_cmd)
 app.command("validate")(check.validate_cmd)
 app.command("preview")(preview.preview_cmd)
 app.command("deposit")(deposit.deposit_cmd)

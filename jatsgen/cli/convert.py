@@ -1,9 +1,10 @@
-"""`jatsgen jats` and `jatsgen crossref`: the two jobs, as options and printing."""
+"""`jatsgen jats`, `jatsgen crossref` and `jatsgen resources`: the jobs, as options and
+printing."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -30,6 +31,14 @@ from .common import (
     run,
 )
 
+if TYPE_CHECKING:
+    from ..config import DepositConfig
+    from ..jobs import TimestampClock
+
+NoValidateBatches = Annotated[
+    bool,
+    typer.Option("--no-validate", help="Skip validating each batch against the official XSD."),
+]
 InputsArgument = Annotated[
     list[Path],
     typer.Argument(help="Article pages, YAML, JSON, JATS or CSV files.", show_default=False),
@@ -190,10 +199,7 @@ def crossref_cmd(
             "files are still split so that each holds one prefix.",
         ),
     ] = False,
-    no_validate: Annotated[
-        bool,
-        typer.Option("--no-validate", help="Skip validating each batch against the official XSD."),
-    ] = False,
+    no_validate: NoValidateBatches = False,
     jobs: Annotated[
         int | None,
         typer.Option(
@@ -209,7 +215,7 @@ def crossref_cmd(
 ) -> None:
     """Write Crossref deposit batches, each validated against the official XSD."""
     from ..config import load_config
-    from ..jobs import TimestampClock, make_batches, state_dir
+    from ..jobs import make_batches
     from ..validation import SchemaLocator
     from ..versions import crossref_schema_id
 
@@ -221,14 +227,7 @@ def crossref_cmd(
     if not no_validate:
         locator = SchemaLocator(schemas)
         ensure_schema(locator, crossref_schema_id(version))
-    from ..deposit.ledger import Ledger
-
-    # the ledger's highest deposited timestamp is a floor: a lost state file cannot make the
-    # next batch older than one the registry has seen
-    floor = None if timestamp is not None else Ledger().highest_timestamp()
-    clock = TimestampClock(
-        state_dir(config.state_dir), config.timestamp_digits, pinned=timestamp, floor=floor
-    )
+    clock = _clock(config, timestamp)
     with progress_bar(len(inputs), "reading", not quiet) as bar:
         batches = make_batches(
             [str(p) for p in inputs],
@@ -271,4 +270,97 @@ def crossref_cmd(
     err(
         f"{batches.works} work(s), {len(batches.batches)} batch(es), {batches.dois} DOI(s) "
         f"written to {output}{checked}"
+    )
+
+
+@run
+def resources_cmd(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="CSV sheets (a doi column and pdf_url, similarity_check_url, text_mining_url, "
+            "license_url, funder, funder_id, award, relations, references) or YAML/JSON "
+            "files with a 'resources' list, keyed by registered DOI.",
+            show_default=False,
+        ),
+    ],
+    config_path: Annotated[
+        Path, typer.Option("--config", "-c", help="jatsgen.toml with the depositor and prefix.")
+    ],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Folder for the batch files.", file_okay=False)
+    ],
+    max_records: Annotated[
+        int | None,
+        typer.Option("--max-records", min=1, help="DOIs per batch file (default: the config's)."),
+    ] = None,
+    schemas: SchemasOption = None,
+    any_prefix: Annotated[
+        bool,
+        typer.Option("--any-prefix", help="Accept DOIs of any prefix (service providers)."),
+    ] = False,
+    no_validate: NoValidateBatches = False,
+    fmt: FormatOption = "text",
+    quiet: QuietOption = False,
+) -> None:
+    """Write resource-only deposits (doi_resources 5.4.0): full-text links, licences,
+    funding, relations or references added to DOIs already registered, without sending
+    their metadata again. `jatsgen deposit` sends them with the resource operation."""
+    from ..config import load_config
+    from ..jobs import make_resource_batches
+    from ..jobs.resources import RESOURCES_SCHEMA
+    from ..validation import SchemaLocator
+
+    config = load_config(config_path)
+    locator = None
+    if not no_validate:
+        locator = SchemaLocator(schemas)
+        ensure_schema(locator, RESOURCES_SCHEMA)
+    clock = _clock(config, None)
+    with progress_bar(len(inputs), "reading", not quiet) as bar:
+        done = make_resource_batches(
+            [str(p) for p in inputs],
+            config,
+            output,
+            clock=clock,
+            locator=locator,
+            max_records=max_records,
+            any_prefix=any_prefix,
+            on_input=bar.step if bar is not None else None,
+        )
+    report(sorted(done.diagnostics, key=by_place), quiet, fmt)
+    if fmt == "json":
+        for b in done.batches if done.ok else []:
+            emit(
+                result_json(
+                    "resources",
+                    "written",
+                    outputs=[b.path],
+                    batch_id=b.batch_id,
+                    dois=b.dois,
+                    adds={d: done.carried[d] for d in b.dois},
+                    bytes=b.size,
+                )
+            )
+    if not done.ok:
+        errors = sum(d.severity == "error" for d in done.diagnostics)
+        err(f"no batch written: {errors} error(s)")
+        raise typer.Exit(1)
+    checked = "" if no_validate else ", each valid against doi_resources 5.4.0"
+    err(
+        f"{done.works} DOI(s) in {len(done.batches)} resource-only batch(es) written to "
+        f"{output}{checked}; send them with: jatsgen deposit {output}/*.xml"
+    )
+
+
+def _clock(config: DepositConfig, pinned: int | None) -> TimestampClock:
+    """The timestamp clock of a run: the state folder's, with the ledger's highest deposited
+    timestamp as a floor (a lost state file cannot make a batch older than one the registry
+    has seen), unless the first timestamp is pinned."""
+    from ..deposit.ledger import Ledger
+    from ..jobs import TimestampClock, state_dir
+
+    floor = None if pinned is not None else Ledger().highest_timestamp()
+    return TimestampClock(
+        state_dir(config.state_dir), config.timestamp_digits, pinned=pinned, floor=floor
     )

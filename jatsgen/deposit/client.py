@@ -186,12 +186,14 @@ class RegistryClient:
         return (self.policy.connect_timeout, self.policy.read_timeout)
 
     def upload(self, name: str, data: bytes) -> None:
-        """One POST; raises NotSent, Ambiguous or a DepositError, returns on success."""
+        """One POST; raises NotSent, Ambiguous or a DepositError, returns on success. A
+        resource-only deposit (doi_resources) goes as doDOICitUpload, the rest as
+        doMDUpload, as the registry's deposit API requires."""
         try:
             resp = self.session.post(
                 self.base + DEPOSIT_PATH,
                 data={
-                    "operation": "doMDUpload",
+                    "operation": operation_for(data),
                     "login_id": self.creds.login_id,
                     "login_passwd": self.creds.password,
                 },
@@ -294,3 +296,14 @@ class RegistryClient:
 
     def result(self, name: str) -> SubmissionLog:
         return parse_log(self.fetch(name, "result"))
+
+
+RESOURCES_NS = b"http://www.crossref.org/doi_resources_schema/"
+
+
+def operation_for(data: bytes) -> str:
+    """The deposit API's operation for a batch: doDOICitUpload for a resource-only deposit
+    (its root is in the doi_resources namespace), doMDUpload for a metadata deposit."""
+    head = data[:4096]
+    root = head.find(b"<doi_batch")
+    return "doDOICitUpload" if root >= 0 and RESOURCES_NS in head[root:] else "doMDUpload"

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 
 from ..errors import JatsgenError
+from ..registration import RESOURCES_KIND
 
 if TYPE_CHECKING:
     import sqlite3
@@ -547,10 +548,13 @@ class Ledger:
             db.execute("COMMIT")
         return row_id
 
-    def history(self, dois: Iterable[str], endpoint: str) -> dict[str, History]:
+    def history(
+        self, dois: Iterable[str], endpoint: str, *, resources: bool = False
+    ) -> dict[str, History]:
         """For each DOI (lower case) sent to `endpoint` in a submission the registry answered
         about (received, processed or refused): the latest such sending, whatever its
-        result, and the latest the registry registered."""
+        result, and the latest the registry registered. Metadata deposits and resource-only
+        deposits (`resources`) each have their own history: one does not replace the other."""
         wanted = sorted({d.lower() for d in dois})
         if not wanted or not self.exists():
             return {}
@@ -569,6 +573,8 @@ class Ledger:
                 )
                 for row in rows:  # the latest submission wins
                     held = _held(row)
+                    if (held.fields.get("Type") == RESOURCES_KIND) != resources:
+                        continue
                     if row["state"] == "uploading":  # interrupted before any answer
                         held = dataclasses.replace(held, result="unknown")
                     latest[held.doi] = held

@@ -23,7 +23,15 @@ from lxml import etree
 
 from ..diagnostics import Diagnostic
 from ..errors import InputError
-from ..registration import SIBLINGS, Registered, doi_holders, is_container, pack, registered
+from ..registration import (
+    SIBLINGS,
+    Registered,
+    doi_holders,
+    is_container,
+    is_resource_only,
+    pack,
+    registered,
+)
 from ..safexml import local, parse_bytes, read_xml_file
 from ..validation import FileReport, ValidateOptions, Validator, validate_paths
 from .compare import NEW, PENDING, UNCHANGED, UPDATED, DoiPlan, judge
@@ -97,6 +105,12 @@ class _Read:
     records: list[Registered]
     report: FileReport
 
+    @property
+    def resources(self) -> bool:
+        """A resource-only deposit: it adds to registered DOIs, judged against what earlier
+        resource deposits added (a metadata deposit of the DOI is another history)."""
+        return is_resource_only(self.tree)
+
 
 def plan_files(
     paths: Sequence[str | Path],
@@ -118,6 +132,7 @@ def plan_files(
     if refresh is not None and dois:
         refresh(dois)
     history = ledger.history(dois, endpoint)
+    added = ledger.history(dois, endpoint, resources=True)  # resource-only deposits
     moved = frozenset(d.lower() for d in reassign)
     plans: list[FilePlan] = []
     keeps: list[tuple[FilePlan, _Read, set[str]]] = []
@@ -125,7 +140,8 @@ def plan_files(
         if isinstance(item, FilePlan):
             plans.append(item)
             continue
-        plan, keep = _plan(item, judge(item.records, history, moved), force)
+        of_kind = added if item.resources else history
+        plan, keep = _plan(item, judge(item.records, of_kind, moved), force)
         plans.append(plan)
         if plan.action == "send":
             keeps.append((plan, item, keep))
@@ -264,8 +280,8 @@ def _sent_twice(plans: list[FilePlan]) -> None:
 def _not_newer(plan: FilePlan, ledger: Ledger, endpoint: str) -> None:
     """Each DOI sent needs a timestamp newer than the one `endpoint` may hold from here (its
     earlier sendings that were not refused; a resumed sending of these bytes is not one)."""
-    if plan.action != "send":
-        return
+    if plan.action != "send" or not any(c.timestamp for c in plan.carried):
+        return  # (a resource-only deposit has no timestamp: it changes no record's version)
     before = ledger.last_sent([c.doi for c in plan.carried], endpoint, except_file=plan.sha256)
     lines = {d.doi.lower(): d.record.line for d in plan.dois}
     for c in plan.carried:

@@ -21,8 +21,8 @@ from typing import Any
 from ..config import DepositConfig
 from ..diagnostics import Diagnostic
 from ..errors import InputError, JatsgenError
-from ..ids import check_doi
-from ..model import Article, Book, Journal, Proceedings, Source, Work
+from ..ids import check_doi, guess_mime
+from ..model import Article, Book, FullText, Journal, Proceedings, Source, Work
 from . import statefile
 
 # Crossref's recommended DOI suffix characters: a-z A-Z 0-9 - . _ ; ( ) /
@@ -272,7 +272,9 @@ class DoiPlanner:
                     f"DOI {doi} does not start with the configured prefix "
                     f"{' or '.join(self.config.prefixes)}{hint}"
                 )
-            resource = self._resource(article, values, doi, prefix)
+            values.update(doi=doi, suffix=doi.split("/", 1)[1], prefix=prefix)
+            resource = self._resource(article, values)
+            self._full_text(article, values)
         except ValueError as exc:
             raise InputError(
                 Diagnostic.at_source("error", str(exc), article.source, "doi.invalid")
@@ -323,11 +325,10 @@ class DoiPlanner:
         self.made[doi.lower()] = (prefix, identity, doi)
         return doi
 
-    def _resource(self, article: Article, values: dict[str, object], doi: str, prefix: str) -> str:
+    def _resource(self, article: Article, values: dict[str, object]) -> str:
         if article.url:
             resource = article.url
         elif self.config.resource_pattern:
-            values.update(doi=doi, suffix=doi.split("/", 1)[1], prefix=prefix)
             resource = fill(self.config.resource_pattern, values, "resource URL")
         else:
             raise ValueError(
@@ -337,6 +338,29 @@ class DoiPlanner:
         if not re.match(r"^https?://\S+$", resource):
             raise ValueError(f"resource URL {resource!r} is not an absolute http(s) URL")
         return resource
+
+    def _full_text(self, article: Article, values: dict[str, object]) -> None:
+        """Full-text links from the config's [links] patterns, for each purpose the work
+        does not link itself (a record's or a JATS self-uri's link wins)."""
+        links = self.config.links
+        have = {f.purpose for f in article.full_text}
+        for purpose, key in (
+            ("similarity-check", "similarity_check"),
+            ("text-mining", "text_mining"),
+        ):
+            pattern = links.get(key) or links.get("pdf")
+            if purpose in have or not pattern:
+                continue
+            url = fill(pattern, values, f"[links] {key if key in links else 'pdf'} URL")
+            mine = purpose == "text-mining"
+            article.full_text.append(
+                FullText(
+                    url,
+                    purpose,
+                    (links.get("mime_type") or guess_mime(url)) if mine else None,
+                    links.get("text_mining_license") if mine else None,
+                )
+            )
 
     def claim_work(self, identity: str, loc: str, source: Source | None) -> None:
         """Register the work known as `identity` (`work_identity`) for the run: two works

@@ -106,6 +106,18 @@ class _Job:
         outcome.diagnostics += work_warnings(article)
         if self.config is not None and not _identified(article, self.config, i, outcome):
             return
+        if article.original is not None and (old := _before_nlm3(path, article.original)):
+            outcome.diagnostics.append(
+                Diagnostic.at_source(
+                    "error",
+                    f"this is NLM {old}, which jatsgen does not upgrade to JATS (it upgrades "
+                    "NLM 3.0 and JATS 1.0-1.4): convert it to NLM 3.0 first (NLM's 2.3-to-3.0 "
+                    "XSLT), or make its deposit with `jatsgen crossref`, which reads it",
+                    article.source,
+                    "jats.unsupported-version",
+                )
+            )
+            return
         if article.original is not None:
             xml = upgrade(article, article.original, self.options, diags, self.values)
         else:
@@ -197,3 +209,18 @@ def _safe_stem(stem: str) -> str:
     digest = hashlib.sha256(safe.encode("utf-8")).hexdigest()[:10]
     head = safe.encode("utf-8")[: MAX_STEM - 11].decode("utf-8", "ignore")
     return f"{head}-{digest}"
+
+
+_NLM2_PUBLIC = re.compile(rb"-//NLM//DTD [^\"]*?v(2\.\d+)")
+_NLM2_VERSION = re.compile(rb"^<article\b[^>]*?\bdtd-version=[\"'](2\.\d+)", re.M)
+
+
+def _before_nlm3(path: str, original: bytes) -> str | None:
+    """The NLM 2.x version an input declares (DOCTYPE or dtd-version), if it is one."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        head = b""
+    found = _NLM2_PUBLIC.search(head) or _NLM2_VERSION.search(original.lstrip()[:2000])
+    return found.group(1).decode() if found else None

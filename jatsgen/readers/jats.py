@@ -20,14 +20,19 @@ from ..dates import month_from_word, parse_iso, real_date
 from ..diagnostics import Diagnostics
 from ..errors import InputError
 from ..ids import (
+    check_doi,
+    check_full_text_url,
     citation_doi,
     find_doi,
+    guess_mime,
     normalize_doi,
     normalize_isbn,
     normalize_orcid,
     normalize_ror,
 )
 from ..model import (
+    INTER_WORK,
+    INTRA_WORK,
     STYLES,
     Abstract,
     Affiliation,
@@ -39,6 +44,7 @@ from ..model import (
     Contributor,
     Email,
     Event,
+    FullText,
     Funding,
     Inline,
     Isbn,
@@ -53,12 +59,14 @@ from ..model import (
     Proceedings,
     Publisher,
     Reference,
+    Relation,
     Section,
     Source,
     Styled,
     Table,
     Text,
     Title,
+    Update,
 )
 from ..model import CiteRef as Cite
 from ..safexml import local, parse_bytes, replace_node
@@ -273,14 +281,79 @@ def read_jats(data: bytes, path: str, diags: Diagnostics, *, body: bool = True) 
                 code="jats.not-article",
             )
         return [_article(a, path, diags, body, added) for a in articles]
+    if local(root) in ("book", "book-part-wrapper"):
+        return _book_parts(root, path, diags, body, added)
     if local(root) != "article":
         raise InputError.at(
-            f"<{local(root)}> is not a JATS <article> (nor a PMC <pmc-articleset>)",
+            f"<{local(root)}> is not a JATS <article> (nor a PMC <pmc-articleset>, a BITS "
+            "<book> or <book-part-wrapper>)",
             file=path,
             line=root.sourceline,
             code="jats.not-article",
         )
     return [_article(root, path, diags, body, added)]
+
+
+def _book_parts(
+    root: etree._Element, path: str, diags: Diagnostics, body: bool, added: bool
+) -> list[Article]:
+    """A BITS book as its chapters: each top-level book part (a chapter, or a part holding
+    chapters) is a work in a Book read from the book-meta."""
+    meta = kid(root, "book-meta")
+    if meta is None:
+        raise InputError.at(
+            f"the BITS <{local(root)}> has no book-meta: the book carries no metadata "
+            "(add <book-meta> with its book-title-group, isbn, publisher and pub-date)",
+            file=path,
+            line=root.sourceline,
+            code="jats.no-meta",
+        )
+    book = _Reader(root, meta, None, path, diags, added).book()
+    parts: list[etree._Element] = []
+
+    def walk(el: etree._Element) -> None:
+        for part in kids(el, "book-part"):
+            inner = kids(kid(part, "body"), "book-part")
+            if (part.get("book-part-type") or "").lower() == "part" and inner:
+                title = text(kid(kid(kid(part, "book-part-meta"), "title-group"), "title"))
+                diags.warn(
+                    f"the book part {title or part.get('id') or ''!r} groups chapters: its "
+                    "chapters are deposited, the part itself is not (a Crossref content_item "
+                    "of a part would need a DOI of its own)",
+                    line=part.sourceline,
+                    code="jats.book-part",
+                )
+                walk(kid(part, "body"))  # a part holding chapters: its chapters are the works
+            else:
+                parts.append(part)
+
+    walk(root if local(root) == "book-part-wrapper" else kid(root, "book-body"))
+    if not parts:
+        raise InputError.at(
+            "the BITS book has no book-part: jatsgen deposits a book's chapters "
+            '(<book-body><book-part book-part-type="chapter">)',
+            file=path,
+            line=root.sourceline,
+            code="jats.not-article",
+        )
+    out = []
+    for part in parts:
+        pmeta = kid(part, "book-part-meta")
+        if pmeta is None:
+            diags.warn(
+                "a book-part without book-part-meta has no title or DOI of its own; left out",
+                line=part.sourceline,
+                code="jats.no-meta",
+            )
+            continue
+        chapter = _Reader(part, pmeta, None, path, diags, added).article(body)
+        chapter.kind = ArticleKind.BOOK_CHAPTER
+        chapter.container = book
+        if chapter.language is None and book.titles:
+            chapter.language = book.titles[0].lang
+        chapter.id = part.get("id")
+        out.append(chapter)
+    return out
 
 
 def _article(
@@ -337,16 +410,18 @@ class _Reader:
         titles = self.titles()
         main = titles[0] if titles else Title("")
         if not main.text:
-            raise InputError.at(
-                "the article has no article-title",
-                file=self.path,
-                line=m.sourceline,
-                code="jats.no-title",
+            group = kid(m, "title-group")
+            self.warn(
+                "the article's article-title is empty: kept as it is, but a deposit needs a "
+                "title (write it in <article-title>)",
+                kid(group, "article-title") if group is not None else m,
+                "jats.no-title",
             )
         affs = self.affiliations()
         contributors = self.contributors(affs)
         pages = kid(m, "fpage"), kid(m, "lpage")
         dates = self.dates()
+        published = self.publication_dates()
         categories = self.categories()
         body = kid(self.root, "body") if with_body else None
         back = kid(self.root, "back")
@@ -369,7 +444,8 @@ class _Reader:
             fpage=opt(pages[0]),
             lpage=opt(pages[1]),
             article_number=opt(kid(m, "elocation-id")),
-            published=dates.get("pub"),
+            published=published[0] if published else None,
+            more_published=published[1:],
             received=dates.get("received"),
             accepted=dates.get("accepted"),
             license=self.license(),
@@ -379,8 +455,10 @@ class _Reader:
             body=blocks(body) if body is not None else [],
             references=refs,
             ref_list_title=ref_title,
+            full_text=self.full_text(),
             source=Source(self.path, m.sourceline),
         )
+        article.updates, article.relations = self.related()
         if article.fpage and article.article_number:
             article.article_number = None  # pages win; JATS should not have both
         article.container = self.container(dates.get("collection"))
@@ -393,7 +471,7 @@ class _Reader:
         groups = kids(self.meta, "title-group")
         out: list[Title] = []
         for g in groups:
-            t = kid(g, "article-title")
+            t = kid(g, "article-title", "title")  # a BITS book part's title-group has <title>
             if t is None:
                 continue
             nodes = inlines(t)
@@ -582,6 +660,12 @@ class _Reader:
         for a in kids(self.meta, "abstract", "trans-abstract"):
             kind = (a.get("abstract-type") or "").lower()
             if kind and kind not in ("abstract", "summary", "structured"):
+                self.warn(
+                    f"the {kind} abstract (abstract-type={kind!r}) is not carried: jatsgen "
+                    "deposits the article's abstracts and their translations",
+                    a,
+                    "jats.abstract-type",
+                )
                 continue
             lang = a.get(XML_LANG) or (self.lang if local(a) == "abstract" else None)
             paras: list[list[Inline]] = []
@@ -635,6 +719,7 @@ class _Reader:
             if value is None:
                 continue
             if kind == "collection":
+                value.media = _formats(kind, d.get("publication-format"))[0]
                 found.setdefault("collection", value)
             elif kind in PUB_DATE_RANK and PUB_DATE_RANK.index(kind) < best:
                 best = PUB_DATE_RANK.index(kind)
@@ -645,6 +730,111 @@ class _Reader:
             if value is not None and kind in ("received", "accepted"):
                 found.setdefault(kind, value)
         return found
+
+    def publication_dates(self) -> list[PartialDate]:
+        """Every publication date with its format (JATS @publication-format, NLM @pub-type
+        epub/ppub; epub-ppub is both), the best-ranked first; the issue's (collection) date
+        is the container's."""
+        ranked: list[tuple[int, int, PartialDate]] = []
+        for n, d in enumerate(kids(self.meta, "pub-date")):
+            kind = (d.get("date-type") or d.get("pub-type") or "pub").lower()
+            if kind not in PUB_DATE_RANK:
+                continue
+            value = self.date(d)
+            if value is None:
+                continue
+            for m in _formats(kind, d.get("publication-format")):
+                ranked.append(
+                    (PUB_DATE_RANK.index(kind), n, PartialDate(**{**vars(value), "media": m}))
+                )
+        ranked.sort(key=lambda x: (x[0], x[1]))
+        out: list[PartialDate] = []
+        for _, _, d in ranked:
+            if d not in out:
+                out.append(d)
+        return out
+
+    def full_text(self) -> list[FullText]:
+        """Full-text links: each self-uri with a content type (a PDF or XML rendition) is a
+        link for Similarity Check and for text mining. One that is not absolute https is
+        said, not carried."""
+        out: list[FullText] = []
+        for s in kids(self.meta, "self-uri"):
+            href, ctype = str(s.get(XLINK) or "").strip(), (s.get("content-type") or "").lower()
+            if not href or not ctype:
+                continue
+            if problem := check_full_text_url(href):
+                self.warn(
+                    f"{problem}; not carried (the config's [links] pdf pattern gives the "
+                    "full text's URL)",
+                    s,
+                    "jats.full-text-link",
+                )
+                continue
+            mime = ctype if "/" in ctype else guess_mime(f"x.{ctype}") or guess_mime(href)
+            out += [FullText(href, "similarity-check"), FullText(href, "text-mining", mime)]
+        return out
+
+    def related(self) -> tuple[list[Update], list[Relation]]:
+        """Crossmark updates (a correction or retraction notice's related-article) and
+        relations (preprint, translation, commentary, data) from related-article and
+        related-object elements that give a DOI."""
+        updates: list[Update] = []
+        relations: list[Relation] = []
+        notice = NOTICE_TYPES.get((self.root.get("article-type") or "").lower())
+        for el in [*kids(self.meta, "related-article"), *kids(self.meta, "related-object")]:
+            named = el.get("link-type") or ""
+            if named in INTER_WORK | INTRA_WORK and el.get("document-id"):  # as jatsgen writes
+                kind_of_id = (el.get("document-id-type") or "doi").lower()
+                ident = str(el.get("document-id"))
+                relations.append(
+                    Relation(
+                        named,
+                        normalize_doi(ident) if kind_of_id == "doi" else ident,
+                        kind_of_id,
+                        opt(el),
+                    )
+                )
+                continue
+            kind = (
+                el.get("related-article-type")
+                or el.get("link-type")
+                or el.get("content-type")
+                or el.get("object-type")
+                or ""
+            ).lower()
+            doi = _related_doi(el)
+            if doi is None:
+                self.warn(
+                    f"{local(el)} {kind or '(no type)'} gives no DOI (xlink:href with "
+                    'ext-link-type="doi", or document-id with document-id-type="doi"); '
+                    "not carried",
+                    el,
+                    "jats.related-no-doi",
+                )
+                continue
+            update = UPDATE_OF.get(kind) or (notice if kind in ("", "corrected-article") else None)
+            if update is not None:
+                updates.append(Update(doi, update))
+            elif kind in RELATION_OF:
+                relations.append(Relation(RELATION_OF[kind], doi))
+            elif kind.endswith("-forward"):
+                self.warn(
+                    f"related-article {kind} ({doi}) names the notice that updates this work: "
+                    "Crossref carries that in the notice's own deposit (its Crossmark "
+                    "update), so nothing of it goes into this work's",
+                    el,
+                    "jats.related-forward",
+                )
+            else:
+                self.warn(
+                    f"{local(el)} of type {kind or '(none)'} ({doi}) has no Crossref "
+                    "relation jatsgen knows; not carried (known: "
+                    f"{', '.join(sorted({*UPDATE_OF, *RELATION_OF}))})",
+                    el,
+                    "jats.related-type",
+                )
+        return updates, relations
 
     def landing_page(self) -> str | None:
         """The article's landing page: its first self-uri without a content type (a PDF or
@@ -680,8 +870,9 @@ class _Reader:
         return found
 
     def doi(self) -> str | None:
-        for a in kids(self.meta, "article-id"):
-            if (a.get("pub-id-type") or "").lower() == "doi" and text(a):
+        for a in kids(self.meta, "article-id", "book-part-id", "book-id"):
+            kind = a.get("pub-id-type") or a.get("book-part-id-type") or a.get("book-id-type")
+            if (kind or "").lower() == "doi" and text(a):
                 return normalize_doi(text(a))
         return None
 
@@ -802,6 +993,34 @@ class _Reader:
         return Reference(rid, body, label, doi, urls)
 
     # --- container and kind -------------------------------------------------------------------
+
+    def book(self) -> Book:
+        """The book of a BITS book-meta: titles, editors, ISBNs, publisher, date, DOI."""
+        m = self.meta
+        titles = []
+        for g in kids(m, "book-title-group"):
+            t = kid(g, "book-title")
+            if t is not None and text(t):
+                titles.append(Title(text(t), g.get(XML_LANG) or self.lang, opt(kid(g, "subtitle"))))
+        editors = self.contributors(self.affiliations())
+        pub_el = kid(m, "publisher")
+        publisher = (
+            Publisher(text(kid(pub_el, "publisher-name")), opt(kid(pub_el, "publisher-loc")))
+            if pub_el is not None and opt(kid(pub_el, "publisher-name"))
+            else None
+        )
+        dates = self.publication_dates()
+        return Book(
+            titles=titles,
+            isbns=[Isbn(normalize_isbn(text(i)), _media(i)) for i in kids(m, "isbn") if text(i)],
+            publisher=publisher,
+            published=dates[0] if dates else None,
+            more_published=dates[1:],
+            edition=opt(kid(m, "edition")),
+            doi=self.doi(),
+            url=self.landing_page(),
+            contributors=editors,
+        )
 
     def container(self, collection: PartialDate | None) -> Proceedings | Journal | Book | None:
         jm = self.journal
@@ -962,6 +1181,74 @@ PUB_DATE_RANK = (
     "preprint",
     "epreprint",
 )
+
+
+# related-article types that make this work a Crossmark update of the related one
+UPDATE_OF = {
+    "corrected-article": "correction",
+    "retracted-article": "retraction",
+    "partial-retraction": "partial_retraction",
+    "object-of-concern": "expression_of_concern",
+    "addended-article": "addendum",
+    "removed-article": "removal",
+    "withdrawn-article": "withdrawal",
+}
+# article-type of a notice -> its update type, for a related-article that names no type
+NOTICE_TYPES = {
+    "correction": "correction",
+    "retraction": "retraction",
+    "expression-of-concern": "expression_of_concern",
+    "addendum": "addendum",
+    "removal": "removal",
+}
+# related-article / related-object types -> Crossref relation types
+RELATION_OF = {
+    "preprint": "hasPreprint",
+    "peer-reviewed-version": "isPreprintOf",
+    "translation": "hasTranslation",
+    "translated-article": "isTranslationOf",
+    "original-article": "isTranslationOf",
+    "version": "isVersionOf",
+    "commentary-article": "isCommentOn",
+    "commentary": "hasComment",
+    "reply": "isReplyTo",
+    "response": "hasReply",
+    "companion": "hasRelatedMaterial",
+    "reviewed-article": "isReviewOf",
+    "dataset": "isSupplementedBy",
+    "data": "isSupplementedBy",
+    "supplementary-material": "isSupplementedBy",
+    "software": "isSupplementedBy",
+}
+
+
+def _formats(kind: str, form: str | None) -> list[str | None]:
+    """The Crossref media types of a pub-date: JATS @publication-format (print, electronic),
+    NLM @pub-type (epub, ppub, epub-ppub: both); None when it says none."""
+    form = (form or "").lower()
+    if kind == "epub-ppub":
+        return ["online", "print"]
+    if kind in ("epub", "epreprint") or form in ("electronic", "online"):
+        return ["online"]
+    if kind == "ppub" or form == "print":
+        return ["print"]
+    return [None]
+
+
+def _related_doi(el: etree._Element) -> str | None:
+    """The DOI a related-article or related-object names, if it names one."""
+    for value, typ in (
+        (el.get(XLINK), el.get("ext-link-type")),
+        (el.get("document-id"), el.get("document-id-type")),
+        (el.get("source-id"), el.get("source-id-type")),
+    ):
+        if not value:
+            continue
+        doi = normalize_doi(value)
+        named = (typ or "").lower() == "doi" or doi != value.strip() or value.startswith("10.")
+        if named and check_doi(doi) is None:
+            return doi
+    return None
 
 
 _ADDED = etree.XPath("*[@specific-use='jatsgen-added']")

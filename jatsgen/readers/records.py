@@ -20,13 +20,15 @@ from jsonschema.exceptions import ValidationError
 from ..dates import parse_iso
 from ..diagnostics import Diagnostic, Diagnostics
 from ..errors import InputError
-from ..hints import date_hint, lookalikes
+from ..hints import date_hint, did_you_mean, lookalikes
 from ..ids import (
     check_doi,
+    check_full_text_url,
     check_isbn,
     check_issn,
     check_orcid,
     find_doi,
+    guess_mime,
     normalize_doi,
     normalize_isbn,
     normalize_issn,
@@ -34,6 +36,8 @@ from ..ids import (
     normalize_ror,
 )
 from ..model import (
+    INTER_WORK,
+    INTRA_WORK,
     Abstract,
     Affiliation,
     Article,
@@ -44,6 +48,7 @@ from ..model import (
     Container,
     Contributor,
     Event,
+    FullText,
     Funding,
     Isbn,
     Issn,
@@ -54,8 +59,10 @@ from ..model import (
     Proceedings,
     Publisher,
     Reference,
+    Relation,
     Source,
     Title,
+    Update,
 )
 from ..resources import load_json
 from ..text import forbidden_chars, squash, strip_forbidden
@@ -450,6 +457,10 @@ class _Builder:
         )
         published = self.date(data, "published", at)
         kind = data["type"]
+        editors = [
+            self.contributor(c, (*at, "contributors", i), default_role="editor")
+            for i, c in enumerate(data.get("contributors", []))
+        ]
         if kind == "journal":
             return Journal(
                 titles=titles,
@@ -460,6 +471,7 @@ class _Builder:
                 issue=self.opt(data, "issue", at),
                 publisher=publisher,
                 published=published,
+                contributors=editors,
             )
         isbns = self.isbns(data["isbn"], (*at, "isbn")) if "isbn" in data else []
         doi = self.doi(data["doi"], (*at, "doi")) if "doi" in data else None
@@ -472,6 +484,7 @@ class _Builder:
                 edition=self.opt(data, "edition", at),
                 doi=doi,
                 url=data.get("url"),
+                contributors=editors,
             )
         event = None
         if "event" in data:
@@ -499,6 +512,7 @@ class _Builder:
             subject=self.opt(data, "subject", at),
             doi=doi,
             url=data.get("url"),
+            contributors=editors,
         )
 
     def affiliation(self, data: dict[str, Any], at: Path_, default_id: str) -> Affiliation:
@@ -528,6 +542,7 @@ class _Builder:
         if "pages" in data:
             fpage, lpage = self.pages(data["pages"], (*at, "pages"))
         dates, dat = data.get("dates", {}), (*at, "dates")
+        published = self.publication_dates(dates, dat)
         article = Article(
             kind=ArticleKind(kind),
             title=Title(
@@ -555,7 +570,8 @@ class _Builder:
             fpage=fpage,
             lpage=lpage,
             article_number=self.opt(data, "article_number", at),
-            published=self.date(dates, "published", dat),
+            published=published[0] if published else None,
+            more_published=published[1:],
             received=self.date(dates, "received", dat),
             accepted=self.date(dates, "accepted", dat),
             license=self.license(data, at),
@@ -564,6 +580,12 @@ class _Builder:
             url=data.get("url"),
             references=refs,
             ref_list_title=self.opt(data, "reference_list_title", at),
+            full_text=self.full_text(data, at),
+            updates=self.updates(data, at),
+            relations=[
+                self.relation(r, (*at, "relations", i))
+                for i, r in enumerate(data.get("relations", []))
+            ],
             container=container,
             source=Source(self.path, _line_for(self.lines, at), _json_path(at)),
             id=data.get("id"),
@@ -632,11 +654,60 @@ class _Builder:
             contributors.append(contributor)
         return contributors, affs
 
-    def contributor(self, c: dict[str, Any], cat: Path_) -> Contributor:
+    def publication_dates(self, dates: dict[str, Any], at: Path_) -> list[PartialDate]:
+        """dates.published: one date, or a list of {date, media_type}."""
+        value = dates.get("published")
+        if not isinstance(value, list):
+            one = self.date(dates, "published", at)
+            return [one] if one else []
+        out = []
+        for i, item in enumerate(value):
+            d = self.date(item, "date", (*at, "published", i))
+            if d is not None:
+                d.media = item.get("media_type")
+                out.append(d)
+        return out
+
+    def updates(self, data: dict[str, Any], at: Path_) -> list[Update]:
+        return [
+            Update(
+                self.doi(u["doi"], (*at, "updates", i, "doi")),
+                u["type"],
+                self.date(u, "date", (*at, "updates", i)),
+            )
+            for i, u in enumerate(data.get("updates", []))
+        ]
+
+    def relation(self, r: dict[str, Any], at: Path_) -> Relation:
+        kind, id_type = r["type"], r.get("id_type", "doi")
+        if kind not in INTER_WORK | INTRA_WORK:
+            hint = did_you_mean(kind, INTER_WORK | INTRA_WORK) or (
+                "; Crossref's relation types include isPreprintOf, hasPreprint, "
+                "isTranslationOf, hasTranslation, isVersionOf, isSupplementedBy"
+            )
+            self._error((*at, "type"), f"unknown relation type {kind!r}{hint}", "record.relation")
+        ident = self.doi(str(r["id"]), (*at, "id")) if id_type == "doi" else squash(str(r["id"]))
+        return Relation(kind, ident, id_type, self.opt(r, "description", at))
+
+    def full_text(self, data: dict[str, Any], at: Path_) -> list[FullText]:
+        out = []
+        for i, f in enumerate(data.get("full_text", [])):
+            fat = (*at, "full_text", i)
+            for key in ("url", "license"):
+                if key in f and (problem := check_full_text_url(f[key])):
+                    self._error((*fat, key), problem, "record.bad-link")
+            mine = f["purpose"] == "text-mining"
+            mime = f.get("mime_type") or (guess_mime(f["url"]) if mine else None)
+            out.append(FullText(f["url"], f["purpose"], mime, f.get("license")))
+        return out
+
+    def contributor(
+        self, c: dict[str, Any], cat: Path_, default_role: str = "author"
+    ) -> Contributor:
         contributor = Contributor(
             surname=self.opt(c, "surname", cat),
             given_names=self.opt(c, "given_names", cat),
-            role=c.get("role", "author"),
+            role=c.get("role", default_role),
             name_style=c.get("name_style", "western"),
             email=c.get("email"),
             degrees=self.opt(c, "degrees", cat),

@@ -4,8 +4,12 @@ Columns (header names are case-insensitive; see examples/papers.csv):
 
 - the paper: id, kind, language, title, subtitle, title_<lang> (a translated title),
   abstract, abstract_<lang>, keywords, keywords_<lang> (terms separated by ';'), udc,
-  section, number, pages (12-18), article_number, published, received, accepted, doi, url,
-  license_url, funder, funder_id, award, references (one per line inside the cell);
+  section, number, pages (12-18), article_number, published, published_print,
+  published_online (the same paper's dates in print and online), received, accepted, doi, url,
+  license_url, funder, funder_id, award, references (one per line inside the cell),
+  pdf_url (the full text for Similarity Check and text mining; or similarity_check_url and
+  text_mining_url), relations ("isPreprintOf 10.1234/abc; hasTranslation 10.1234/def"),
+  updates ("correction 10.1234/old": this paper is a notice updating that DOI);
 - authors, either repeated columns author1_surname, author1_given_names, author1_orcid,
   author1_email, author1_affiliation, author1_ror, author1_city, author1_country_code
   (author2_..., author3_..., in order), or one 'authors' cell such as
@@ -13,7 +17,8 @@ Columns (header names are case-insensitive; see examples/papers.csv):
 - the container, in columns or, when a sheet has none, from the config's [container]:
   container_type (proceedings, journal, book), container_title, container_title_<lang>,
   isbn, issn, publisher, publisher_place, container_published, volume, issue, event_name,
-  event_acronym, event_location, event_start, event_end.
+  event_acronym, event_location, event_start, event_end, editors (the volume's editors, as
+  "Akhmetova, Aigul; Bekov, Nurlan").
 
 Each row becomes a record in the JSON record format and goes through the same checks, so a
 problem is reported by row and column. With `skip_invalid`, bad rows are reported and left
@@ -51,6 +56,7 @@ CONTAINER_COLUMNS = {
     "event_location",
     "event_start",
     "event_end",
+    "editors",
 }
 ARTICLE_COLUMNS = {
     "id",
@@ -76,6 +82,13 @@ ARTICLE_COLUMNS = {
     "award",
     "references",
     "authors",
+    "published_print",
+    "published_online",
+    "pdf_url",
+    "similarity_check_url",
+    "text_mining_url",
+    "relations",
+    "updates",
 }
 AUTHOR_FIELDS = {
     "surname": "surname",
@@ -291,9 +304,11 @@ def _record(
     for col, key in simple.items():
         if row.get(col):
             put((key,), row[col], col)
-    for col in ("published", "received", "accepted"):
+    for col in ("received", "accepted"):
         if row.get(col):
             put(("dates", col), row[col], col)
+    _dates(row, rec, origin)
+    _additions(row, rec, origin)
     _languages(row, rec, origin)
     if row.get("udc"):
         put(("classifications",), [{"scheme": "udc", "code": row["udc"]}], "udc")
@@ -316,6 +331,59 @@ def _record(
     _authors(row, rec, origin)
     _container(row, rec, origin, container)
     return rec, origin
+
+
+def _dates(row: dict[str, str], rec: dict[str, Any], origin: dict[Path_, str]) -> None:
+    """The publication date, or the dates in print and online (published_print,
+    published_online), as the record's dates.published."""
+    dated = [
+        ({"date": row[col], **({"media_type": media} if media else {})}, col)
+        for col, media in (
+            ("published", None),
+            ("published_online", "online"),
+            ("published_print", "print"),
+        )
+        if row.get(col)
+    ]
+    if len(dated) == 1 and dated[0][1] == "published":
+        rec.setdefault("dates", {})["published"] = row["published"]
+        origin[("dates", "published")] = "published"
+    elif dated:
+        rec.setdefault("dates", {})["published"] = [d for d, _ in dated]
+        origin[("dates", "published")] = dated[0][1]
+        for i, (_, col) in enumerate(dated):
+            origin[("dates", "published", i)] = col
+
+
+def _additions(row: dict[str, str], rec: dict[str, Any], origin: dict[Path_, str]) -> None:
+    """Full-text links (pdf_url, or one column per purpose), relations and updates."""
+    links = [
+        (url, purpose, col)
+        for col, purposes in (
+            ("pdf_url", ("similarity-check", "text-mining")),
+            ("similarity_check_url", ("similarity-check",)),
+            ("text_mining_url", ("text-mining",)),
+        )
+        if (url := row.get(col))
+        for purpose in purposes
+    ]
+    chosen = {}
+    for url, purpose, col in links:  # a column for one purpose wins over pdf_url
+        if purpose not in chosen or col != "pdf_url":
+            chosen[purpose] = (url, col)
+    if chosen:
+        rec["full_text"] = [{"url": u, "purpose": p} for p, (u, _) in chosen.items()]
+        for i, (_, col) in enumerate(chosen.values()):
+            origin[("full_text", i)] = col
+    for col, key, fields in (
+        ("relations", "relations", ("type", "id")),
+        ("updates", "updates", ("type", "doi")),
+    ):
+        if row.get(col):
+            items = [dict(zip(fields, p.split(None, 1), strict=False)) for p in _split(row[col])]
+            rec[key] = items
+            for i in range(len(items)):
+                origin[(key, i)] = col
 
 
 def _languages(row: dict[str, str], rec: dict[str, Any], origin: dict[Path_, str]) -> None:
@@ -353,6 +421,20 @@ def _languages(row: dict[str, str], rec: dict[str, Any], origin: dict[Path_, str
                 origin[(name, i)] = col
 
 
+def _people(cell: str, role: str | None = None) -> list[dict[str, Any]]:
+    """'Surname, Given; Surname, Given' as record contributors."""
+    out: list[dict[str, Any]] = []
+    for part in _split(cell):
+        surname, _, given = part.partition(",")
+        person: dict[str, Any] = {"surname": surname.strip()}
+        if given.strip():
+            person["given_names"] = given.strip()
+        if role:
+            person["role"] = role
+        out.append(person)
+    return out
+
+
 def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(";") if v.strip()]
 
@@ -371,11 +453,7 @@ def _authors(row: dict[str, str], rec: dict[str, Any], origin: dict[Path_, str])
         columns.setdefault(n, {})[field] = col
     contributors: list[dict[str, Any]] = []
     if row.get("authors"):
-        for part in [p.strip() for p in row["authors"].split(";") if p.strip()]:
-            surname, _, given = part.partition(",")
-            person: dict[str, Any] = {"surname": surname.strip()}
-            if given.strip():
-                person["given_names"] = given.strip()
+        for person in _people(row["authors"]):
             origin[("contributors", len(contributors))] = "authors"
             contributors.append(person)
     for n in sorted(people):
@@ -459,6 +537,9 @@ def _container(
                 origin[("container", "event", key)] = col
         origin[("container", "event")] = "event_name"
         c["event"] = event
+    if row.get("editors"):
+        c["contributors"] = _people(row["editors"], "editor")
+        origin[("container", "contributors")] = "editors"
     rec["container"] = c
 
 

@@ -129,7 +129,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._send(401, _page("401", str(exc)))
             return
         if route == DEPOSIT_PATH:
-            self._deposit(account, upload, fault)
+            self._deposit(account, upload, fault, fields.get("operation") or "doMDUpload")
         else:
             self._download(account, fields, fault)
 
@@ -156,7 +156,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
         return True
 
     def _deposit(
-        self, account: Account, upload: tuple[str, bytes] | None, fault: str | None
+        self,
+        account: Account,
+        upload: tuple[str, bytes] | None,
+        fault: str | None,
+        operation: str,
     ) -> None:
         if upload is None:
             self._send(400, _page("400", "No file part 'fname'"))
@@ -165,7 +169,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if len(data) > self.sandbox.max_upload:
             self._too_large()
             return
-        self.sandbox.store_upload(account, name, data)
+        if operation not in ("doMDUpload", "doDOICitUpload"):
+            self._send(400, _page("400", f"Unsupported operation: {operation}"))
+            return
+        self.sandbox.store_upload(account, name, data, operation)
         if fault == "lost":
             self._drop()
             return

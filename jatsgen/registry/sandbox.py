@@ -74,9 +74,11 @@ class Sandbox:
     def authenticate(self, login_id: str, password: str) -> Account:
         return authenticate(self.accounts, login_id, password)
 
-    def store_upload(self, account: Account, file_name: str, data: bytes) -> int:
+    def store_upload(
+        self, account: Account, file_name: str, data: bytes, operation: str = "doMDUpload"
+    ) -> int:
         """Store an upload durably and wake a worker; only then may the caller answer."""
-        sid = self.store.store(account.user, file_name, data)
+        sid = self.store.store(account.user, file_name, data, operation)
         with self._wake:
             self._wake.notify()
         return sid
@@ -160,6 +162,16 @@ class Sandbox:
         owned = account.prefixes if account is not None else ()
         # a resource-only deposit adds resources to a registered DOI: no timestamp of its own
         resources = "doi_resources_schema" in (etree.QName(root).namespace or "")
+        if resources:  # one record per DOI, whatever number of parts it gains
+            works = list({doi.lower(): (doi, st, res) for doi, st, res in works}.values())
+        wanted = "doDOICitUpload" if resources else "doMDUpload"
+        if upload.operation != wanted:
+            what = "a resource-only deposit (doi_resources)" if resources else "a metadata deposit"
+            return _failed(
+                sid,
+                batch_id,
+                f"Error: {what} is sent with operation={wanted}, not {upload.operation}",
+            )
 
         def judge(doi: str, stamp: int, stored: int | None) -> tuple[str, str, str | None]:
             prefix = doi.split("/", 1)[0]

@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS submissions (
     state        TEXT NOT NULL,       -- queued, in_process, completed
     received_at  REAL NOT NULL,
     completed_at REAL,
-    log_xml      BLOB
+    log_xml      BLOB,
+    operation    TEXT                 -- doMDUpload, doDOICitUpload
 );
 CREATE INDEX IF NOT EXISTS submissions_by_name ON submissions (file_name);
 CREATE TABLE IF NOT EXISTS records (
@@ -58,6 +59,7 @@ class Upload:
     path: str
     state: str
     log_xml: bytes | None
+    operation: str = "doMDUpload"
 
 
 def _upload(row: sqlite3.Row) -> Upload:
@@ -69,6 +71,7 @@ def _upload(row: sqlite3.Row) -> Upload:
         row["path"],
         row["state"],
         row["log_xml"],
+        row["operation"] or "doMDUpload",
     )
 
 
@@ -85,6 +88,9 @@ class RegistryStore:
         self.lock = threading.Lock()
         with self.db() as db:
             db.executescript(SCHEMA)
+            columns = {r["name"] for r in db.execute("PRAGMA table_info(submissions)")}
+            if "operation" not in columns:  # a sandbox from before resource-only deposits
+                db.execute("ALTER TABLE submissions ADD COLUMN operation TEXT")
 
     @contextmanager
     def db(self) -> Iterator[sqlite3.Connection]:
@@ -101,13 +107,20 @@ class RegistryStore:
         with self.db() as db:
             db.execute("UPDATE submissions SET state='queued' WHERE state='in_process'")
 
-    def store(self, user: str, file_name: str, data: bytes) -> int:
+    def store(self, user: str, file_name: str, data: bytes, operation: str = "doMDUpload") -> int:
         """Write the upload to disk (fsync) and queue it; only then may the caller answer."""
         with self.lock, self.db() as db:
             cur = db.execute(
                 "INSERT INTO submissions (user, file_name, path, sha256, size, state, "
-                "received_at) VALUES (?, ?, '', ?, ?, 'queued', ?)",
-                (user, file_name, hashlib.sha256(data).hexdigest(), len(data), time.time()),
+                "received_at, operation) VALUES (?, ?, '', ?, ?, 'queued', ?, ?)",
+                (
+                    user,
+                    file_name,
+                    hashlib.sha256(data).hexdigest(),
+                    len(data),
+                    time.time(),
+                    operation,
+                ),
             )
             sid = int(cur.lastrowid or 0)
             path = self.data / "uploads" / f"{sid:08d}.xml"

@@ -237,9 +237,17 @@ def _metadata(r: Registered) -> list[etree._Element | str]:
     rows += [(f"Date {k}", v) for k, v in r.dates.items()]
     rows += [(k, v) for k, v in r.container.items()]
     rows += [("Licence", x) for x in r.license] + [("Funding", x) for x in r.funding]
+    rows += [("Full-text link", x) for x in r.links] + [("Relation", x) for x in r.relations]
     out: list[etree._Element | str] = [
         E.H3("Metadata"),
         E.DL(*[x for label, value in rows for x in (E.DT(label), _dd(value))], CLASS="fields"),
+    ]
+    if r.updates:  # a notice: what it corrects or retracts, said before anything else
+        out += [
+            E.H3("Updates (Crossmark)"),
+            E.UL(*[E.LI(u) for u in r.updates], CLASS="updates"),
+        ]
+    out += [
         E.H3(f"Contributors ({len(r.people)})"),
         E.OL(*[_person(p) for p in r.people]),
     ]

@@ -19,6 +19,9 @@ from ..diagnostics import Diagnostic, Diagnostics
 from ..errors import InputError
 from ..ids import DOI_RE
 from ..model import (
+    INTER_WORK,
+    INTRA_WORK,
+    RELATION_ID_TYPES,
     Abstract,
     Affiliation,
     Article,
@@ -26,11 +29,13 @@ from ..model import (
     Book,
     Container,
     Contributor,
+    FullText,
     Inline,
     Isbn,
     Journal,
     PartialDate,
     Proceedings,
+    Relation,
     Source,
     Styled,
     Title,
@@ -42,6 +47,7 @@ from .xmlbuild import Builder, indent
 
 T = TypeVar("T")
 JATS_NS = "http://www.ncbi.nlm.nih.gov/JATS1"
+REL_NS = "http://www.crossref.org/relations.xsd"
 FR_NS = "http://www.crossref.org/fundref.xsd"
 AI_NS = "http://www.crossref.org/AccessIndicators.xsd"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -71,6 +77,9 @@ CROSSREF_MIXED = frozenset(
         "conference_name",
         "assertion",
         "license_ref",
+        "inter_work_relation",
+        "intra_work_relation",
+        "description",
     }
 )
 _ROLES = (
@@ -128,6 +137,7 @@ MAX_PROCEEDINGS_TITLE = 511
 MAX_SPONSORS = 10
 MAX_ISSNS = 6
 MAX_TITLES = 20
+MAX_DATES = 10  # publication_date maxOccurs
 
 
 @dataclass
@@ -181,6 +191,7 @@ class CrossrefWriter:
             "jats": JATS_NS,
             "fr": FR_NS,
             "ai": AI_NS,
+            "rel": REL_NS,
             "xsi": XSI_NS,
         }
         # Only fragment roots (see `element`) carry the namespace map; children inherit it.
@@ -271,7 +282,12 @@ class CrossrefWriter:
         the first work of the container, may lend it a date, and locates what it reports."""
         at = first.source
         if isinstance(c, Proceedings):
-            return [self.event_metadata(c, at), self.proceedings_metadata(c, first, at)]
+            editors = self.people(c.contributors, [], at)
+            return [
+                *([self.element("contributors", editors)] if editors else []),
+                self.event_metadata(c, at),
+                self.proceedings_metadata(c, first, at),
+            ]
         if isinstance(c, Journal):
             return [self.journal_metadata(c, at), *self.journal_issue(c, first)]
         return [self.book_metadata(c, first, at)]
@@ -330,9 +346,9 @@ class CrossrefWriter:
             ),
             b("proceedings_subject", c.subject) if c.subject else None,
             self.publisher(c),
-            self.publication_date(published, at),
+            self.publication_dates([published], at),
             self.isbns(c.isbns, at),
-            self.doi_data(c.doi, c.url) if c.doi and c.url else None,
+            self.container_doi(c, at),
         )
 
     def isbns(self, isbns: list[Isbn], at: Source | None) -> list[etree._Element]:
@@ -376,10 +392,12 @@ class CrossrefWriter:
         if not (c.volume or c.issue) or published is None:
             return []
         b = self.b
+        editors = self.people(c.contributors, [], first.source)
         return [
             self.element(
                 "journal_issue",
-                self.publication_date(published, first.source),
+                b("contributors", editors) if editors else None,
+                self.publication_dates([published], first.source),
                 b("journal_volume", b("volume", c.volume)) if c.volume else None,
                 b("issue", c.issue) if c.issue else None,
             )
@@ -400,22 +418,37 @@ class CrossrefWriter:
                 "a Crossref book needs a publisher; give the container's "
                 "'publisher' or [publisher] name in the config",
             )
+        editors = self.people(c.contributors, [], at)
         return self.element(
             "book_metadata",
             {"language": title.lang if self.spec.language_ok(title.lang) else None},
+            b("contributors", editors) if editors else None,
             b("titles", b("title", title.text)),
             b("edition_number", c.edition) if c.edition else None,
-            self.publication_date(published, at) if published else None,
+            self.publication_dates([published, *c.more_published], at),
             self.isbns(c.isbns, at),
             self.publisher(c),
-            self.doi_data(c.doi, c.url) if c.doi and c.url else None,
+            self.container_doi(c, at),
         )
+
+    def container_doi(self, c: Proceedings | Book, at: Source | None) -> etree._Element | None:
+        """The volume's or book's own DOI, which needs its landing page."""
+        if c.doi and not c.url:
+            self.losses.add(
+                "crossref.container-doi",
+                f"the {type(c).__name__.lower()}'s DOI {c.doi} is not carried: it has no "
+                "landing page (url of the container in a record, self-uri in the book-meta)",
+                at,
+            )
+        return self.doi_data(c.doi, c.url) if c.doi and c.url else None
 
     # --- works ------------------------------------------------------------------------------
 
     def work(self, w: Work) -> etree._Element:
         a = w.article
         c = a.container
+        if not a.title.text:
+            raise missing(a, "a Crossref deposit needs the work's title, and its title is empty")
         self.note_losses(a)
         if a.kind is ArticleKind.POSTED_CONTENT:
             return self.posted_content(w)
@@ -473,40 +506,54 @@ class CrossrefWriter:
                 "publisher_item",
                 b("item_number", {"item_number_type": "article_number"}, a.article_number),
             )
-        published = a.published or (a.container.published if a.container else None)
+        dates = a.publication_dates or (
+            [a.container.published] if a.container and a.container.published else []
+        )
         return {
             "contributors": self.contributors(a),
             "abstracts": [self.abstract(x) for x in a.abstracts],
-            "published": self.publication_date(published, a.source) if published else None,
+            "published": self.publication_dates(dates, a.source) or None,
             "accepted": self.date("acceptance_date", a.accepted, at=a.source)
             if a.accepted
             else None,
             "pages": pages,
             "item": item,
-            "programs": [self.funding(a), self.license(a)],
-            "doi_data": self.doi_data(w.doi, w.resource),
+            "programs": self.programs(a),
+            "relations": self.relations(a),
+            "doi_data": self.doi_data(w.doi, w.resource, a.full_text),
             "citations": self.citations(a),
             "lang": a.language if self.spec.language_ok(a.language) else None,
         }
 
-    def one_title_only(self, w: Work, kind: str) -> None:
-        """Report the translated titles a work type with a single title cannot carry."""
-        if w.article.trans_titles:
+    def single_titles(self, w: Work, kind: str) -> etree._Element:
+        """The `titles` of a work type that holds one title and its original: the title in
+        [crossref] title_language (else English, else the work's own) as `title`, and the
+        work's own title as `original_language_title` when that is another. A title in a
+        third language is reported, by language."""
+        a = w.article
+        want = self.config.title_language or ("en" if a.title.lang != "en" else None)
+        chosen = next((t for t in a.trans_titles if want and t.lang == want), None)
+        left = [t for t in a.trans_titles if t is not chosen]
+        if left:
+            langs = ", ".join(t.lang or "no language" for t in left)
             self.losses.add(
                 "crossref.translated-titles",
-                f"translated titles are not carried: a Crossref {kind} holds one title",
+                f"translated titles in {langs} are not carried: a Crossref {kind} holds one "
+                "title and the title in its original language (set [crossref] title_language "
+                "to choose which translation)",
                 w.source,
             )
+        if chosen is None:
+            return self.titles(a.title)
+        return self.titles(chosen, original=a.title)
 
     def conference_paper(self, w: Work) -> etree._Element:
         p = self.common_parts(w)
-        a = w.article
-        self.one_title_only(w, "conference_paper")
         return self.element(
             "conference_paper",
             {"publication_type": "full_text", "language": p["lang"]},
             p["contributors"],
-            self.titles(a.title),
+            self.single_titles(w, "conference_paper"),
             [p[part] for part in _AFTER_TITLES],
         )
 
@@ -530,20 +577,35 @@ class CrossrefWriter:
 
     def content_item(self, w: Work) -> etree._Element:
         p = self.common_parts(w)
-        a = w.article
-        self.one_title_only(w, "content_item")
         return self.element(
             "content_item",
             {"component_type": "chapter", "publication_type": "full_text", "language": p["lang"]},
             p["contributors"],
-            self.titles(a.title),
+            self.single_titles(w, "content_item"),
             [p[part] for part in _AFTER_TITLES],
         )
 
-    def titles(self, t: Title) -> etree._Element:
+    def titles(self, t: Title, original: Title | None = None) -> etree._Element:
         b = self.b
-        title = face_markup(b, t.markup, "") if t.markup else [t.text]
-        return b("titles", b("title", title), b("subtitle", t.subtitle) if t.subtitle else None)
+
+        def text(x: Title) -> list[object]:
+            return list(face_markup(b, x.markup, "")) if x.markup else [x.text]
+
+        return b(
+            "titles",
+            b("title", text(t)),
+            b("subtitle", t.subtitle) if t.subtitle else None,
+            [
+                b(
+                    "original_language_title",
+                    {"language": original.lang if self.spec.language_ok(original.lang) else None},
+                    text(original),
+                ),
+                b("subtitle", original.subtitle) if original.subtitle else None,
+            ]
+            if original is not None
+            else None,
+        )
 
     def posted_content(self, w: Work) -> etree._Element:
         """A preprint: no container element; the posting server is its institution."""
@@ -558,34 +620,42 @@ class CrossrefWriter:
             if a.article_number
             else None
         )
-        self.one_title_only(w, "posted_content")
         b = self.b
         return self.element(
             "posted_content",
             {"type": "preprint", "language": p["lang"]},
             b("group_title", a.section) if a.section else None,
             p["contributors"],
-            self.titles(a.title),
+            self.single_titles(w, "posted_content"),
             posted,
             p["accepted"],
             b("institution", b("institution_name", server)) if server else None,
             item,
             p["abstracts"],
             p["programs"],
+            p["relations"],
             p["doi_data"],
             p["citations"],
         )
 
     def contributors(self, a: Article) -> etree._Element | None:
-        b = self.b
-        people: list[etree._Element] = []
-        for c in a.contributors:
-            el = self.person(a, c, first=not people)
-            if el is not None:
-                people.append(el)
-        return b("contributors", people) if people else None
+        people = self.people(a.contributors, a.affiliations, a.source)
+        return self.b("contributors", people) if people else None
 
-    def person(self, a: Article, c: Contributor, first: bool) -> etree._Element | None:
+    def people(
+        self, contributors: list[Contributor], affiliations: list[Affiliation], at: Source | None
+    ) -> list[etree._Element]:
+        """person_name and organization elements, the first one marked first."""
+        out: list[etree._Element] = []
+        for c in contributors:
+            el = self.person(c, affiliations, at, first=not out)
+            if el is not None:
+                out.append(el)
+        return out
+
+    def person(
+        self, c: Contributor, affiliations: list[Affiliation], at: Source | None, first: bool
+    ) -> etree._Element | None:
         b = self.b
         role: str | None = c.role if c.role in _ROLES else None
         credit = None
@@ -597,7 +667,7 @@ class CrossrefWriter:
                     f"crossref.role-{c.role}",
                     f"{c.role}s are not carried: schema "
                     f"{self.spec.version} has no {c.role} role for contributors",
-                    a.source,
+                    at,
                 )
                 return None
         attrs = {"sequence": "first" if first else "additional", "contributor_role": role}
@@ -607,7 +677,7 @@ class CrossrefWriter:
                     "crossref.collab-affiliations",
                     "affiliations of group authors "
                     "are not carried: a Crossref organization has none",
-                    a.source,
+                    at,
                 )
             return b("organization", attrs, c.collab)
         surname, given = c.surname, c.given_names
@@ -616,7 +686,15 @@ class CrossrefWriter:
             attrs["name-style"] = "given-only"
         elif c.name_style != "western":
             attrs["name-style"] = c.name_style
-        affs = [x for x in (a.affiliation(i) for i in c.affiliation_ids) if x is not None]
+        by_id = {x.id: x for x in affiliations}
+        affs = [by_id[i] for i in c.affiliation_ids if i in by_id]
+        if len(affs) < len(c.affiliation_ids):
+            self.losses.add(
+                "crossref.editor-affiliations",
+                "affiliations of a volume's or book's editors are not carried: jatsgen "
+                "deposits a container's contributors by name and ORCID",
+                at,
+            )
         return b(
             "person_name",
             attrs,
@@ -650,8 +728,20 @@ class CrossrefWriter:
         )
         return b(f"{{{JATS_NS}}}abstract", {"xml:lang": x.lang}, paras)
 
-    def publication_date(self, d: PartialDate, at: Source | None) -> etree._Element:
-        return self.date("publication_date", d, {"media_type": self.config.media_type}, at)
+    def publication_dates(
+        self, dates: list[PartialDate], at: Source | None
+    ) -> list[etree._Element]:
+        """A publication_date per date and format (print, online, other): a date's own format,
+        else the config's media_type; the same date in the same format once."""
+        seen: set[tuple[str, str]] = set()
+        out = []
+        for d in dates:
+            media = d.media or self.config.media_type
+            if (media, str(d)) in seen:
+                continue
+            seen.add((media, str(d)))
+            out.append(self.date("publication_date", d, {"media_type": media}, at))
+        return self.fit(out, MAX_DATES, "publication dates", at)
 
     def date(
         self,
@@ -714,21 +804,135 @@ class CrossrefWriter:
             )
         return b(f"{{{FR_NS}}}program", {"name": "fundref"}, groups)
 
+    def programs(self, a: Article) -> list[etree._Element | None]:
+        """The funding and licence programs; inside a Crossmark record when the config names
+        a Crossmark policy (the schema puts them there then), with the updates this work makes."""
+        programs = [self.funding(a), self.license(a)]
+        updates = self.updates(a)
+        cm = self.config.crossmark_policy
+        if not cm:
+            if updates:
+                self.losses.add(
+                    "crossref.crossmark-policy",
+                    f"this work is a {'/'.join(sorted({u.get('type') or '' for u in updates}))} "
+                    f"notice of {_listed([u.text or '' for u in updates])}, but a Crossmark "
+                    "update needs a Crossmark policy: set [crossmark] policy (the policy "
+                    "page's DOI) to carry it; the notice itself is deposited",
+                    a.source,
+                )
+            return programs
+        b = self.b
+        kept = [p for p in programs if p is not None]
+        return [
+            b(
+                "crossmark",
+                b("crossmark_policy", cm),
+                b(
+                    "crossmark_domains",
+                    [b("crossmark_domain", b("domain", d)) for d in self.config.crossmark_domains],
+                )
+                if self.config.crossmark_domains
+                else None,
+                b(
+                    "crossmark_domain_exclusive",
+                    "true" if self.config.crossmark_exclusive else "false",
+                ),
+                b("updates", updates) if updates else None,
+                b("custom_metadata", kept) if kept else None,
+            )
+        ]
+
+    def updates(self, a: Article) -> list[etree._Element]:
+        out = []
+        for u in a.updates:
+            when = u.date or a.published or (a.container.published if a.container else None)
+            if when is None or when.day is None or when.month is None:
+                self.losses.add(
+                    "crossref.update-date",
+                    f"the {u.type} notice for {u.doi} is not carried as a Crossmark update: "
+                    "an update needs its full date (year, month and day); give the notice's "
+                    "publication date",
+                    a.source,
+                )
+                continue
+            out.append(self.b("update", {"type": u.type, "date": when.iso()}, u.doi))
+        return out
+
     def license(self, a: Article) -> etree._Element | None:
         lic = a.license
-        if lic is None or not lic.url:
-            return None
         b = self.b
-        start = lic.start_date.iso() if lic.start_date and lic.start_date.day else None
+        refs = []
+        if lic is not None and lic.url:
+            start = lic.start_date.iso() if lic.start_date and lic.start_date.day else None
+            refs.append(
+                b(f"{{{AI_NS}}}license_ref", {"applies_to": "vor", "start_date": start}, lic.url)
+            )
+        tdm = sorted({f.license for f in a.full_text if f.purpose == "text-mining" and f.license})
+        refs += [b(f"{{{AI_NS}}}license_ref", {"applies_to": "tdm"}, url) for url in tdm]
+        if not refs:
+            return None
+        return b(f"{{{AI_NS}}}program", {"name": "AccessIndicators"}, refs)
+
+    def relations(self, a: Article) -> etree._Element | None:
+        items = [x for x in (self.relation(r, a.source) for r in a.relations) if x is not None]
+        if not items:
+            return None
+        return self.b(f"{{{REL_NS}}}program", {"name": "relations"}, items)
+
+    def relation(self, r: Relation, at: Source | None) -> etree._Element | None:
+        b = self.b
+        tag = "intra_work_relation" if r.type in INTRA_WORK else "inter_work_relation"
+        if r.type not in INTRA_WORK | INTER_WORK or r.id_type not in RELATION_ID_TYPES:
+            self.losses.add(
+                "crossref.relation-type",
+                f"the relation {r.type} {r.id} ({r.id_type}) is not carried: Crossref has no "
+                "such relation or identifier type",
+                at,
+            )
+            return None
         return b(
-            f"{{{AI_NS}}}program",
-            {"name": "AccessIndicators"},
-            b(f"{{{AI_NS}}}license_ref", {"applies_to": "vor", "start_date": start}, lic.url),
+            f"{{{REL_NS}}}related_item",
+            b(f"{{{REL_NS}}}description", r.description) if r.description else None,
+            b(
+                f"{{{REL_NS}}}{tag}",
+                {"relationship-type": r.type, "identifier-type": r.id_type},
+                r.id,
+            ),
         )
 
-    def doi_data(self, doi: str, resource: str) -> etree._Element:
+    def doi_data(
+        self,
+        doi: str,
+        resource: str,
+        full_text: list[FullText] | None = None,
+    ) -> etree._Element:
         b = self.b
-        return b("doi_data", b("doi", doi), b("resource", resource))
+        return b("doi_data", b("doi", doi), b("resource", resource), self.collections(full_text))
+
+    def collections(self, full_text: list[FullText] | None) -> list[etree._Element]:
+        """Full-text links: Similarity Check's crawler (`crawler-based`, iParadigms) and text
+        and data mining (`text-mining`, with MIME types)."""
+        b = self.b
+        crawl = [f for f in full_text or [] if f.purpose == "similarity-check"]
+        mine = [f for f in full_text or [] if f.purpose == "text-mining"]
+        out = []
+        if crawl:
+            out.append(
+                b(
+                    "collection",
+                    {"property": "crawler-based"},
+                    [b("item", {"crawler": "iParadigms"}, b("resource", f.url)) for f in crawl],
+                )
+            )
+        if mine:
+            out.append(
+                b(
+                    "collection",
+                    {"property": "text-mining"},
+                    [b("item", b("resource", {"mime_type": f.mime_type}, f.url)) for f in mine],
+                )
+            )
+        return out
 
     def citations(self, a: Article) -> etree._Element | None:
         """The reference list; built with lxml directly, as it is most of a work's elements."""
@@ -764,6 +968,7 @@ _AFTER_TITLES = (
     "pages",
     "item",
     "programs",
+    "relations",
     "doi_data",
     "citations",
 )
@@ -796,6 +1001,12 @@ def face_markup(b: Builder, nodes: list[Inline], jats_ns: str) -> list[etree._El
 def missing(a: Article, message: str) -> InputError:
     """A located error for a fact the target requires and the record lacks."""
     return InputError(Diagnostic.at_source("error", message, a.source, "crossref.missing"))
+
+
+def _listed(items: list[str], most: int = 3) -> str:
+    """'a, b, c and 6 more'."""
+    more = f" and {len(items) - most} more" if len(items) > most else ""
+    return ", ".join(items[:most]) + more
 
 
 def _two(n: int | None) -> str | None:

@@ -98,6 +98,36 @@ def to_jats(
     return serialize(root, doctype=f'<!DOCTYPE article PUBLIC "{public}" "{system}">')
 
 
+# Crossmark update types -> JATS related-article-type and the notice's article-type
+UPDATE_ARTICLE_TYPES = {
+    "correction": "corrected-article",
+    "corrigendum": "corrected-article",
+    "erratum": "corrected-article",
+    "retraction": "retracted-article",
+    "partial_retraction": "partial-retraction",
+    "expression_of_concern": "object-of-concern",
+    "addendum": "addended-article",
+    "removal": "removed-article",
+    "withdrawal": "withdrawn-article",
+}
+NOTICE_OF = {
+    "correction": "correction",
+    "corrigendum": "correction",
+    "erratum": "correction",
+    "retraction": "retraction",
+    "partial_retraction": "retraction",
+    "expression_of_concern": "expression-of-concern",
+    "addendum": "addendum",
+    "removal": "removal",
+}
+
+
+def _pub_attrs(d: PartialDate, kind: str) -> dict[str, str]:
+    """A pub-date's attributes: its type, and its format when the model knows it."""
+    form = {"print": "print", "online": "electronic"}.get(d.media or "")
+    return {"date-type": kind, **({"publication-format": form} if form else {})}
+
+
 def xml_id(raw: str, prefix: str) -> str:
     """A valid XML ID for a model id ('1' -> 'ref1')."""
     if _ID_RE.match(raw):
@@ -124,8 +154,9 @@ class _JatsWriter:
 
     def article(self) -> etree._Element:
         b, a = self.b, self.a
+        notice = next((NOTICE_OF[u.type] for u in a.updates if u.type in NOTICE_OF), None)
         attrs = {
-            "article-type": "research-article",
+            "article-type": notice or "research-article",
             "dtd-version": self.o.version,
             "xml:lang": a.language,
         }
@@ -247,8 +278,10 @@ class _JatsWriter:
             self.title_groups(),
             self.contrib_groups(),
             [self.aff(x) for x in a.affiliations],
-            self.date("pub-date", a.published, {"date-type": "pub"}) if a.published else None,
-            self.date("pub-date", collection, {"date-type": "collection"}) if collection else None,
+            [self.date("pub-date", d, _pub_attrs(d, "pub")) for d in a.publication_dates],
+            self.date("pub-date", collection, _pub_attrs(collection, "collection"))
+            if collection
+            else None,
             None if a.published or collection else b("pub-date-not-available"),
             volume,
             issue,
@@ -257,6 +290,11 @@ class _JatsWriter:
             history,
             self.permissions(),
             b("self-uri", {"xlink:href": a.url}) if a.url else None,
+            [
+                b("self-uri", {"content-type": mime or "full-text", "xlink:href": url})
+                for url, mime in dict.fromkeys((f.url, f.mime_type) for f in a.full_text)
+            ],
+            self.related(),
             self.abstracts(),
             [
                 b(
@@ -271,6 +309,48 @@ class _JatsWriter:
             self.conference(),
             self.custom_meta(),
         )
+
+    def related(self) -> list[etree._Element]:
+        """Updates (this is a correction of ...) as related-article, relations as
+        related-object with the Crossref relation type, so a reader gets both back."""
+        b, a = self.b, self.a
+        out = [
+            b(
+                "related-article",
+                {
+                    "related-article-type": UPDATE_ARTICLE_TYPES.get(u.type, u.type),
+                    "ext-link-type": "doi",
+                    "xlink:href": u.doi,
+                },
+            )
+            for u in a.updates
+        ]
+        out += [
+            b(
+                "related-object",
+                {
+                    "link-type": r.type,
+                    "document-id": r.id,
+                    "document-id-type": r.id_type,
+                },
+                r.description,
+            )
+            for r in a.relations
+        ]
+        if any(u.date for u in a.updates):
+            self.warn(
+                "the date of an update is not carried: JATS related-article has no date "
+                "(the notice's own publication date stands for it)",
+                "jats.update-date",
+            )
+        c = a.container
+        if c is not None and c.contributors:
+            self.warn(
+                "the container's editors are not carried: JATS article metadata has no "
+                "place for a volume's or book's editors",
+                "jats.container-editors",
+            )
+        return out
 
     def custom_meta(self) -> etree._Element:
         """Facts JATS has no element for, as name/value pairs, so a reader loses nothing."""
