@@ -335,6 +335,25 @@ def test_jats_output_carries_dates_links_updates_and_relations(env, jats13):
     assert len(list(work(again, "10.5555/t.2025.p2").iter(CR % "5.4.0" + "update"))) == 1
 
 
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_feature_is_registered_by_the_sandbox(env, registry, version):
+    """Dates, titles, editors, links, Crossmark updates, relations and a BITS book, in one
+    run per version, deposited to the sandbox (which validates them with the official
+    schema again): every DOI registered."""
+    reg = registry()
+    inputs = [REG / n for n in ("notice.xml", "book.xml", "volume.yaml", "papers.csv")]
+    trees, _ = crossref(env, *inputs, version=version)
+    batches = [Path(t.docinfo.URL) for t in trees]
+    sent = run("deposit", *batches, "--endpoint", reg.url, "--wait", *FAST)
+    assert sent.exit_code == 0, sent.stdout + sent.stderr
+    dois = {
+        "10.5555/ysr.2025.17", "10.5555/ysb.2025", "10.5555/ysb.2025.ch1", "10.5555/t.2025.ch2",
+        "10.5555/t.2025.p1", "10.5555/t.2025.p2", "10.5555/t.2025.s1", "10.5555/t.2025.s2",
+    }  # fmt: skip
+    assert f"registered {len(dois)}, failed 0" in sent.stderr
+    assert dois <= set(reg.witness()["registered"])
+
+
 # --- resource-only deposits ----------------------------------------------------------------
 
 
