@@ -63,6 +63,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "jats.related-forward",
         "crossref.relation-type",
         "crossref.crossmark-policy",
+        "crossref.crossmark-preprint",
         "crossref.update-date",
     ),
     "references": (),

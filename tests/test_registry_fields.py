@@ -249,6 +249,25 @@ def test_relations_from_records_sheets_and_jats(env, version):
     ]
 
 
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_corpus_with_links_and_crossmark_configured_makes_valid_batches(env, version):
+    """Every real JATS file that converts (all but the two without a DOI or a date) gets its
+    Crossmark record, links and relations where its type has a place for them (a preprint's
+    posted_content has no Crossmark), and stays valid against the official schema."""
+    corpus = sorted((ROOT.parent / "shared" / "corpus" / "jats").glob("*.xml"))
+    out = env / "corpus"
+    result = run("crossref", *corpus, "-c", CONFIG, "-o", out, "--crossref-version", version,
+                 "--any-prefix", "--skip-invalid")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "40 work(s)" in result.stderr and f"each valid against Crossref {version}" in result.stderr
+    )
+    ns = CR % version
+    trees = [etree.parse(str(p)) for p in out.glob("*.xml")]
+    assert sum(len(list(t.iter(ns + "crossmark"))) for t in trees) == 35  # 40 minus 5 preprints
+    assert sum(len(list(t.iter(ns + "update"))) for t in trees) == 10  # eLife 1, SciELO 9
+
+
 def test_an_unknown_relation_type_names_the_closest_one(env, tmp_path):
     sheet = tmp_path / "p.csv"
     sheet.write_text((REG / "papers.csv").read_text().replace("isPreprintOf", "isPrepintOf"))

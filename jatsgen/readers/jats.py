@@ -732,9 +732,10 @@ class _Reader:
         return found
 
     def publication_dates(self) -> list[PartialDate]:
-        """Every publication date with its format (JATS @publication-format, NLM @pub-type
-        epub/ppub; epub-ppub is both), the best-ranked first; the issue's (collection) date
-        is the container's."""
+        """The publication date (the best-ranked pub-date) and the date of each other format
+        it was published in (JATS @publication-format, NLM @pub-type epub/ppub; epub-ppub is
+        both): one date per format, so a PubMed or a year-only date of the same publication
+        is not a second one. The issue's (collection) date is the container's."""
         ranked: list[tuple[int, int, PartialDate]] = []
         for n, d in enumerate(kids(self.meta, "pub-date")):
             kind = (d.get("date-type") or d.get("pub-type") or "pub").lower()
@@ -750,7 +751,7 @@ class _Reader:
         ranked.sort(key=lambda x: (x[0], x[1]))
         out: list[PartialDate] = []
         for _, _, d in ranked:
-            if d not in out:
+            if not out or (d.media and d.media not in {x.media for x in out}):
                 out.append(d)
         return out
 

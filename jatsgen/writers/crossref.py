@@ -518,7 +518,8 @@ class CrossrefWriter:
             else None,
             "pages": pages,
             "item": item,
-            "programs": self.programs(a),
+            # (a preprint's posted_content has no place for a Crossmark record)
+            "programs": self.programs(a, crossmark=a.kind is not ArticleKind.POSTED_CONTENT),
             "relations": self.relations(a),
             "doi_data": self.doi_data(w.doi, w.resource, a.full_text),
             "citations": self.citations(a),
@@ -804,23 +805,28 @@ class CrossrefWriter:
             )
         return b(f"{{{FR_NS}}}program", {"name": "fundref"}, groups)
 
-    def programs(self, a: Article) -> list[etree._Element | None]:
+    def programs(self, a: Article, crossmark: bool = True) -> list[etree._Element | None]:
         """The funding and licence programs; inside a Crossmark record when the config names
         a Crossmark policy (the schema puts them there then), with the updates this work makes."""
         programs = [self.funding(a), self.license(a)]
-        updates = self.updates(a)
-        cm = self.config.crossmark_policy
+        cm = self.config.crossmark_policy if crossmark else None
         if not cm:
-            if updates:
+            if a.updates:
+                kinds = "/".join(sorted({u.type for u in a.updates}))
+                why = (
+                    "a Crossmark update needs a Crossmark policy: set [crossmark] policy (the "
+                    "policy page's DOI) to carry it"
+                    if crossmark
+                    else "a Crossref posted_content has no Crossmark record"
+                )
                 self.losses.add(
-                    "crossref.crossmark-policy",
-                    f"this work is a {'/'.join(sorted({u.get('type') or '' for u in updates}))} "
-                    f"notice of {_listed([u.text or '' for u in updates])}, but a Crossmark "
-                    "update needs a Crossmark policy: set [crossmark] policy (the policy "
-                    "page's DOI) to carry it; the notice itself is deposited",
+                    "crossref.crossmark-policy" if crossmark else "crossref.crossmark-preprint",
+                    f"this work is a {kinds} notice of {_listed([u.doi for u in a.updates])}, "
+                    f"but {why}; the notice itself is deposited",
                     a.source,
                 )
             return programs
+        updates = self.updates(a)
         b = self.b
         kept = [p for p in programs if p is not None]
         return [
