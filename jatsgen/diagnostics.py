@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 Severity = Literal["error", "warning"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # (a large run holds tens of thousands)
 class Diagnostic:
     severity: Severity
     message: str

@@ -71,6 +71,8 @@ INVISIBLE = frozenset(
 def invisible(value: str) -> str | None:
     """The invisible characters of an identifier or URL, each named with its code point and
     place: "U+200B ZERO WIDTH SPACE at position 12"; None when it has none."""
+    if value.isascii():  # (every invisible character is beyond ASCII: the common case)
+        return None
     found = [(i, ch) for i, ch in enumerate(value, start=1) if ch in INVISIBLE]
     if not found:
         return None
@@ -91,6 +93,8 @@ def lookalikes(value: str) -> str | None:
     """The characters of an identifier that only look like ASCII, each named with its code
     point: "'Х' (U+0425 CYRILLIC CAPITAL LETTER HA)"; None when it is all ASCII, or has no
     ASCII letter or digit at all."""
+    if value.isascii():
+        return None
     odd = [ch for ch in dict.fromkeys(value) if ord(ch) > 127]
     if not odd or not any(ch.isascii() and ch.isalnum() for ch in value):
         return None  # all ASCII, or written in another script altogether (not a look-alike)

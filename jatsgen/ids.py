@@ -49,6 +49,8 @@ def _visible_suffix(doi: str) -> str:
     """The suffix's characters that pass for ASCII ones: dashes and spaces, and Cyrillic
     letters with Latin twins among Latin ones (a suffix in Cyrillic is allowed)."""
     suffix = doi.partition("/")[2]
+    if suffix.isascii():  # (the common case: every character passes)
+        return suffix
     dashes = "\u2010\u2011\u2012\u2013\u2014\u2212\u00a0"
     twins = "АВЕКМНОРСТХаеорсух"
     cyrillic = [ch for ch in suffix if "\u0400" <= ch <= "\u04ff"]

@@ -3,8 +3,10 @@ byte limits, each opened with its container's metadata."""
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from ..diagnostics import Diagnostic
 from ..errors import InputError, JatsgenError
@@ -30,7 +32,7 @@ class _Group:
     tag: str
     attrs: bytes
     head: bytes
-    works: list[bytes] = field(default_factory=list)
+    works: list[tuple[int, int]] = field(default_factory=list)  # (offset, length) in the spill
     bare: bool = False  # posted_content: works go straight into the body, no wrapper
 
     @property
@@ -46,11 +48,23 @@ class _Head:
 
 @dataclass
 class _OpenBatch:
-    """Works waiting for one batch file: one body kind, one DOI prefix."""
+    """Works waiting for one batch file: one body kind, one DOI prefix. Their bytes wait in
+    a spill file, not in memory: a run keeps one open batch per kind and prefix, each up to
+    the byte limit, which with many prefixes would be most of a run's memory."""
 
+    spill: IO[bytes]
     groups: dict[tuple[object, ...], _Group] = field(default_factory=dict)
     dois: list[str] = field(default_factory=list)
     size: int = 0
+
+    def keep(self, data: bytes) -> tuple[int, int]:
+        offset = self.spill.seek(0, 2)
+        self.spill.write(data)
+        return offset, len(data)
+
+    def read(self, place: tuple[int, int]) -> bytes:
+        self.spill.seek(place[0])
+        return self.spill.read(place[1])
 
 
 class BatchAssembler:
@@ -105,7 +119,7 @@ class BatchAssembler:
         ckey = container_key(work.container)
         tag = self._tag(work)
         bkey = (tag, work.doi.split("/", 1)[0])
-        batch = self.open.setdefault(bkey, _OpenBatch())
+        batch = self._batch(bkey)
         group = batch.groups.get(ckey)
         if group is None:
             group = self._group(work, tag, ckey)
@@ -131,12 +145,19 @@ class BatchAssembler:
             or self.envelope + batch.size + cost > self.max_bytes
         ):
             self.flush(bkey)
-            batch = self.open.setdefault(bkey, _OpenBatch())
+            batch = self._batch(bkey)
             group = _Group(group.tag, group.attrs, group.head, bare=group.bare)
             cost = len(data) + group.overhead
-        batch.groups.setdefault(ckey, group).works.append(data)
+        batch.groups.setdefault(ckey, group).works.append(batch.keep(data))
         batch.dois.append(work.doi)
         batch.size += cost
+
+    def _batch(self, key: tuple[str, str]) -> _OpenBatch:
+        batch = self.open.get(key)
+        if batch is None:  # (an unnamed file in the run's private folder, gone when closed)
+            spill = tempfile.TemporaryFile(dir=self.folder)  # noqa: SIM115 (closed at flush)
+            batch = self.open[key] = _OpenBatch(spill)
+        return batch
 
     @staticmethod
     def _tag(work: PreparedWork) -> str:
@@ -207,6 +228,8 @@ class BatchAssembler:
     def flush(self, key: tuple[str, str], timestamp: int | None = None) -> None:
         batch = self.open.pop(key, None)
         if batch is None or not batch.dois:
+            if batch is not None:
+                batch.spill.close()
             return
         if timestamp is None:
             timestamp = self.clock.issue()
@@ -221,10 +244,11 @@ class BatchAssembler:
                 if not g.bare:
                     fh.write(f"    <{g.tag}".encode() + g.attrs + b">\n")
                     fh.write(g.head)
-                for data in g.works:
-                    fh.write(data)
+                for place in g.works:
+                    fh.write(batch.read(place))
                 if not g.bare:
                     fh.write(f"    </{g.tag}>\n".encode())
             fh.write(b"  </body>\n</doi_batch>\n")
             size = fh.tell()
+        batch.spill.close()
         self.files.append(BatchFile(path, batch_id, timestamp, list(batch.dois), size))

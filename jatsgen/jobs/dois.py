@@ -11,6 +11,7 @@ renumbers the others, and a new work never takes a DOI an earlier run gave to an
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import string
@@ -100,7 +101,9 @@ def publication_year(article: Article) -> int | None:
     return None
 
 
-def placeholder_values(article: Article, seq: int) -> dict[str, object]:
+def placeholder_values(article: Article, seq: int, slugged: bool = True) -> dict[str, object]:
+    """The values a DOI, URL or link pattern may use; `slugged=False` leaves the title's
+    slug out (a run whose patterns do not use it need not make one per work)."""
     c = article.container
     values: dict[str, object] = {
         "year": publication_year(article),
@@ -109,7 +112,7 @@ def placeholder_values(article: Article, seq: int) -> dict[str, object]:
         "fpage": article.fpage,
         "lpage": article.lpage,
         "id": article.id,
-        "slug": slug(article.title.text),
+        "slug": slug(article.title.text) if slugged else None,
         "lang": article.language,
         "volume": c.volume if isinstance(c, Journal) else None,
         "issue": c.issue if isinstance(c, Journal) else None,
@@ -238,6 +241,13 @@ class DoiPlanner:
     made: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     notes: list[Diagnostic] = field(default_factory=list)  # what `make` said, to be taken
 
+    @functools.cached_property
+    def slugged(self) -> bool:
+        """Whether any of the config's patterns uses the title's slug."""
+        c = self.config
+        patterns = (c.suffix_pattern, c.resource_pattern, *c.links.values())
+        return any("{slug" in p for p in patterns if p)
+
     def plan(self, article: Article, seq: int) -> Work:
         """The work's DOI and landing page, claimed for this run (`make` then `claim`)."""
         work = self.make(article, seq)
@@ -246,7 +256,7 @@ class DoiPlanner:
 
     def make(self, article: Article, seq: int) -> Work:
         """The work's DOI and landing page; InputError if they cannot be made or checked."""
-        values = placeholder_values(article, seq)
+        values = placeholder_values(article, seq, self.slugged)
         try:
             if article.doi:
                 doi = article.doi

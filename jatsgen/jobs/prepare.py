@@ -297,19 +297,48 @@ def prepared_inputs(
         for path in inputs:
             yield prepare(path, job, lazy=lazy)
         return
-    pending: deque[Future[PreparedInput] | str | Path] = deque()
+    # inputs go to the workers a few at a time: one task per small file spent more on
+    # sending the job and the results back and forth than on the file
+    size = chunk_size(len(inputs), workers.count)
+    pending: deque[Future[list[PreparedInput]] | str | Path] = deque()
+    chunk: list[str | Path] = []
 
-    def first() -> PreparedInput:
+    def send() -> None:
+        if chunk:
+            pending.append(workers.pool.submit(prepare_all, list(chunk), job))
+            chunk.clear()
+
+    def first() -> Iterator[PreparedInput]:
         item = pending.popleft()
-        return result_of(item) if isinstance(item, Future) else prepare(item, job, lazy=True)
+        if isinstance(item, Future):
+            yield from result_of(item)
+        else:
+            yield prepare(item, job, lazy=True)
 
     for path in inputs:
-        here = lazy and is_sheet(path, job.fmt)
-        pending.append(path if here else workers.pool.submit(prepare, path, job))
+        if lazy and is_sheet(path, job.fmt):
+            send()
+            pending.append(path)
+        else:
+            chunk.append(path)
+            if len(chunk) >= size:
+                send()
         if len(pending) > 4 * workers.count:
-            yield first()
+            yield from first()
+    send()
     while pending:
-        yield first()
+        yield from first()
+
+
+def chunk_size(inputs: int, workers: int) -> int:
+    """Inputs per task: enough to make sending a task cheap beside its work, few enough
+    that every worker gets many tasks (the last ones finish together)."""
+    return max(1, min(16, inputs // (workers * 16)))
+
+
+def prepare_all(paths: list[str | Path], job: Job) -> list[PreparedInput]:
+    """`prepare` for each of `paths`, in a worker: one task for several inputs."""
+    return [prepare(path, job) for path in paths]
 
 
 def result_of(future: Future[T]) -> T:

@@ -1285,8 +1285,14 @@ def _first(parts: dict[str, list[etree._Element]], name: str) -> etree._Element 
 
 
 def _children(el: etree._Element) -> list[tuple[str, etree._Element]]:
-    """(local name, element) for the element children, comments and PIs left out."""
-    return [(local(c), c) for c in el if isinstance(c.tag, str)]
+    """(local name, element) for the element children, comments and PIs left out (the
+    name worked out here, not by `local`: this runs for every child of every reference)."""
+    out = []
+    for c in el:
+        tag = c.tag
+        if tag.__class__ is str:
+            out.append((tag if tag[0] != "{" else tag.rpartition("}")[2], c))
+    return out
 
 
 def _person(n: etree._Element, name: str) -> str:

@@ -247,6 +247,24 @@ def _complete_cache(resolved: ResolvedSchema, schema: Any, background: bool) -> 
         _store_compact(schema, path)
 
 
+def fill_cache_later(resolved: ResolvedSchema) -> None:
+    """Fill the cache (compiled and compact forms) in a detached process, where one can be
+    started (Linux, one thread), while this one goes on; else leave it for a later load."""
+    if os.environ.get(ENV_SCHEMA_CACHE, "1") == "0" or resolved in _FILLING:
+        return
+    _FILLING.add(resolved)
+    if _detach():
+        try:
+            with contextlib.suppress(OSError):
+                os.nice(10)
+            fill_cache(resolved)
+        finally:
+            os._exit(0)
+
+
+_FILLING: set[ResolvedSchema] = set()
+
+
 def fill_cache(resolved: ResolvedSchema) -> Path:
     """Compile a schema set and store its compiled and compact forms now (`jatsgen schemas
     install` does, so the first validation after an install is as fast as any)."""
@@ -361,10 +379,24 @@ def dtd_for(resolved: ResolvedSchema, public_id: str | None) -> etree.DTD:
 def load_schema(schema_id: str, locator: SchemaLocator, engine: str = "lxml") -> Any:
     """The compiled schema set `engine` validates with: the DTD of a DTD set; libxml2's for
     XSD 1.0 with "lxml"; with "compact" the compact form when the cache holds one; else
-    xmlschema's (from its disk cache unless "fresh"). Compiled once per process."""
+    xmlschema's (from its disk cache unless "fresh"). Compiled once per process.
+
+    "proven" is for files jatsgen wrote, which are almost always valid: the compact form
+    (milliseconds to load, a few per batch to prove), and libxml2 compiled only for a file it
+    does not prove (`xsd_errors`). Without a compact form in the cache yet, libxml2 now, and
+    a detached process fills the cache for the next run."""
     resolved = locator.find(schema_id)
     if resolved.set.format == "dtd":
         return compile_dtd(resolved.entry_path)
+    if engine == "proven":
+        form = compact_form(resolved)
+        if form is not None:
+            return form
+        if libxml2_loads(resolved):
+            fill_cache_later(resolved)
+            engine = "lxml"
+        else:  # (xmlschema's load fills the cache itself)
+            engine = "xmlschema"
     if engine == "lxml" and libxml2_loads(resolved):
         return compile_lxml(resolved)
     if engine in ("compact", "lxml"):  # (a set libxml2 cannot load: the compact form first)
@@ -405,7 +437,10 @@ def xsd_errors(
     if isinstance(schema, dict):  # the compact form
         if compact.proves_valid(schema, tree):
             return []
-        schema = load_schema(schema_id, locator, "xmlschema")
+        # not proven valid: the official engine judges; for the run's own (large) batches
+        # libxml2, compiled once per process, where it loads the set
+        lxml = engine == "proven" and libxml2_loads(locator.find(schema_id))
+        schema = load_schema(schema_id, locator, "lxml" if lxml else "xmlschema")
     if isinstance(schema, etree.DTD):
         schema = dtd_for(locator.find(schema_id), tree.docinfo.public_id)
     if isinstance(schema, etree.XMLSchema | etree.DTD):

@@ -143,7 +143,11 @@ def child(el: etree._Element, name: str) -> etree._Element | None:
 
 
 def text_of(el: etree._Element | None) -> str:
-    return "".join(el.itertext()).strip() if el is not None else ""
+    if el is None:
+        return ""
+    if not len(el):  # a leaf (most): its text, without walking it
+        return (el.text or "").strip()
+    return "".join(el.itertext()).strip()
 
 
 _URL_LIKE = re.compile(r"(?i)(https?://|doi:)")
@@ -451,14 +455,16 @@ def _invisible(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
         if hidden := invisible(value):
             yield Finding("text.invisible", f"{name} {value!r}: {hidden}", el.sourceline,
                           path_of(el))  # fmt: skip
-    for el in tree.getroot().iter():
-        href = el.get(_XLINK_HREF) if isinstance(el.tag, str) else None
+    for el in _WITH_HREF(tree):  # (found in C: most deposits have none)
+        href = el.get(_XLINK_HREF)
         if href and (hidden := invisible(href)):
             yield Finding("text.invisible", f"link {href!r}: {hidden}", el.sourceline,
                           f"{path_of(el)}/@xlink:href")  # fmt: skip
 
 
 NUMBER_DIGITS = 200_000  # the longest number read (see engines._read_long_numbers)
+_LONG_ATTRIBUTE = etree.XPath("boolean(//@*[string-length(.) > $n])")
+_WITH_HREF = etree.XPath("//*[@xl:href]", namespaces={"xl": "http://www.w3.org/1999/xlink"})
 
 
 @rule(
@@ -468,7 +474,12 @@ NUMBER_DIGITS = 200_000  # the longest number read (see engines._read_long_numbe
     f"no value is a number of more than {NUMBER_DIGITS:,} digits (none is read beyond that)",
 )
 def _long_numbers(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
-    for el in tree.getroot().iter():
+    root = tree.getroot()
+    if max(map(len, root.itertext()), default=0) <= NUMBER_DIGITS and not _LONG_ATTRIBUTE(
+        tree, n=NUMBER_DIGITS
+    ):
+        return  # no text and no attribute that long (found in C): no number that long
+    for el in root.iter():
         if not isinstance(el.tag, str):
             continue
         for where, value in (("", el.text or ""), *((f"/@{k}", v) for k, v in el.attrib.items())):

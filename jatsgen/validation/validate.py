@@ -52,7 +52,7 @@ class ValidateOptions:
     schemas: str | None = None
     ignore: frozenset[str] = frozenset()
     prefixes: tuple[str, ...] = ()
-    engine: str = "auto"  # auto | lxml | compact | xmlschema
+    engine: str = "auto"  # auto | lxml | compact | xmlschema | proven (see engines.load_schema)
 
 
 # --- one file ----------------------------------------------------------------------------------
