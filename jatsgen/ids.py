@@ -26,6 +26,12 @@ ROR_RE = re.compile(r"^https://ror\.org/0[^ilo\W_]{6}\d{2}$")
 PREFIX_RE = re.compile(r"^10\.[0-9]{4,9}$")
 
 
+DOI_CHARACTERS = (
+    "'10.', the prefix's digits, '/' and a suffix of ASCII letters a-z A-Z, digits 0-9 and "
+    "- . _ ; ( ) / (type look-alike letters and dashes again on an English keyboard)"
+)
+
+
 def normalize_doi(value: str) -> str:
     """Strip resolver prefixes and trailing punctuation: 'https://doi.org/10.1/x.' -> '10.1/x'."""
     doi = DOI_URL_PREFIX.sub("", value.strip())
@@ -37,7 +43,10 @@ def check_doi(doi: str, prefix: str | None = None) -> str | None:
         return f"DOI {doi!r} is not of the form 10.NNNN/suffix: {hidden}"
     odd = lookalikes(doi.split("/", 1)[0] + "/" + _visible_suffix(doi))
     if odd:
-        return f"DOI {doi!r} is not of the form 10.NNNN/suffix: {odd}"
+        return (
+            f"DOI {doi!r} is not of the form 10.NNNN/suffix: {odd.rsplit('; ', 1)[0]}; a DOI "
+            f"holds {DOI_CHARACTERS}"
+        )
     if not DOI_RE.match(doi):
         return f"DOI {doi!r} is not of the form 10.NNNN/suffix"
     if prefix is not None and doi.split("/", 1)[0] != prefix:

@@ -193,3 +193,19 @@ def test_workers_start_only_for_work_that_repays_them(monkeypatch):
     assert count(8, 8, 100_000_000, "fork") == 2  # 4 inputs a worker at least
     assert count(8, 64, 10_000_000, "spawn") == 0  # a spawned worker costs more to start
     assert count(1, 1000, 10**9, "fork") == 0
+
+
+def test_filling_the_cache_stores_where_the_cache_is_now(tmp_path, monkeypatch):
+    """A process that filled one cache folder fills another when the folder changes (the
+    compiled schema it holds is stored again, not taken as already stored): a test suite's
+    fixture once found no compact form because an earlier test had filled its own folder."""
+    from jatsgen.validation import compact
+    from jatsgen.validation.engines import compact_file, fill_cache
+    from jatsgen.validation.schemas import SchemaLocator
+
+    resolved = SchemaLocator().find("jats-1.3-publishing")
+    for folder in ("first", "second"):
+        monkeypatch.setenv("JATSGEN_CACHE_DIR", str(tmp_path / folder))
+        store = fill_cache(resolved)
+        assert store.is_file() and str(tmp_path / folder) in str(store)
+        assert compact.load(compact_file(resolved)) is not None

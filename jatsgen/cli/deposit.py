@@ -75,7 +75,10 @@ def outcome_result(creds: Credentials, o: Outcome) -> dict[str, Any]:
 @run
 def deposit_cmd(
     batches: Annotated[
-        list[Path], typer.Argument(help="Crossref batch files.", show_default=False)
+        list[Path],
+        typer.Argument(
+            help="Crossref batch files, or folders of them (every *.xml below).", show_default=False
+        ),
     ],
     endpoint: Annotated[
         str | None,
@@ -165,9 +168,7 @@ def deposit_cmd(
         prefixes=config.prefixes if config else (),
         reassign=reassign or (),
     )
-    missing = [b for b in batches if not b.is_file()]
-    if missing:
-        raise fail(f"{missing[0]}: no such file", 2)
+    batches = deposit_files(batches)
     if dry_run:
         plans = depositor.plan([str(b) for b in batches])
         for note in depositor.notes:
@@ -318,3 +319,33 @@ def status_cmd(
     for s in book.submissions():
         print_submission(s, fmt)
     sys.stdout.flush()
+
+
+# inputs of `jatsgen crossref` that are not deposit files, by suffix
+_SOURCES = {".yaml": "record file", ".yml": "record file", ".json": "record file",
+            ".csv": "CSV sheet", ".tsv": "CSV sheet", ".txt": "article page",
+            ".md": "article page"}  # fmt: skip
+
+
+def deposit_files(paths: list[Path]) -> list[Path]:
+    """The batch files to deposit: files as given and every *.xml in a folder (as
+    `validate` takes them). A missing path, or a source `jatsgen crossref` reads (a record
+    file, a sheet, a page), is a usage error naming each and what to run instead."""
+    from ..validation.validate import xml_files
+
+    problems = [f"{p}: no such file or folder" for p in paths if not p.exists()]
+    for p in paths:
+        kind = _SOURCES.get(p.suffix.lower())
+        if kind is not None and p.is_file():
+            problems.append(
+                f"{p}: a {kind}, not a deposit batch: make the batches with `jatsgen "
+                f"crossref {p} --config jatsgen.toml -o out/`, then run `jatsgen deposit out/`"
+            )
+    if problems:
+        for line in problems[:-1]:
+            err(f"error: {line}")
+        raise fail(problems[-1], 2)
+    files = list(xml_files(paths))
+    if not files:
+        raise fail(f"no *.xml batch files in {', '.join(map(str, paths))}", 2)
+    return files

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from .common import SchemasOption, err, run
+from .common import SchemasOption, err, fail, run
 
 
 @run
@@ -70,7 +71,16 @@ def registry_serve(
         max_upload=max_upload,
         schemas=str(schemas) if schemas else None,
     )
-    server = serve(sandbox, host, port)
+    try:
+        server = serve(sandbox, host, port)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        sandbox.close()
+        hint = (
+            "another program listens there: stop it, or choose another --port (0 picks a free one)"
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES)
+            else "check --host and --port"
+        )
+        raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}; {hint}") from None
     err(f"sandbox registry listening on {sandbox_url(server)} (data: {data}); Ctrl-C stops it")
     try:
         server.serve_forever()

@@ -14,12 +14,17 @@ from .common import SchemasOption, err, fail, run
 def schemas_list(schemas: SchemasOption = None) -> None:
     """Show each known schema set, where it was found, and whether it matches the manifest."""
     from rich.console import Console
-    from rich.table import Table
+    from rich.table import Column, Table
 
     from ..validation import SchemaLocator
 
     locator = SchemaLocator(schemas)
-    table = Table("schema", "found", "integrity")
+    # paths and URLs are folded onto more lines, never cut with an ellipsis
+    table = Table(
+        Column("schema", overflow="fold"),
+        Column("found", overflow="fold"),
+        Column("integrity", overflow="fold"),
+    )
     for s, found in locator.available():
         if found is None:
             table.add_row(s.label, "[red]not installed[/red]", f"official: {s.official_url}")

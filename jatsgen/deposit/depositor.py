@@ -237,7 +237,7 @@ class Depositor:
                 time.sleep(policy.backoff(0, exc.retry_after))
                 if self.client.arrived(name):
                     self._set(row_id, "received", f"received (confirmed after {exc})")
-                    return Outcome(path, "received", "received", name, row_id)
+                    return Outcome(path, "received", _taken(name), name, row_id)
                 self._set(row_id, "validated", f"did not arrive ({exc}); sending again")
                 time.sleep(policy.backoff(attempt, exc.retry_after))
                 continue
@@ -249,7 +249,7 @@ class Depositor:
                 )
                 return Outcome(path, "rejected", message, name, row_id)
             self._set(row_id, "received", "received")
-            return Outcome(path, "received", "received", name, row_id)
+            return Outcome(path, "received", _taken(name), name, row_id)
         return Outcome(
             path,
             "unavailable",
@@ -395,3 +395,8 @@ def explain(message: str, msg_id: str | None) -> str:
     if message.startswith(("Error:", "cvc-")):
         return f"schema error at the registry: {first}"
     return first
+
+
+def _taken(name: str) -> str:
+    """What a received upload's line says (`path: received: ...`)."""
+    return f"the registry took it as {name}"

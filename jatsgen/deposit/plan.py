@@ -157,7 +157,12 @@ def plan_files(
 def _read(path: str, report: FileReport) -> _Read | FilePlan:
     if report.kind != "crossref" or not report.ok:
         why = (
-            "the batch is not valid" if report.kind == "crossref" else "not a Crossref deposit file"
+            "the batch is not valid"
+            if report.kind == "crossref"
+            else "a JATS article, not a Crossref deposit: make its deposit with `jatsgen "
+            f"crossref {path} --config jatsgen.toml -o out/`, then deposit out/"
+            if report.kind == "jats"
+            else "not a Crossref deposit file"
         )
         return FilePlan(path, "invalid", f"not sent: {why}", report=report)
     try:

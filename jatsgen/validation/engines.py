@@ -267,9 +267,17 @@ _FILLING: set[ResolvedSchema] = set()
 
 def fill_cache(resolved: ResolvedSchema) -> Path:
     """Compile a schema set and store its compiled and compact forms now (`jatsgen schemas
-    install` does, so the first validation after an install is as fast as any)."""
-    cached_xmlschema(resolved, background=False)
-    return cache_file(resolved)
+    install` does, so the first validation after an install is as fast as any). Both are
+    checked where the cache is now, whatever this process loaded before (from another cache
+    folder, or while a detached process was still filling this one)."""
+    schema = cached_xmlschema(resolved, background=False)
+    store = cache_file(resolved)
+    if os.environ.get(ENV_SCHEMA_CACHE, "1") != "0":
+        if not store.is_file():
+            _store(schema, store)
+        if compact.load(compact_file(resolved)) is None:
+            _store_compact(schema, compact_file(resolved))
+    return store
 
 
 def _picklable(schema: Any) -> Any:
