@@ -94,3 +94,17 @@ def test_a_doi_look_alike_is_told_which_characters_a_doi_holds(tmp_path, env):
     assert result.exit_code == 1
     assert "U+2013 EN DASH" in result.stderr
     assert "a suffix of ASCII letters a-z A-Z, digits 0-9 and - . _ ; ( ) /" in result.stderr
+
+
+def test_a_failed_run_leaves_no_empty_output_folder(env, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title: A paper\ncontributors: [{surname: X, orcid: 0000-0002-1825-0098}]\n")
+    for command in ("crossref", "jats"):
+        out = tmp_path / f"new-{command}"
+        result = run(command, bad, "-c", EXAMPLES / "jatsgen.toml", "-o", out)
+        assert result.exit_code == 1, result.stderr
+        assert not out.exists(), command
+    kept = tmp_path / "kept"  # a folder that was there before stays
+    kept.mkdir()
+    assert run("crossref", bad, "-c", EXAMPLES / "jatsgen.toml", "-o", kept).exit_code == 1
+    assert kept.is_dir()

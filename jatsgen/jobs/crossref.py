@@ -195,6 +195,7 @@ def make_batches(
     """
     spec: CrossrefSpec = SPECS[version or config.schema_version]
     out = Path(outdir)
+    created = not out.exists()  # a failed run takes back the folder it made
     out.mkdir(parents=True, exist_ok=True)
     run = BatchRun(notes={} if notes else None)
     diags = Diagnostics()
@@ -251,6 +252,9 @@ def make_batches(
             memory.remember(run.assigned)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if created and not run.batches:
+            with contextlib.suppress(OSError):  # (only if empty: nothing of anyone's is lost)
+                out.rmdir()
     return run
 
 

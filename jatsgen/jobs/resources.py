@@ -7,6 +7,7 @@ its DOI, which must have one of the config's prefixes (unless `any_prefix`) and 
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -90,6 +91,7 @@ def make_resource_batches(
     if not run.ok:
         return run
     out = Path(outdir)
+    created = not out.exists()  # a failed run takes back the folder it made
     out.mkdir(parents=True, exist_ok=True)
     size = max_records or config.max_records
     chunks = [works[i : i + size] for i in range(0, len(works), size)]
@@ -119,6 +121,9 @@ def make_resource_batches(
             run.batches = files
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if created and not run.batches:
+            with contextlib.suppress(OSError):  # (only if empty)
+                out.rmdir()
     return run
 
 
