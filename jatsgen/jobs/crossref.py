@@ -112,8 +112,6 @@ def validations(
 ) -> Iterator[list[Diagnostic]]:
     """Each batch file's validation diagnostics, in order; in the workers when they share
     this process's compiled schema (spawned workers would each compile it again)."""
-    if validator.planned is None:  # the engine for the bytes there are (see Validator)
-        validator.planned = sum(p.stat().st_size for p in paths)
     if workers is None or not workers.forked:
         for path in paths:
             yield _validate(validator, path, schema_id)

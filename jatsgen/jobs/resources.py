@@ -98,7 +98,11 @@ def make_resource_batches(
     stamps = clock.issue_many(len(chunks))
     staging = Path(tempfile.mkdtemp(prefix=".jatsgen-partial-", dir=out))
     validator = (
-        Validator(ValidateOptions(prefixes=() if any_prefix else config.prefixes), locator=locator)
+        Validator(
+            # the batches are jatsgen's own: proven valid as make_batches' are
+            ValidateOptions(prefixes=() if any_prefix else config.prefixes, engine="proven"),
+            locator=locator,
+        )
         if locator is not None
         else None
     )
