@@ -97,15 +97,7 @@ def make_resource_batches(
     chunks = [works[i : i + size] for i in range(0, len(works), size)]
     stamps = clock.issue_many(len(chunks))
     staging = Path(tempfile.mkdtemp(prefix=".jatsgen-partial-", dir=out))
-    validator = (
-        Validator(
-            # the batches are jatsgen's own: proven valid as make_batches' are
-            ValidateOptions(prefixes=() if any_prefix else config.prefixes, engine="proven"),
-            locator=locator,
-        )
-        if locator is not None
-        else None
-    )
+    validator = _validator(config, locator, any_prefix)
     try:
         files = []
         diags = Diagnostics()
@@ -129,6 +121,16 @@ def make_resource_batches(
             with contextlib.suppress(OSError):  # (only if empty)
                 out.rmdir()
     return run
+
+
+def _validator(
+    config: DepositConfig, locator: SchemaLocator | None, any_prefix: bool
+) -> Validator | None:
+    """The batches are jatsgen's own: proven valid as make_batches' are."""
+    if locator is None:
+        return None
+    prefixes = () if any_prefix else config.prefixes
+    return Validator(ValidateOptions(prefixes=prefixes, engine="proven"), locator=locator)
 
 
 def _carried(a: Article) -> list[str]:
