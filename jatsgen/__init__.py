@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers and editors; loaded l
         SchemaIntegrityError,
         SchemaNotFoundError,
         TooLargeError,
+        UnansweredError,
     )
     from .jobs import (
         BatchRun,
@@ -124,6 +125,7 @@ _EXPORTS: dict[str, str] = {
             "AuthenticationError",
             "RoleError",
             "TooLargeError",
+            "UnansweredError",
             "RegistryAuthError",
         ),
         "errors",
@@ -215,6 +217,7 @@ __all__ = [
     "TimestampClock",
     "Title",
     "TooLargeError",
+    "UnansweredError",
     "Update",
     "ValidateOptions",
     "Validator",

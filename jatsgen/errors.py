@@ -62,5 +62,10 @@ class TooLargeError(DepositError):
     """The registry refused a file as too large."""
 
 
+class UnansweredError(DepositError):
+    """The registry did not answer a status query after every retry: nothing is known
+    about the submission (not a refusal; asking again later may tell)."""
+
+
 class RegistryAuthError(JatsgenError):
     """The local registry sandbox refused a login (it answers 401)."""

@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 import requests
 
 from ..config import DepositConfig
-from ..errors import AuthenticationError, DepositError, JatsgenError, RoleError, TooLargeError
+from ..errors import (
+    AuthenticationError,
+    DepositError,
+    JatsgenError,
+    RoleError,
+    TooLargeError,
+    UnansweredError,
+)
 from ..safexml import parse_bytes
 from .protocol import DEPOSIT_PATH, DOWNLOAD_PATH, SUCCESS_SENTENCE, SubmissionLog, parse_log
 
@@ -274,7 +281,7 @@ class RegistryClient:
             except requests.RequestException as exc:
                 last = type(exc).__name__
                 time.sleep(self.policy.backoff(attempt))
-        raise DepositError(
+        raise UnansweredError(
             f"{self.label} did not answer a status query after "
             f"{self.policy.attempts} attempts ({last})"
         )

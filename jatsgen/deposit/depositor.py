@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import DepositError, JatsgenError
+from ..errors import DepositError, JatsgenError, UnansweredError
 from ..safexml import parse_bytes
 from ..validation import FileReport, ValidateOptions
 from .client import Ambiguous, Credentials, NotSent, RegistryClient
@@ -144,6 +144,12 @@ class Depositor:
             i, fp = item
             try:
                 outcome = self._deposit_one(fp)
+            except UnansweredError as exc:  # sent, maybe arrived: the ledger holds it as such
+                said = (
+                    f"whether the registry took it is not known yet ({exc}); run the same "
+                    "command again: it asks the registry before sending anything again"
+                )
+                outcome = Outcome(fp.path, "unavailable", self.client.creds.redact(said))
             except DepositError as exc:
                 outcome = Outcome(fp.path, "rejected", self.client.creds.redact(str(exc)))
             outcome.report, outcome.plan = fp.report, fp
@@ -277,10 +283,17 @@ class Depositor:
         ]
         deadline = time.monotonic() + timeout
         delay = interval
+        unanswered: dict[int, str] = {}
         while pending:
             still = []
             for o in pending:
-                if self.refresh(o):
+                try:
+                    done = self.refresh(o)
+                    unanswered.pop(id(o), None)
+                except UnansweredError as exc:  # no news is not a verdict: ask again later
+                    unanswered[id(o)] = str(exc)
+                    done = False
+                if done:
                     if on_done:
                         on_done(o)
                 else:
@@ -291,7 +304,11 @@ class Depositor:
             if time.monotonic() + delay > deadline:
                 for o in pending:
                     o.state = "pending"
-                    o.message = "still being processed by the registry; run `jatsgen status` later"
+                    o.message = (
+                        f"{unanswered[id(o)]}; run `jatsgen status` later"
+                        if id(o) in unanswered
+                        else "still being processed by the registry; run `jatsgen status` later"
+                    )
                 break
             time.sleep(delay)
             delay = min(delay * 1.5, 60.0)
