@@ -117,6 +117,8 @@ class DepositConfig:
     crossmark_policy: str | None = None  # the Crossmark policy page's DOI
     crossmark_domains: tuple[str, ...] = ()
     crossmark_exclusive: bool = False
+    # 'table.key' -> line in the config file (messages about a pattern point at it)
+    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def prefix(self) -> str:
@@ -346,6 +348,7 @@ class _ConfigReader:
             crossmark_policy=policy,
             crossmark_domains=domains,
             crossmark_exclusive=exclusive,
+            lines=self.lines,
         )
 
 

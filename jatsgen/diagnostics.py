@@ -25,6 +25,7 @@ class Diagnostic:
     column: int | None = None
     field: str | None = None  # a JSON path ($.articles[0].title) or a model/XML path
     code: str | None = None  # a stable id such as "page.author-spelling"
+    row: int | None = None  # a sheet's row as a spreadsheet numbers it (header = 1)
 
     @classmethod
     def at_source(
@@ -33,28 +34,35 @@ class Diagnostic:
         """A message located where an article came from (file, line, record path)."""
         if source is None:
             return cls(severity, message, code=code)
-        return cls(severity, message, source.path, source.line, None, source.pointer, code)
+        return cls(
+            severity, message, source.path, source.line, None, source.pointer, code, source.row
+        )
 
     def __str__(self) -> str:
         where = ""
-        if self.file:
+        if self.file and self.row is not None:  # a sheet: the row a spreadsheet shows
+            also = f" (line {self.line})" if self.line not in (None, self.row) else ""
+            where = f"{self.file}: row {self.row}{also}: "
+        elif self.file:
             where = self.file
             if self.line is not None:
                 where += f":{self.line}"
                 if self.column is not None:
                     where += f":{self.column}"
             where += ": "
-        fld = f"{self.field}: " if self.field else ""
+        fld = f"{self.field}: " if self.field and self.field != "$" else ""  # ($: the whole file)
         code = f" [{self.code}]" if self.code else ""
         return f"{where}{fld}{self.severity}{code}: {self.message}"
 
     def to_json(self, **extra: Any) -> dict[str, Any]:
         """The JSON Lines shape of a finding (`--format json`): type "finding", file, line,
-        column, severity, rule, message and path, every key present (null when unknown)."""
+        row (a sheet's), column, severity, rule, message and path, every key present (null
+        when unknown)."""
         return {
             "type": "finding",
             "file": self.file,
             "line": self.line,
+            "row": self.row,
             "column": self.column,
             "severity": self.severity,
             "rule": self.code,
@@ -120,28 +128,27 @@ class Diagnostics:
 
 def collapse(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
     """Warnings with one cause said once: the same warning (file, rule, message) for many
-    articles of one input becomes its first occurrence, with the count and the lines."""
+    articles of one input becomes its first occurrence, with the count and the lines; so
+    does an error said again at the same place (a volume's, a config pattern's), with how
+    many works it was said for."""
     groups: dict[tuple[object, ...], list[Diagnostic]] = {}
-    order: list[Diagnostic | tuple[object, ...]] = []
     for d in diags:
-        if d.severity != "warning":
-            order.append(d)
-            continue
-        key = (d.file, d.code, d.message, d.field)
-        if key not in groups:
-            groups[key] = []
-            order.append(key)
-        groups[key].append(d)
+        # an error is said once when it is the same statement at the same place (a
+        # container's, a config pattern's); warnings of one cause also across lines
+        key: tuple[object, ...] = (d.severity, d.file, d.code, d.message, d.field)
+        if d.severity == "error":
+            key += (d.line, d.column)
+        groups.setdefault(key, []).append(d)
     out = []
-    for item in order:
-        if isinstance(item, Diagnostic):
-            out.append(item)
-            continue
-        group = groups[item]
+    for group in groups.values():  # (in the order each was first said)
         first = group[0]
-        if len(group) > 1:
-            lines = sorted({d.line for d in group if d.line})
-            at = f": lines {', '.join(map(str, lines[:5]))}{', ...' if len(lines) > 5 else ''}"
+        if len(group) > 1 and (first.severity == "error" or len({d.line for d in group}) == 1):
+            first = replace(first, message=f"{first.message} (for {len(group)} works)")
+        elif len(group) > 1:
+            rows = first.row is not None
+            lines = sorted({n for d in group if (n := d.row if rows else d.line)})
+            what = "rows" if rows else "lines"
+            at = f": {what} {', '.join(map(str, lines[:5]))}{', ...' if len(lines) > 5 else ''}"
             first = replace(
                 first, message=f"{first.message} ({len(group)} times{at if lines else ''})"
             )

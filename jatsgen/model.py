@@ -337,6 +337,9 @@ class Proceedings:
     doi: str | None = None
     url: str | None = None
     contributors: list[Contributor] = field(default_factory=list)  # editors, chairs
+    # where the container is given (a record's container, a JATS journal-meta): what is
+    # wrong with it is said once, there, not under every work
+    source: Source | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -350,6 +353,9 @@ class Journal:
     publisher: Publisher | None = None
     published: PartialDate | None = None
     contributors: list[Contributor] = field(default_factory=list)  # the guest editors
+    # where the container is given (a record's container, a JATS journal-meta): what is
+    # wrong with it is said once, there, not under every work
+    source: Source | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -363,6 +369,9 @@ class Book:
     url: str | None = None
     contributors: list[Contributor] = field(default_factory=list)  # the book's editors
     more_published: list[PartialDate] = field(default_factory=list)  # in its other formats
+    # where the container is given (a record's container, a JATS journal-meta): what is
+    # wrong with it is said once, there, not under every work
+    source: Source | None = field(default=None, compare=False, repr=False)
 
 
 Container = Proceedings | Journal | Book
@@ -375,8 +384,11 @@ class Source:
     path: str
     line: int | None = None
     pointer: str | None = None  # JSON path inside a record file
+    row: int | None = None  # a sheet's row as a spreadsheet numbers it (header = 1)
 
     def __str__(self) -> str:
+        if self.row is not None:
+            return f"{self.path}: row {self.row}"
         return f"{self.path}:{self.line}" if self.line else self.path
 
 

@@ -102,6 +102,9 @@ class Registered:
     container: dict[str, str] = field(default_factory=dict)  # label -> value
     canonical_xml: bytes = b""  # the registration as C14N 2.0 (see `canonical_form`)
     container_doi: bool = False  # a container's own DOI, sent again with each of its works
+    # what jatsgen's writer could not carry, as it noted in the work (`NOT_CARRIED` comments:
+    # not registered, not part of the canonical form; a review of the batch shows them)
+    not_carried: list[str] = field(default_factory=list)
 
     @property
     def canonical(self) -> str:
@@ -428,7 +431,22 @@ def _works(elements: list[etree._Element], context: dict[str, str]) -> Iterator[
         yield record
 
 
+NOT_CARRIED = " jatsgen: "  # how a batch's work notes what its source had and it does not
+
+
+def not_carried_comment(message: str) -> etree._Element:
+    """The comment a work of a batch carries for what the deposit could not (a comment may
+    not hold '--' nor end with '-')."""
+    text = message.replace("--", "- -").rstrip("-")
+    return etree.Comment(f"{NOT_CARRIED}{text} ")
+
+
 def _fill(record: Registered, el: etree._Element) -> None:
+    record.not_carried += [
+        c.text[len(NOT_CARRIED) :].strip()
+        for c in el
+        if isinstance(c, etree._Comment) and c.text and c.text.startswith(NOT_CARRIED)
+    ]
     for part in el:
         name = local(part)
         if name == "titles":

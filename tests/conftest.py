@@ -1,8 +1,13 @@
-"""Shared test setup: the official schemas from ../shared, no network, a private cache."""
+"""Shared test setup: the official schemas found as a user's first run finds them, no network
+after that, a private cache; tests that read ../shared skipped, with one line, without it."""
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
+import subprocess
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -10,12 +15,33 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# the project's shared material (the seed page, the corpus, the official examples and
+# schemas): ../shared beside the repository, or wherever JATSGEN_SHARED says
 SHARED = Path(os.environ.get("JATSGEN_SHARED", ROOT.parent / "shared")).resolve()
+HAVE_SHARED = (SHARED / "seeds").is_dir()
 SEED = SHARED / "seeds" / "000_b55da46bdd52c0c6.txt"
-SCHEMAS = Path(os.environ.get("JATSGEN_SCHEMAS", SHARED / "schemas")).resolve()
 FIXTURES = ROOT / "tests" / "fixtures"
 PAGES = FIXTURES / "pages"
 EXAMPLES = ROOT / "examples"
+
+
+def _official_schemas() -> Path:
+    """$JATSGEN_SCHEMAS, else ../shared/schemas, else the user's cache, filled on first use
+    from the official URLs (`jatsgen schemas install`, what a user's first run does)."""
+    if os.environ.get("JATSGEN_SCHEMAS"):
+        return Path(os.environ["JATSGEN_SCHEMAS"]).resolve()
+    if (SHARED / "schemas").is_dir():
+        return SHARED / "schemas"
+    from jatsgen.validation.schemas import cache_dir
+
+    cache = cache_dir()
+    if not (cache / "jats" / "1.3" / "publishing").is_dir():
+        print(f"conftest: no official schemas beside the repository; installing into {cache}")
+        subprocess.run([sys.executable, "-m", "jatsgen", "schemas", "install"], check=False)
+    return cache
+
+
+SCHEMAS = _official_schemas()
 
 # Set before any jatsgen code runs: tests never download, never touch the real user cache.
 os.environ["JATSGEN_SCHEMAS"] = str(SCHEMAS)
@@ -23,7 +49,46 @@ os.environ["JATSGEN_OFFLINE"] = "1"
 os.environ.setdefault("JATSGEN_CACHE_DIR", tempfile.mkdtemp(prefix="jatsgen-test-cache-"))
 
 if not (SCHEMAS / "jats" / "1.3" / "publishing").is_dir():
-    raise RuntimeError(f"official schemas not found at {SCHEMAS}; set JATSGEN_SCHEMAS")
+    raise pytest.UsageError(
+        f"official schemas not found at {SCHEMAS}: set JATSGEN_SCHEMAS to a folder of them, or "
+        "run `jatsgen schemas install` (it downloads them from their official URLs)"
+    )
+
+# --- without ../shared: the tests that read it are skipped, said in one line -----------------
+
+_READS_SHARED = re.compile(r"\b(SHARED|SEED|CORPUS|SHARED_FILES)\b")
+_skipped_for_shared: list[str] = []
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without ../shared, leave out each test whose code names its material (or that is
+    marked `shared`): one line at the end says how many and why, not a line each."""
+    if HAVE_SHARED:
+        return
+    keep = []
+    for item in items:
+        fn = getattr(item, "function", None)
+        try:
+            reads = fn is not None and bool(_READS_SHARED.search(inspect.getsource(fn)))
+        except (OSError, TypeError):
+            reads = False
+        if reads or item.get_closest_marker("shared"):
+            _skipped_for_shared.append(item.nodeid)
+        else:
+            keep.append(item)
+    if _skipped_for_shared:
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+
+
+def pytest_terminal_summary(terminalreporter: object) -> None:
+    if _skipped_for_shared:
+        write = getattr(terminalreporter, "write_line")  # noqa: B009 (typed loosely on purpose)
+        write(
+            f"{len(_skipped_for_shared)} test(s) skipped: they read the seed page, the corpus "
+            f"or the official examples of ../shared, not found at {SHARED} (set "
+            "JATSGEN_SHARED to its folder to run them)"
+        )
 
 
 @pytest.fixture(scope="session")

@@ -61,8 +61,8 @@ def test_record_missing_its_title(tmp_path):
     p = tmp_path / "r.yaml"
     p.write_text("language: en\npages: 1-2\n", encoding="utf-8")
     assert_one_line_error(
-        jats(p, "-o", tmp_path / "out"), "r.yaml:1", "$", "required field 'title' is missing"
-    )
+        jats(p, "-o", tmp_path / "out"), "r.yaml:1: error", "required field 'title' is missing"
+    )  # (no '$:' for the whole file: issue 25)
 
 
 def test_one_bad_input_does_not_stop_the_good_ones(tmp_path):

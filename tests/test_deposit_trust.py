@@ -515,7 +515,7 @@ def test_two_works_known_alike_in_one_run_are_an_error_not_one_doi_later(env):
     made = run("crossref", sheet, "--config", CONFIG, "-o", env / "out")
     assert made.exit_code == 1
     (line,) = [ln for ln in made.stderr.splitlines() if "[doi.same-work]" in ln]
-    assert "volume.csv:4" in line and "the work at" in line and "volume.csv:2" in line
+    assert "volume.csv: row 4" in line and "the work at" in line and "volume.csv: row 2" in line
 
 
 def test_an_interrupted_upload_never_leaves_a_doi_waiting_for_an_answer(env, registry):

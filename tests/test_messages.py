@@ -60,7 +60,7 @@ def test_a_misspelt_csv_column_fails_the_sheet_with_the_column_it_meant_and_writ
     result = run("crossref", src, "--config", CONFIG, "-o", out, "--skip-invalid")
     assert result.exit_code == 1
     assert (
-        f"{src}:1: author1_orcd: error [sheet.unknown-column]: unknown column 'author1_orcd' "
+        f"{src}: row 1: author1_orcd: error [sheet.unknown-column]: unknown column 'author1_orcd' "
         "(column 3); did you mean 'author1_orcid'?"
     ) in result.stderr
     assert "unknown column 'язык' (column 4); did you mean 'language'?" in result.stderr
@@ -238,7 +238,7 @@ def test_version_and_shell_completion():
 
 
 RESULT_KEYS = {"type", "command", "status", "input", "outputs", "errors", "warnings", "data"}
-FINDING_KEYS = {"type", "file", "line", "column", "severity", "rule", "message", "path"}
+FINDING_KEYS = {"type", "file", "line", "row", "column", "severity", "rule", "message", "path"}
 
 
 def assert_json_lines(stdout: str, command: str) -> list[dict]:

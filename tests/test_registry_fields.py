@@ -53,7 +53,7 @@ def work(trees: list, doi: str, version: str = "5.4.0") -> etree._Element:
 def dates(el: etree._Element) -> list[tuple[str, str]]:
     """(media type, year-month) of each publication_date of `el`."""
     out = []
-    for d in (d for d in el if d.tag.endswith("publication_date")):
+    for d in el.iterchildren("{*}publication_date"):
         parts = {x.tag.split("}")[1]: x.text for x in d}
         out.append(
             (d.get("media_type"), "-".join(filter(None, (parts["year"], parts.get("month")))))
@@ -272,7 +272,7 @@ def test_an_unknown_relation_type_names_the_closest_one(env, tmp_path):
     sheet = tmp_path / "p.csv"
     sheet.write_text((REG / "papers.csv").read_text().replace("isPreprintOf", "isPrepintOf"))
     _, said = crossref(env, sheet, ok=False)
-    assert "p.csv:2: relations: error [record.relation]" in said
+    assert "p.csv: row 2: relations: error [record.relation]" in said
     assert "did you mean 'isPreprintOf'?" in said
 
 
@@ -418,7 +418,7 @@ def test_a_resource_sheet_with_an_unknown_column_names_the_known_ones(env, tmp_p
     sheet = tmp_path / "r.csv"
     sheet.write_text("doi,pdf_ur\n10.5555/x.1,https://example.org/x.pdf\n")
     _, result = resources(env, sheet, ok=False)
-    assert "r.csv:1: pdf_ur: error [sheet.unknown-column]" in result.stderr
+    assert "r.csv: row 1: pdf_ur: error [sheet.unknown-column]" in result.stderr
     assert "did you mean 'pdf_url'?" in result.stderr
 
 

@@ -132,6 +132,41 @@ def test_a_status_query_lost_while_waiting_is_asked_again(env, registry):
     assert ": completed: 1 record(s): 1 success" in done.stderr
 
 
+def test_ctrl_c_says_what_was_left_and_the_same_command_goes_on(env, registry):
+    import signal
+
+    from jatsgen.registry import Faults
+
+    reg = registry(Faults(rate=1.0, kinds=("latency",), latency=0.4, seed=1))
+    files = batches(env, papers=12, per_file=1)
+    proc = deposit_process(files, reg.url)
+    deadline = time.monotonic() + 60
+    while received(env / "ledger.sqlite") == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("interrupted: ") and "file(s) received by the registry" in last, err
+    assert "not sent; run the same command again to go on" in last, err
+    assert "Traceback" not in err and ": interrupted: " not in err  # no line per unsent file
+    again = deposit_process(files, reg.url)
+    _, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    seen = reg.witness()
+    assert seen["submissions"] == len(files), seen
+    assert all(n == 1 for n in seen["uploads"].values()), seen["uploads"]
+
+
+def received(ledger: Path) -> int:
+    try:
+        with sqlite3.connect(ledger, timeout=5) as db:
+            sql = "SELECT COUNT(*) FROM submissions WHERE state='received'"
+            return int(db.execute(sql).fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
 # --- 3. the sandbox never stops processing ------------------------------------------------------
 
 

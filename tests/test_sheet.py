@@ -182,7 +182,7 @@ def test_1000_rows_with_bad_ones_fail_naming_every_bad_row_and_nothing_is_writte
     )
     assert res.exit_code == 1
     for i, (col, _) in BAD.items():
-        assert f"thousand.csv:{i + 1}: {col}: error" in res.stderr, (i, res.stderr[-2000:])
+        assert f"thousand.csv: row {i + 1}: {col}: error" in res.stderr, (i, res.stderr[-2000:])
     assert not out.exists() or not list(out.glob("*.xml"))
 
 
@@ -261,6 +261,6 @@ def test_undated_proceedings_take_their_date_from_the_first_paper_that_has_one(t
     out = tmp_path / "out"
     res = _crossref(sheet(tmp_path, rows, header=header), "-o", out, "--skip-invalid")
     assert res.exit_code == 0, res.stderr
-    assert "s.csv:2: error" not in res.stderr and "s.csv:2:" in res.stderr  # row 1, skipped
-    assert "need a publication date" in res.stderr and "s.csv:3:" not in res.stderr
+    assert "s.csv: row 2: error" not in res.stderr and "s.csv: row 2:" in res.stderr  # skipped
+    assert "need a publication date" in res.stderr and "s.csv: row 3:" not in res.stderr
     assert _proceedings_in(out) == {"Sheet Proceedings": 2}

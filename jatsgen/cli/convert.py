@@ -125,10 +125,12 @@ def jats_cmd(
     warnings = sum(d.severity == "warning" for o in outcomes for d in o.diagnostics)
     failed = sum(o.failed for o in outcomes)
     checked = "" if no_validate else f", valid against JATS {options.version} {options.tag_set}"
-    err(
-        f"wrote {written} JATS file(s) to {output}{checked}; {warnings} warning(s); "
-        f"{failed} of {len(inputs)} input(s) failed"
+    wrote = (
+        f"wrote {written} JATS file(s) to {output}{checked}"
+        if written
+        else ("no JATS file written")
     )
+    err(f"{wrote}; {warnings} warning(s); {failed} of {len(inputs)} input(s) failed")
     if failed:
         raise typer.Exit(1)
 

@@ -55,6 +55,8 @@ def say(creds: Credentials, o: Outcome, quiet: bool, fmt: str, settled: bool = T
         return
     if o.state in ("received", "skipped", "unchanged", "completed") and quiet:
         return
+    if o.state == "interrupted":
+        return  # never started: counted once in the interruption's line, not a line each
     err(creds.redact(f"{o.path}: {o.state}: {o.message}"))
 
 
@@ -185,8 +187,12 @@ def deposit_cmd(
         outcomes = depositor.deposit([str(b) for b in batches], on_done=done)
         for note in depositor.notes:
             err(note)
-        if wait:
-            depositor.wait(outcomes, wait_timeout, poll_interval)
+        interrupted = depositor.interrupted
+        if wait and not interrupted:
+            try:
+                depositor.wait(outcomes, wait_timeout, poll_interval)
+            except KeyboardInterrupt:
+                interrupted = True
         for o in outcomes:
             if fmt == "json":
                 emit(outcome_result(creds, o))
@@ -196,8 +202,29 @@ def deposit_cmd(
                 if o.state in ("completed", "pending"):
                     err(creds.redact(f"{o.path}: {o.state}: {o.message}"))
     err(f"{len(outcomes)} batch(es) to {label}: {deposit_summary(outcomes, wait)}")
+    if interrupted:
+        err(interruption(outcomes))
+        raise typer.Exit(130)
     if any(o.failed for o in outcomes):
         raise typer.Exit(1)
+
+
+def interruption(outcomes: list[Outcome]) -> str:
+    """What a Ctrl-C left, and that the same command goes on from there (the ledger knows
+    what was received; an upload cut off is asked about before anything is sent again)."""
+    states = [o.state for o in outcomes]
+    received = sum(s in ("received", "completed", "pending") for s in states)
+    answered = states.count("completed")
+    unknown = states.count("unavailable")
+    unsent = states.count("interrupted")
+    parts = [f"{received} file(s) received by the registry ({answered} answered)"]
+    if unknown:
+        parts.append(f"{unknown} sent but not confirmed (asked about first next time)")
+    parts.append(f"{unsent} not sent")
+    return (
+        f"interrupted: {', '.join(parts)}; run the same command again to go on: nothing "
+        "received is sent twice, and `jatsgen status` shows the registry's answers"
+    )
 
 
 def deposit_summary(outcomes: list[Outcome], waited: bool) -> str:
@@ -210,7 +237,7 @@ def deposit_summary(outcomes: list[Outcome], waited: bool) -> str:
     for o in outcomes:
         if o.plan is None:
             continue
-        went = o.state not in ("rejected", "unavailable", "skipped", "invalid")
+        went = o.state not in ("rejected", "unavailable", "skipped", "invalid", "interrupted")
         carried = o.plan.sent
         for d in o.plan.dois:
             (sent if went and d.doi.lower() in carried else kept).append(d)

@@ -37,6 +37,7 @@ MAX_IN_FLIGHT = 5  # the registry processes five submissions per user at a time
 class Outcome:
     path: str
     # invalid | skipped | unchanged | received | completed | rejected | unavailable | pending
+    # | interrupted (not sent: Ctrl-C came first)
     state: str
     message: str = ""
     upload_name: str | None = None
@@ -47,7 +48,7 @@ class Outcome:
 
     @property
     def failed(self) -> bool:
-        if self.state in ("invalid", "rejected", "unavailable", "pending"):
+        if self.state in ("invalid", "rejected", "unavailable", "pending", "interrupted"):
             return True
         if self.state == "completed" and not self.dois:
             return True  # the registry completed an empty batch: nothing was registered
@@ -81,6 +82,7 @@ class Depositor:
         self.prefixes = prefixes
         self.reassign = frozenset(reassign)
         self.notes: list[str] = []  # what could not be done on the way (a refresh, ...)
+        self.interrupted = False  # Ctrl-C stopped `deposit` (its outcomes say where)
 
     def plan(self, paths: Sequence[str | Path]) -> list[FilePlan]:
         """What `deposit(paths)` would do, file by file, sending nothing (`--dry-run`):
@@ -157,9 +159,24 @@ class Depositor:
                 outcome.message = f"{outcome.message}; {fp.message}"
             return i, outcome
 
-        with ThreadPoolExecutor(max_workers=MAX_IN_FLIGHT) as pool:
-            for i, outcome in pool.map(one, todo):
-                settle(i, outcome)
+        pool = ThreadPoolExecutor(max_workers=MAX_IN_FLIGHT)
+        futures = [pool.submit(one, item) for item in todo]
+        try:
+            for future in futures:  # in the order given: the lines a run prints are stable
+                settle(*future.result())
+        except KeyboardInterrupt:  # Ctrl-C: nothing more starts; what is on the wire ends
+            self.interrupted = True
+            pool.shutdown(wait=True, cancel_futures=True)
+            for future, (i, fp) in zip(futures, todo, strict=True):
+                if outcomes[i] is not None:
+                    continue
+                if future.done() and not future.cancelled():
+                    settle(*future.result())
+                else:
+                    settle(i, Outcome(fp.path, "interrupted", "not sent: the run was "
+                                      "interrupted first", report=fp.report, plan=fp))  # fmt: skip
+        finally:
+            pool.shutdown(wait=True)
         return [o for o in outcomes if o is not None]
 
     def _received_message(self, row: Submission) -> str:
@@ -351,14 +368,15 @@ class Depositor:
         by_doi = {r.doi.lower(): r for r in log.records if r.doi}
         results: dict[str, tuple[str, str, str | None]] = {}
         for d in self.ledger.submission(submission).dois:
-            r = by_doi.get(d.doi)
+            key = d.doi.lower()  # (the ledger's key; d.doi is as the file wrote it)
+            r = by_doi.get(key)
             if r is not None:
                 result = {"Success": "success", "Warning": "warning"}.get(r.status, "failure")
-                results[d.doi] = (result, explain(r.message, r.msg_id), r.msg_id)
+                results[key] = (result, explain(r.message, r.msg_id), r.msg_id)
             elif batch_level:
-                results[d.doi] = ("failure", explain(batch_level[0].message, None), None)
+                results[key] = ("failure", explain(batch_level[0].message, None), None)
             else:
-                results[d.doi] = ("failure", "not in the submission log", None)
+                results[key] = ("failure", "not in the submission log", None)
         summary = (
             f"{log.record_count} record(s): {log.success_count} success, "
             f"{log.warning_count} warning, {log.failure_count} failure"

@@ -48,6 +48,7 @@ CREATE INDEX IF NOT EXISTS submissions_by_file ON submissions (file_sha256, endp
 CREATE TABLE IF NOT EXISTS dois (
     submission    INTEGER NOT NULL REFERENCES submissions(id),
     doi           TEXT NOT NULL,   -- lower case: DOIs are case-insensitive
+    written       TEXT,            -- as the file writes it (what people are shown)
     timestamp     INTEGER NOT NULL,
     result        TEXT NOT NULL DEFAULT 'pending',  -- pending, success, warning, failure
     message       TEXT,
@@ -69,7 +70,7 @@ CREATE TABLE IF NOT EXISTS claims (   -- who is sending a file to an endpoint ri
     PRIMARY KEY (file_sha256, endpoint)
 );
 """
-VERSION = 4  # PRAGMA user_version of a ledger with the tables above
+VERSION = 5  # PRAGMA user_version of a ledger with the tables above
 STALE_CLAIM = dt.timedelta(hours=6)  # a claim from another host older than this is abandoned
 
 SENT_STATES = ("uploading", "received", "completed")  # what may have reached the registry
@@ -170,7 +171,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
     columns = {row[1] for row in conn.execute("PRAGMA table_info(dois)")}
     for column, kind in (("digest", "TEXT"), ("metadata", "TEXT"), ("canonical", "TEXT"),
-                         ("canonical_xml", "BLOB")):  # fmt: skip
+                         ("canonical_xml", "BLOB"), ("written", "TEXT")):  # fmt: skip
         if column not in columns:
             conn.execute(f"ALTER TABLE dois ADD COLUMN {column} {kind}")
     for (endpoint,) in conn.execute("SELECT DISTINCT endpoint FROM submissions").fetchall():
@@ -334,7 +335,10 @@ def _held(row: sqlite3.Row) -> Held:
 
 
 def _doi(row: sqlite3.Row) -> DoiResult:
-    return DoiResult(row["doi"], row["timestamp"], row["result"], row["message"], row["msg_id"])
+    """A DOI's result, named as its file wrote it (a ledger from before `written`, or
+    opened read-only before its migration, has only the lower case)."""
+    shown = row["written"] if "written" in row.keys() and row["written"] else row["doi"]  # noqa: SIM118 (a Row's "in" looks at values)
+    return DoiResult(shown, row["timestamp"], row["result"], row["message"], row["msg_id"])
 
 
 class Ledger:
@@ -530,12 +534,13 @@ class Ledger:
             )
             row_id = int(cur.lastrowid or 0)
             db.executemany(
-                "INSERT OR IGNORE INTO dois (submission, doi, timestamp, digest, metadata, "
-                "canonical, canonical_xml) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO dois (submission, doi, written, timestamp, digest, "
+                "metadata, canonical, canonical_xml) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         row_id,
                         d.doi.lower(),
+                        d.doi,
                         d.timestamp,
                         d.digest,
                         json.dumps(d.fields, ensure_ascii=False) if d.fields else None,

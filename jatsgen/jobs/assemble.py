@@ -10,7 +10,7 @@ from typing import IO
 
 from ..diagnostics import Diagnostic
 from ..errors import InputError, JatsgenError
-from ..model import ArticleKind, Book, Journal
+from ..model import ArticleKind, Book, Journal, Source
 from ..writers.crossref import CrossrefWriter, container_key, fragment_bytes, namespace_declarations
 from .prepare import PreparedWork, Written
 from .timestamps import TimestampClock
@@ -180,7 +180,7 @@ class BatchAssembler:
                 Diagnostic.at_source(
                     "error",
                     "the work has no container (proceedings, journal or book); Crossref "
-                    "deposits need one",
+                    f"deposits need one: {_container_hint(work.source)}",
                     work.source,
                     "batch.no-container",
                 )
@@ -252,3 +252,13 @@ class BatchAssembler:
             size = fh.tell()
         batch.spill.close()
         self.files.append(BatchFile(path, batch_id, timestamp, list(batch.dois), size))
+
+
+def _container_hint(source: Source | None) -> str:
+    """Where a work's container is given, in the form it came in."""
+    if source is not None and Path(source.path).suffix.lower() in (".xml", ".nxml"):
+        return (
+            "add <journal-meta> to the JATS's <front> (<journal-title-group><journal-title>, "
+            "<issn>, <publisher><publisher-name>)"
+        )
+    return "give container in the record (a sheet: container columns or [container] in the config)"

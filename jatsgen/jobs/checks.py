@@ -14,14 +14,14 @@ import datetime as dt
 from ..dates import real_date
 from ..diagnostics import Diagnostic
 from ..ids import check_isbn, check_issn, check_orcid, check_ror
-from ..model import Article, Book, Journal, PartialDate, Proceedings, Work
+from ..model import Article, Book, Journal, PartialDate, Proceedings
 from ..validation.rules import FAR_FUTURE_YEARS
 
 
-def work_problems(work: Work, today: dt.date | None = None) -> list[Diagnostic]:
+def work_problems(a: Article, today: dt.date | None = None) -> list[Diagnostic]:
     """Every problem of the work's own facts that the registry or its schema would refuse,
-    located at the work's source, each with the rule id `jatsgen validate` gives it."""
-    a = work.article
+    located at the work's source (its container's at the container's), each with the rule
+    id `jatsgen validate` gives it."""
     found: list[tuple[str, str]] = []
     for person in a.contributors:
         if person.orcid and (problem := check_orcid(person.orcid)):
@@ -32,18 +32,22 @@ def work_problems(work: Work, today: dt.date | None = None) -> list[Diagnostic]:
         if aff.ror and (problem := check_ror(aff.ror)):
             found.append(("id.ror", problem))
     c = a.container
+    of_container: list[tuple[str, str]] = []  # said once, where the container is given
     if isinstance(c, Proceedings | Book):
-        found += [("id.isbn", p) for i in c.isbns if (p := check_isbn(i.value))]
+        of_container += [("id.isbn", p) for i in c.isbns if (p := check_isbn(i.value))]
     if isinstance(c, Journal):
-        found += [("id.issn", p) for i in c.issns if (p := check_issn(i.value))]
+        of_container += [("id.issn", p) for i in c.issns if (p := check_issn(i.value))]
     pages = (a.fpage or "", a.lpage or "")
     if all(p.isdigit() for p in pages) and int(pages[1]) < int(pages[0]):
         found.append(("pages.order", f"last page {a.lpage} is before first page {a.fpage}"))
     limit = (today or dt.date.today()).year + FAR_FUTURE_YEARS
-    dates = (("publication", a.published), ("acceptance", a.accepted))
-    for what, d in (*dates, ("container publication", c.published if c else None)):
+    for what, d in (("publication", a.published), ("acceptance", a.accepted)):
         found += _date_problems(what, d, limit)
-    return [Diagnostic.at_source("error", m, a.source, code) for code, m in found]
+    of_container += _date_problems("container publication", c.published if c else None, limit)
+    there = (c.source if c is not None else None) or a.source
+    return [Diagnostic.at_source("error", m, a.source, code) for code, m in found] + [
+        Diagnostic.at_source("error", m, there, code) for code, m in of_container
+    ]
 
 
 def _date_problems(what: str, d: PartialDate | None, limit: int) -> list[tuple[str, str]]:

@@ -39,10 +39,10 @@ from .timestamps import TimestampClock
 
 @dataclass
 class WorkNotes:
-    """What was said about one accepted work: the input it came from, its warnings (the
-    reader's and the writer's) and what the target could not carry (its container's too)."""
+    """What was said about one accepted work: where in its input it came from, its warnings
+    (the reader's and the writer's) and what the target could not carry (its container's)."""
 
-    input: str
+    input: str  # the input, with the line or a sheet's row: "papers.csv: row 5"
     diagnostics: list[Diagnostic] = field(default_factory=list)
     losses: list[str] = field(default_factory=list)
     trans_titles: list[tuple[str | None, str]] = field(default_factory=list)  # (lang, text)
@@ -133,6 +133,8 @@ def _notes(prepared: PreparedInput, work: PreparedWork, assembler: BatchAssemble
     end = after[0] if after else None
 
     def own(d: Diagnostic) -> bool:
+        if d.row is not None and work.source is not None and work.source.row is not None:
+            return d.row == work.source.row  # a sheet's: the row is the work
         if len(works) == 1 or d.line is None or start is None:
             return len(works) == 1
         return start <= d.line and (end is None or d.line < end)
@@ -140,7 +142,7 @@ def _notes(prepared: PreparedInput, work: PreparedWork, assembler: BatchAssemble
     head = assembler.heads.get(container_key(work.container))
     losses = [*(head.written.losses if head else []), *work.work.losses]
     return WorkNotes(
-        prepared.path,
+        str(work.source) if work.source is not None else prepared.path,  # "p.csv: row 5"
         [*filter(own, prepared.diagnostics), *work.notes, *work.work.warnings],
         list(dict.fromkeys(message for _, message, _ in losses)),
         work.trans_titles,

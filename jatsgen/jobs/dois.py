@@ -126,16 +126,58 @@ def placeholder_values(article: Article, seq: int, slugged: bool = True) -> dict
     return values
 
 
-def fill(pattern: str, values: dict[str, object], what: str) -> str:
-    """`pattern` with its placeholders filled; InputError-ready message if one is missing."""
-    needed = [f for _, f, _, _ in string.Formatter().parse(pattern) if f]
-    missing = [f for f in needed if values.get(f) in (None, "")]
+# What a work lacks when a placeholder has no value, and where to give it
+LACKING = {
+    "year": "no publication date: give published (in the work or its volume) or the event's start",
+    "number": "no article number: give number",
+    "fpage": "no first page: give pages",
+    "lpage": "no last page: give pages (as first-last)",
+    "id": "no id: give id",
+    "slug": "no title",
+    "lang": "no language: give language",
+    "volume": "no volume: give the journal's volume",
+    "issue": "no issue: give the journal's issue",
+    "isbn": "no ISBN: give the volume's isbn",
+    "issn": "no ISSN: give the journal's issn",
+}
+
+
+class PatternError(ValueError):
+    """A config pattern that cannot format a work's value (`{number:03d}` on 'a1'): the
+    config's fault, said once at its line, with the works it hit."""
+
+    def __init__(self, message: str, key: str) -> None:
+        super().__init__(message)
+        self.key = key  # 'doi.suffix', 'doi.resource', 'links.pdf', ...
+
+
+def fill(pattern: str, values: dict[str, object], what: str, key: str = "doi.suffix") -> str:
+    """`pattern` with its placeholders filled: ValueError naming what the work lacks if one
+    has no value, PatternError if the pattern's format cannot take a work's value. A value
+    of digits formatted as a number (`{number:03d}`) is taken as the number it spells."""
+    parsed = [(f, spec) for _, f, spec, _ in string.Formatter().parse(pattern) if f]
+    missing = [f for f, _ in parsed if values.get(f) in (None, "")]
     if missing:
+        lacks = LACKING.get(missing[0], f"no {missing[0]}")
         raise ValueError(
-            f"the {what} pattern {pattern!r} needs {{{missing[0]}}}, "
-            f"which this record does not have"
+            f"the {what} pattern {pattern!r} needs {{{missing[0]}}}, but this work has "
+            f"{lacks}; or leave {{{missing[0]}}} out of the pattern"
         )
-    return pattern.format(**values)
+    numeric = {
+        f: int(str(values[f]))
+        for f, spec in parsed
+        if spec and spec[-1:] in ("d", "x", "X", "o", "b") and str(values[f]).isdigit()
+    }
+    try:
+        return pattern.format(**{**values, **numeric})
+    except (ValueError, TypeError):
+        bad = " and ".join(f"{{{f}:{spec}}}" for f, spec in parsed if spec) or pattern
+        raise PatternError(
+            f"the {what} pattern {pattern!r} formats {bad} as a whole number, but a work's "
+            "value is text: write the placeholder without its format, or give every work a "
+            "value of digits",
+            key,
+        ) from None
 
 
 def work_identity(article: Article) -> str:
@@ -156,6 +198,12 @@ def work_identity(article: Article) -> str:
     people = article.authors or article.contributors
     first = (people[0].surname or people[0].collab or "") if people else ""
     return f"work:{_norm(article.title.text)}|{_norm(first)}{where}"
+
+
+def _config_field(key: str) -> str:
+    """'doi.suffix' as a person finds it in the file: '[doi] suffix'."""
+    table, _, name = key.partition(".")
+    return f"[{table}] {name}"
 
 
 def _norm(text: str) -> str:
@@ -285,6 +333,12 @@ class DoiPlanner:
             values.update(doi=doi, suffix=doi.split("/", 1)[1], prefix=prefix)
             resource = self._resource(article, values)
             self._full_text(article, values)
+        except PatternError as exc:  # the config's fault: at its line, said once for all
+            c = self.config
+            line, where = c.lines.get(exc.key), _config_field(exc.key)
+            raise InputError(
+                Diagnostic("error", str(exc), c.path, line, None, where, "config.pattern")
+            ) from None
         except ValueError as exc:
             raise InputError(
                 Diagnostic.at_source("error", str(exc), article.source, "doi.invalid")
@@ -339,7 +393,7 @@ class DoiPlanner:
         if article.url:
             resource = article.url
         elif self.config.resource_pattern:
-            resource = fill(self.config.resource_pattern, values, "resource URL")
+            resource = fill(self.config.resource_pattern, values, "resource URL", "doi.resource")
         else:
             raise ValueError(
                 "the article has no landing-page URL (self-uri in JATS, url in a record) "
@@ -361,7 +415,8 @@ class DoiPlanner:
             pattern = links.get(key) or links.get("pdf")
             if purpose in have or not pattern:
                 continue
-            url = fill(pattern, values, f"[links] {key if key in links else 'pdf'} URL")
+            used = key if key in links else "pdf"
+            url = fill(pattern, values, f"[links] {used} URL", f"links.{used}")
             mine = purpose == "text-mining"
             article.full_text.append(
                 FullText(

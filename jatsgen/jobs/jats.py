@@ -9,16 +9,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lxml import etree
+
 from ..config import DepositConfig
 from ..diagnostics import Diagnostic, Diagnostics
 from ..errors import InputError, JatsgenError
 from ..model import Article
 from ..output import NameAllocator, atomic_write
 from ..readers import read
+from ..safexml import parse_bytes
 from ..validation import SchemaLocator, ValidateOptions, Validator
 from ..writers.jats import JatsOptions, to_jats
 from ..writers.upgrade import customizable_values, upgrade
-from .checks import work_warnings
+from .checks import work_problems, work_warnings
 from .dois import DoiMemory, DoiPlanner
 from .timestamps import state_dir
 
@@ -106,6 +109,9 @@ class _Job:
         outcome.diagnostics += work_warnings(article)
         if self.config is not None and not _identified(article, self.config, i, outcome):
             return
+        if article.original is None and (problems := work_problems(article)):
+            outcome.diagnostics += problems  # at their source: the volume's said once
+            return
         if article.original is not None and (old := _before_nlm3(path, article.original)):
             outcome.diagnostics.append(
                 Diagnostic.at_source(
@@ -131,8 +137,11 @@ class _Job:
             findings = list(report.diagnostics)
             if article.original is not None:
                 findings = [_as_typeset(d) for d in findings]
+            refused = any(d.severity == "error" for d in findings)
+            if refused:  # the file is not written: say where in the input, not in it
+                findings = _at_input(findings, article, path)
             outcome.diagnostics += findings
-            if any(d.severity == "error" for d in findings):
+            if refused:
                 what = "upgraded" if article.original is not None else "generated"
                 outcome.diagnostics.append(
                     Diagnostic(
@@ -163,6 +172,52 @@ class _Job:
             )
             return
         outcome.outputs.append(self.out / name)
+
+
+def _at_input(findings: list[Diagnostic], article: Article, path: str) -> list[Diagnostic]:
+    """Findings on a JATS file that will not be written, located in its input: for an
+    upgraded file, at the input's own element on the same path (or its nearest ancestor
+    there); for one made from a record, at the record. The path in the output stays."""
+    tree = None
+    if article.original is not None:
+        try:
+            tree = parse_bytes(article.original, path)
+        except JatsgenError:
+            tree = None
+    record = article.source.line if article.source else None
+    out = []
+    for d in findings:
+        line = _line_of(tree, d.field) if tree is not None and d.field else None
+        message = d.message if tree is not None else f"in the JATS made from it: {d.message}"
+        hint = next((hint for said, hint in _WHAT_TO_ADD if said in d.message), "")
+        message = message.rstrip(".") + hint if hint else message
+        out.append(dataclasses.replace(d, file=path, line=line or record, column=None,
+                                       message=message))  # fmt: skip
+    return out
+
+
+# What to add when the schema misses an element a JATS input often lacks
+_WHAT_TO_ADD = (
+    ("Tag 'journal-meta' expected", ": the input has no <journal-meta>; add one at the start "
+     "of <front> with the journal's <journal-id>, <journal-title-group><journal-title>, "
+     "<issn> and <publisher><publisher-name>"),
+    ("Tag 'issn' expected", ": JATS Publishing needs the journal's ISSN; add "
+     "<issn pub-type=\"epub\">NNNN-NNNN</issn> to <journal-meta>, after its titles"),
+)  # fmt: skip
+
+
+def _line_of(tree: etree._ElementTree, xpath: str) -> int | None:
+    steps = xpath.split("/")
+    while len(steps) > 1:
+        try:
+            found = tree.xpath("/".join(steps))
+        except etree.XPathError:  # a prefixed step (mml:math): its ancestor will do
+            found = None
+        if isinstance(found, list) and found and isinstance(found[0], etree._Element):
+            line: int | None = found[0].sourceline
+            return line
+        steps.pop()
+    return None
 
 
 def _as_typeset(d: Diagnostic) -> Diagnostic:

@@ -30,6 +30,7 @@ from ..diagnostics import Diagnostic, Diagnostics
 from ..errors import InputError, JatsgenError
 from ..model import Article, ArticleKind, Container, PartialDate, Source, Work, located
 from ..readers import ArticleStream, is_sheet, read_stream
+from ..registration import not_carried_comment
 from ..writers.crossref import (
     SPECS,
     CrossrefWriter,
@@ -163,7 +164,7 @@ def _prepared(
         item.notes += planner.notes
         planner.notes.clear()
     item.remember = planner.made.get(work.doi.lower())
-    problems = work_problems(work, job.clock.today())
+    problems = work_problems(work.article, job.clock.today())
     if problems:  # the work's own facts fail a registry check: an error of this work
         item.errors = problems
         return item
@@ -182,21 +183,30 @@ def _prepared(
 
 
 def _write_work(job: Job, work: Work) -> Written:
-    return _write(job, lambda writer: [writer.work(work)])
+    return _write(job, lambda writer: [writer.work(work)], noted=True)
 
 
 def _write_head(job: Job, c: Container, first: Article) -> Written:
     return _write(job, lambda writer: writer.container_head(c, first))
 
 
-def _write(job: Job, build: Callable[[CrossrefWriter], list[etree._Element]]) -> Written:
+def _write(
+    job: Job, build: Callable[[CrossrefWriter], list[etree._Element]], noted: bool = False
+) -> Written:
     """What `build(writer)` makes, serialized at the depth of a batch's works (inside
-    doi_batch/body/container), with what the writer reported; an InputError is `errors`."""
+    doi_batch/body/container), with what the writer reported; an InputError is `errors`.
+    `noted`: what the work's source had and the deposit cannot carry is noted in the work
+    as comments, so a review of the batch file alone still shows it."""
     diags, log = Diagnostics(), LossLog()
     writer = CrossrefWriter(SPECS[job.version], job.config, diags, log)
     decl = _declarations(tuple(writer.nsmap.items()))
     try:
-        data = b"".join(b"      " + fragment_bytes(el, 3, decl) + b"\n" for el in build(writer))
+        made = build(writer)
+        if noted and made:
+            said = dict.fromkeys(message for _, message, _ in log.events)
+            for i, message in enumerate(said):
+                made[0].insert(i, not_carried_comment(message))
+        data = b"".join(b"      " + fragment_bytes(el, 3, decl) + b"\n" for el in made)
         return Written(data, [], log.events, list(diags))
     except InputError as exc:
         return Written(b"", exc.diagnostics, log.events, list(diags))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,7 @@ def _from_sheet(text: str, name: str, diags: Diagnostics) -> list[Article]:
             None,
             col,
             "sheet.unknown-column",
+            1,
         )
         for i, col in enumerate(header)
         if col and col not in COLUMNS
@@ -132,14 +134,16 @@ def _from_sheet(text: str, name: str, diags: Diagnostics) -> list[Article]:
                 None,
                 "doi",
                 "sheet.no-doi",
+                1,
             )
         )
     if problems:
         raise InputError(problems)
     out: list[Article] = []
     validator = _validator()
+    number, start = 1, 2  # the spreadsheet's row (header = 1) and the file line it starts on
     for values in reader:
-        line = reader.line_num
+        line, start, number = start, reader.line_num + 1, number + 1
         row = {header[i]: v.strip() for i, v in enumerate(values) if i < len(header)}
         if not any(row.values()):
             continue
@@ -155,6 +159,7 @@ def _from_sheet(text: str, name: str, diags: Diagnostics) -> list[Article]:
                 None,
                 _column(origin, where[2:]),
                 "sheet.invalid",
+                number,
             )
             for where, message in map(_describe, validator.iter_errors({"resources": [item]}))
         ]
@@ -162,8 +167,8 @@ def _from_sheet(text: str, name: str, diags: Diagnostics) -> list[Article]:
             problems += found
             continue
         addition = _addition(builder, item, ())
-        addition.source = Source(name, line)
-        problems += builder.problems
+        addition.source = Source(name, line, row=number)
+        problems += [replace(d, row=number) for d in builder.problems]
         out.append(addition)
     if problems:
         raise InputError(problems)

@@ -1046,6 +1046,7 @@ class _Reader:
         conference = kid(self.meta, "conference")
         if kind == "none" or (jm is None and kind is None):
             return None
+        where = Source(self.path, jm.sourceline if jm is not None else None, "journal-meta")
         if kind == "book":
             return Book(
                 titles=titles,
@@ -1055,6 +1056,7 @@ class _Reader:
                 edition=cm.get(f"{META}edition"),
                 doi=cm.get(f"{META}doi"),
                 url=cm.get(f"{META}url"),
+                source=where,
             )
         if kind == "proceedings" or (kind is None and conference is not None):
             return Proceedings(
@@ -1066,6 +1068,7 @@ class _Reader:
                 subject=cm.get(f"{META}subject"),
                 doi=cm.get(f"{META}doi"),
                 url=cm.get(f"{META}url"),
+                source=where,
             )
         ids = [j for j in kids(jm, "journal-id") if j.get("journal-id-type") != f"{META}made"]
         preferred = next(
@@ -1084,6 +1087,7 @@ class _Reader:
             issue=opt(kid(self.meta, "issue")),
             publisher=publisher,
             published=collection,
+            source=where,
         )
 
     def event(self, conf: etree._Element | None) -> Event | None:

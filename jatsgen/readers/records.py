@@ -238,6 +238,25 @@ def _describe(error: ValidationError) -> tuple[Path_, str]:
     return path, error.message
 
 
+def _colon_hint(text: str, line: int | None) -> str:
+    """The quoting hint for the most common YAML mistake: a value holding ': ' (a title
+    with a subtitle), which YAML reads as a key. Given when the line (or the one before
+    it, where a flow mapping began) has a second ': ' after its key's."""
+    if line is None:
+        return ""
+    rows = text.splitlines()
+    for n in (line, line - 1):
+        if 0 <= n < len(rows):
+            m = re.search(r"([\w-]+): ([^'\"{\[,][^,}]*?: [^,}]*)", rows[n])
+            if m:
+                key, value = m.group(1), m.group(2).strip()
+                return (
+                    f" (in YAML, put text containing ': ' in quotes: "
+                    f"{key}: {json.dumps(value, ensure_ascii=False)})"
+                )
+    return ""
+
+
 def load_record_data(text: str, path: str, fmt: str) -> tuple[Any, dict[Path_, int]]:
     try:
         if fmt == "json":
@@ -256,7 +275,7 @@ def load_record_data(text: str, path: str, fmt: str) -> tuple[Any, dict[Path_, i
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError.at(
-            f"malformed YAML: {problem}",
+            f"malformed YAML: {problem}{_colon_hint(text, mark.line if mark else None)}",
             file=path,
             line=mark.line + 1 if mark else None,
             code="record.syntax",
@@ -472,6 +491,7 @@ class _Builder:
                 publisher=publisher,
                 published=published,
                 contributors=editors,
+                source=self.at(at),
             )
         isbns = self.isbns(data["isbn"], (*at, "isbn")) if "isbn" in data else []
         doi = self.doi(data["doi"], (*at, "doi")) if "doi" in data else None
@@ -485,6 +505,7 @@ class _Builder:
                 doi=doi,
                 url=data.get("url"),
                 contributors=editors,
+                source=self.at(at),
             )
         event = None
         if "event" in data:
@@ -513,7 +534,11 @@ class _Builder:
             doi=doi,
             url=data.get("url"),
             contributors=editors,
+            source=self.at(at),
         )
+
+    def at(self, at: Path_) -> Source:
+        return Source(self.path, _line_for(self.lines, at), _json_path(at))
 
     def affiliation(self, data: dict[str, Any], at: Path_, default_id: str) -> Affiliation:
         ror = normalize_ror(data["ror"]) if "ror" in data else None

@@ -146,6 +146,7 @@ def iter_sheet(
             None,
             header[i],
             "sheet.unknown-column",
+            1,
         )
         for i, col in enumerate(columns)
         if col and not _is_known(col)
@@ -169,14 +170,21 @@ def iter_sheet(
     good = 0
     problems: list[Diagnostic] = []
     start = 2
+    number = 1  # the spreadsheet's row: the header is row 1, a cell's line breaks do not count
     for values in _rows(reader, path):
         line = start
         start = reader.line_num + 1
+        number += 1
         if not any(v.strip() for v in values):
             continue
         row = {columns[i]: v.strip() for i, v in enumerate(values) if i < len(columns)}
         record, origin = _record(row, container if not has_container else None)
-        article, row_problems = _row(record, origin, path, line, diags)
+        said = Diagnostics(path)
+        article, row_problems = _row(record, origin, path, line, said)
+        diags.extend([replace(d, row=number) for d in said])
+        row_problems = [replace(d, row=number) for d in row_problems]
+        if article is not None and article.source is not None:
+            article.source = replace(article.source, row=number)
         problems += row_problems
         if article is not None and not row_problems and not sheet_problems:
             good += 1
@@ -186,9 +194,8 @@ def iter_sheet(
     if sheet_problems or (problems and not skip_invalid):
         raise InputError(sheet_problems + problems)
     for d in problems:
-        diags.warn(
-            f"row skipped: {d.message}", line=d.line, field=d.field, code="sheet.row-skipped"
-        )
+        diags.add(replace(d, severity="warning", message=f"row skipped: {d.message}",
+                          code="sheet.row-skipped"))  # fmt: skip
     if not good and not problems:
         raise InputError.at(
             "the sheet has a header but no rows", file=path, line=1, code="sheet.empty"
@@ -268,8 +275,8 @@ def _once(problems: list[Diagnostic]) -> list[Diagnostic]:
     for group in rows.values():
         first = group[0]
         if len(group) > 1:
-            lines = ", ".join(str(d.line) for d in group)
-            first = replace(first, message=f"{first.message} (rows {lines}: {len(group)} rows)")
+            at = ", ".join(str(d.row if d.row is not None else d.line) for d in group)
+            first = replace(first, message=f"{first.message} (rows {at}: {len(group)} rows)")
         out.append(first)
     return out
 

@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lxml import etree
+
 from ..config import DepositConfig
 from ..deposit.compare import NEW, PENDING, UNCHANGED, UPDATED, judge
 from ..deposit.ledger import Ledger
@@ -74,6 +76,7 @@ class Review:
     inputs: list[str]
     entries: list[Entry] = field(default_factory=list)
     problems: list[Diagnostic] = field(default_factory=list)  # works that are not shown
+    depositors: list[str] = field(default_factory=list)  # "name <e-mail>", as the heads say
 
     @property
     def ok(self) -> bool:
@@ -104,10 +107,14 @@ def review(
     try:
         notes: dict[str, WorkNotes] = {}
         if sources:
-            notes = _make(sources, folder, config, fmt, any_prefix, result)
+            floor = ledger.highest_timestamp()
+            notes = _make(sources, folder, config, fmt, any_prefix, result, floor)
             deposits += sorted(str(p) for p in (folder / "batches").glob("*.xml"))
         prefixes = () if any_prefix or config is None else config.prefixes
         options = ValidateOptions(schemas=schemas, prefixes=prefixes)
+        for path in deposits:
+            if (who := _depositor(path)) and who not in result.depositors:
+                result.depositors.append(who)
         for plan in plan_files(deposits, ledger, endpoint, options, refresh=refresh):
             if plan.dois:  # judged by the plan `deposit --dry-run` makes, its refusals included
                 entries = [Entry(d.record, status=d.status, changes=d.changes, note=d.note)
@@ -127,6 +134,7 @@ def review(
                     entry.findings = [_unplaced(d, plan.path) for d in entry.findings]
                 else:
                     entry.deposit = plan.path  # a deposit file given as input
+                    entry.losses = list(entry.record.not_carried)  # as its works note it
             result.entries += entries
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -165,6 +173,7 @@ def _make(
     fmt: str | None,
     any_prefix: bool,
     result: Review,
+    floor: int | None = None,
 ) -> dict[str, WorkNotes]:
     """Deposit batches made from `sources` in `folder`/batches, as `crossref` makes them
     (works with errors are left out and said); what was said about each work, by DOI."""
@@ -173,6 +182,8 @@ def _make(
     config = config or PREVIEW_CONFIG
     now = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
     stamp = int(now) * 10 ** (config.timestamp_digits - 14)
+    if floor is not None and stamp <= floor:  # a deposit this very second: as `crossref`
+        stamp = floor + 1  # would, issue the next timestamp, not one the registry has
     clock = TimestampClock(folder / "state", config.timestamp_digits, pinned=stamp)
     try:
         run = make_batches(
@@ -197,9 +208,30 @@ def _make(
     return run.notes or {}
 
 
+def _depositor(path: str) -> str | None:
+    """Who a batch says deposits it ("name <e-mail>"), read from its head alone (the file
+    is read whole, and checked, when it is planned)."""
+    try:
+        found = etree.iterparse(
+            path, events=("end",), tag="{*}depositor", resolve_entities=False, no_network=True
+        )
+        for _, el in found:
+            name = (el.findtext("{*}depositor_name") or "").strip()
+            mail = (el.findtext("{*}email_address") or "").strip()
+            return f"{name} <{mail}>" if mail else name or None
+    except (OSError, etree.XMLSyntaxError):
+        return None  # (said when the file is planned)
+    return None
+
+
 def _not_shown(d: Diagnostic) -> bool:
     """What a preview lists apart: works left out, inputs that failed, run-wide notes."""
-    return d.severity == "error" or d.message.startswith("skipped:") or d.file is None
+    return (
+        d.severity == "error"
+        or d.message.startswith("skipped:")
+        or d.code == "sheet.row-skipped"  # a row left out: the page lists it, by its row
+        or d.file is None
+    )
 
 
 def _records(path: str, result: Review) -> list[Registered] | None:

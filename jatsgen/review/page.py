@@ -7,6 +7,8 @@ that leaves only the records with findings (without JavaScript, everything shows
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import re
 from collections import Counter
 from collections.abc import Iterable
 
@@ -53,12 +55,28 @@ aside section { border: 1px solid var(--line); border-radius: 6px; padding: .3re
 table.changes { border-collapse: collapse; width: 100%; font-size: .88rem; }
 table.changes td, table.changes th { border-bottom: 1px solid var(--line); padding: .2rem .3rem;
                                      text-align: left; vertical-align: top; }
-.old { color: var(--err); text-decoration: line-through; } .new-value { color: var(--new); }
+.old { color: var(--muted); } .new-value { color: var(--ink); }
 .notcarried { color: var(--muted); font-style: italic; }
 .invisible { color: #fff; background: var(--err); border-radius: 3px; padding: 0 .15em;
              font-size: .8em; }
-.filter { margin: .6rem 0; }
+.filter { margin: .6rem 0; display: flex; flex-wrap: wrap; gap: .3rem 1.5rem; }
+.counts a { color: inherit; text-decoration: none; border-bottom: 1px dashed var(--muted); }
+.counts a.on { border-bottom: 2px solid var(--upd); }
 body.only-findings [data-findings="0"] { display: none; }
+del.diff { color: var(--err); background: #ffebe9; }
+ins.diff { color: var(--new); background: #dafbe1; text-decoration: none; }
+table.changes { table-layout: fixed; } table.changes td { overflow-wrap: anywhere; }
+table.changes th:first-child { width: 22%; }
+section.volume { border: 1px solid var(--line); border-radius: 6px; padding: .4rem 1rem .6rem;
+                 margin: 1rem 0; background: #f6f8fa; }
+.orcid { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: .85em; }
+body[data-show="new"] [data-tags]:not([data-tags~="new"]) { display: none; }
+body[data-show="updated"] [data-tags]:not([data-tags~="updated"]) { display: none; }
+body[data-show="unchanged"] [data-tags]:not([data-tags~="unchanged"]) { display: none; }
+body[data-show="pending"] [data-tags]:not([data-tags~="pending"]) { display: none; }
+body[data-show="errors"] [data-tags]:not([data-tags~="errors"]) { display: none; }
+body[data-show="warnings"] [data-tags]:not([data-tags~="warnings"]) { display: none; }
+body[data-show="losses"] [data-tags]:not([data-tags~="losses"]) { display: none; }
 @media (max-width: 800px) { .columns { grid-template-columns: 1fr; } nav ol { columns: 1; } }
 @media print {
   .filter { display: none; } body { max-width: none; font-size: 11pt; }
@@ -72,6 +90,24 @@ NOTE = E.CLASS("notcarried")
 SCRIPT = """
 document.getElementById('only-findings').addEventListener('change', function (e) {
   document.body.classList.toggle('only-findings', e.target.checked);
+});
+function sync() {
+  var shown = document.body.dataset.show || '';
+  document.getElementById('changed-only').checked = shown === 'updated';
+  document.querySelectorAll('[data-filter]').forEach(function (a) {
+    a.classList.toggle('on', a.dataset.filter === shown);
+  });
+}
+function show(tag) {
+  if (!tag || document.body.dataset.show === tag) { delete document.body.dataset.show; }
+  else { document.body.dataset.show = tag; }
+  sync();
+}
+document.querySelectorAll('[data-filter]').forEach(function (a) {
+  a.addEventListener('click', function (e) { e.preventDefault(); show(a.dataset.filter); });
+});
+document.getElementById('changed-only').addEventListener('change', function (e) {
+  show(e.target.checked ? 'updated' : '');
 });
 """
 
@@ -88,7 +124,7 @@ def render(review: Review, ledger: str) -> bytes:
         ),
         E.BODY(
             _top(review, ledger),
-            E.MAIN(*[_record(i, e) for i, e in enumerate(entries, start=1)]),
+            E.MAIN(*_volumes_and_records(entries)),
             E.SCRIPT(SCRIPT),
         ),
         lang="en",
@@ -97,29 +133,50 @@ def render(review: Review, ledger: str) -> bytes:
     return data
 
 
+def _tags(e: Entry) -> str:
+    """What a record is, as the words the filters show it by."""
+    counted = (("errors", e.errors), ("warnings", e.warnings), ("losses", len(e.losses)))
+    return " ".join([e.status, *(tag for tag, n in counted if n)])
+
+
 def _top(review: Review, ledger: str) -> etree._Element:
     entries = review.entries
     status = Counter(e.status for e in entries)
     made = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
     counts = [
-        ("DOIs", len(entries)),
-        ("new", status["new"]),
-        ("updated", status[UPDATED]),
-        ("unchanged", status[UNCHANGED]),
-        ("pending at the registry", status[PENDING]),
-        ("with errors", sum(1 for e in entries if e.errors)),
-        ("with warnings", sum(1 for e in entries if e.warnings)),
-        ("with something not carried", sum(1 for e in entries if e.losses)),
+        ("DOIs", len(entries), ""),
+        ("new", status["new"], "new"),
+        ("updated", status[UPDATED], UPDATED),
+        ("unchanged", status[UNCHANGED], UNCHANGED),
+        ("pending at the registry", status[PENDING], PENDING),
+        ("with errors", sum(1 for e in entries if e.errors), "errors"),
+        ("with warnings", sum(1 for e in entries if e.warnings), "warnings"),
+        ("with something not carried", sum(1 for e in entries if e.losses), "losses"),
     ]
+    by = "; deposited by " + ", ".join(review.depositors) if review.depositors else ""
     return E.HEADER(
         E.H1("Deposit preview"),
         E.P(
-            f"Made {made} from {len(review.inputs)} input(s); compared with the deposits "
-            f"recorded for {review.endpoint} in {ledger}.",
+            f"Made {made} from {len(review.inputs)} input(s){by}; compared with the "
+            f"deposits recorded for {review.endpoint} in {ledger}.",
             E.CLASS("meta"),
         ),
-        E.UL(*[E.LI(E.B(str(n)), f" {label}") for label, n in counts], E.CLASS("counts")),
-        E.P(
+        E.UL(
+            *[
+                E.LI(
+                    E.A(
+                        E.B(str(n)),
+                        f" {label}",
+                        href="#contents",
+                        **{"data-filter": tag, "title": f"show only: {label}"},
+                    )
+                )
+                for label, n, tag in counts
+            ],
+            E.CLASS("counts"),
+        ),
+        E.DIV(
+            E.LABEL(E.INPUT(type="checkbox", id="changed-only"), " Changed only (updated DOIs)"),
             E.LABEL(E.INPUT(type="checkbox", id="only-findings"), " Only records with findings"),
             E.CLASS("filter"),
         ),
@@ -166,7 +223,7 @@ def _contents_item(i: int, e: Entry) -> etree._Element:
         *_finding_badges(e),
         " ",
         _markup(e.record.title, "span", e.record.language),
-        **{"data-findings": str(len(e.findings))},
+        **{"data-findings": str(len(e.findings)), "data-tags": _tags(e)},
     )
 
 
@@ -183,17 +240,46 @@ def _finding_badges(e: Entry) -> list[etree._Element | str]:
     return out
 
 
+def _volumes_and_records(entries: list[Entry]) -> list[etree._Element]:
+    """Each record, its container (event, proceedings, publisher) shown once, before the
+    first record of that volume, not under every paper."""
+    out: list[etree._Element] = []
+    shown: set[tuple[tuple[str, str], ...]] = set()
+    for i, e in enumerate(entries, start=1):
+        container = e.record.container
+        key = tuple(container.items())
+        if key and key not in shown:
+            shown.add(key)
+            works = sum(x.record.container == container for x in entries)
+            out.append(_volume(container, works))
+        out.append(_record(i, e))
+    return out
+
+
+def _volume(container: dict[str, str], works: int) -> etree._Element:
+    kinds = ("Proceedings", "Journal", "Book")
+    kind = next((k for k in container if k in kinds), None)
+    title = container[kind] if kind else "Container"
+    rows = [(_label(k), _shown(k, v)) for k, v in container.items() if k != kind]
+    return E.SECTION(
+        E.H2(f"{kind}: " if kind else "", *_visible(title)),
+        E.P(f"{works} DOI(s) of this preview are in it", E.CLASS("meta")),
+        E.DL(*[x for label, value in rows for x in (E.DT(label), _dd(value))], CLASS="fields"),
+        E.CLASS("volume"),
+    )
+
+
 def _record(i: int, e: Entry) -> etree._Element:
     r = e.record
     return E.ARTICLE(
         E.HEADER(
             _badge(e.status),
             *_finding_badges(e),
-            E.A(*_visible(r.doi), href=f"https://doi.org/{r.doi}", CLASS="doi"),
+            _link(r.doi, f"https://doi.org/{r.doi}", "doi"),
             E.SPAN(r.kind.replace("_", " "), E.CLASS("kind")),
         ),
         _markup(r.title, "h2", r.language, "title"),
-        E.P(f"Language: {r.language or 'not given'}", E.CLASS("lang")),
+        E.P(f"Language: {r.language}", E.CLASS("lang")) if r.language else "",
         _titles(e),
         E.DIV(
             E.SECTION(*_metadata(r), E.CLASS("metadata")),
@@ -202,14 +288,52 @@ def _record(i: int, e: Entry) -> etree._Element:
         ),
         E.P(_origin(e), E.CLASS("where")),
         id=f"r{i}",
-        **{"class": "record", "data-findings": str(len(e.findings)), "data-status": e.status},
+        **{
+            "class": "record",
+            "data-findings": str(len(e.findings)),
+            "data-status": e.status,
+            "data-tags": _tags(e),
+        },
     )
 
 
 def _origin(e: Entry) -> str:
     if e.deposit:
         return f"In the deposit file {e.deposit}"
-    return f"Made from {e.source} as `jatsgen crossref` would make it"
+    if e.source:
+        return f"Made from {e.source} as `jatsgen crossref` would make it"
+    return "Made from the inputs as `jatsgen crossref` would make it"
+
+
+def _link(text: str, url: str | None, cls: str | None = None) -> etree._Element:
+    """`text` as a link only where `url` is http(s): a `javascript:` or `data:` address
+    from a source is shown, never made live."""
+    attrs = {"class": cls} if cls else {}
+    if url and re.match(r"(?i)^https?://", url.strip()):
+        return E.A(*_visible(text), href=url.strip(), **attrs)
+    return E.SPAN(*_visible(text), **attrs)
+
+
+_DATE_LABELS = {"publication": "Published", "acceptance": "Accepted", "posted": "Posted"}
+_APPLIES_TO = {"vor": "version of record", "am": "accepted manuscript",
+               "tdm": "text and data mining", "stm-asf": "STM article sharing"}  # fmt: skip
+
+
+def _label(key: str) -> str:
+    """A field's label as a person reads it ('Published', not 'Date publication')."""
+    word, _, n = key.partition(" ")
+    if word in _DATE_LABELS:
+        return _DATE_LABELS[word] + (f" ({n})" if n else "")
+    return key
+
+
+def _shown(key: str, value: str) -> str:
+    """A value as a person reads it: licence scopes spelt out, a conference's dates once."""
+    if key == "Licence":
+        value = re.sub(r"\((\w[\w-]*)", lambda m: "(" + _APPLIES_TO.get(m[1], m[1]), value)
+    if key == "Conference dates" and (m := re.fullmatch(r"(.*) \((.*)\)", value)):
+        value = m[1] if m[2] in m[1] else value
+    return value
 
 
 def _titles(e: Entry) -> etree._Element | str:
@@ -228,15 +352,15 @@ def _titles(e: Entry) -> etree._Element | str:
 
 def _metadata(r: Registered) -> list[etree._Element | str]:
     rows: list[tuple[str, etree._Element | str]] = [
-        ("Landing page", E.A(*_visible(r.resource), href=r.resource) if r.resource else "none"),
+        ("Landing page", _link(r.resource, r.resource) if r.resource else "none"),
     ]
     if r.subtitle:
         rows.append(("Subtitle", _markup(r.subtitle, "span")))
     if r.pages or r.article_number:
         rows.append(("Pages" if r.pages else "Article number", r.pages or r.article_number or ""))
-    rows += [(f"Date {k}", v) for k, v in r.dates.items()]
-    rows += [(k, v) for k, v in r.container.items()]
-    rows += [("Licence", x) for x in r.license] + [("Funding", x) for x in r.funding]
+    rows += [(_label(k), v) for k, v in r.dates.items()]
+    rows += [("Licence", _shown("Licence", x)) for x in r.license]
+    rows += [("Funding", x) for x in r.funding]
     rows += [("Full-text link", x) for x in r.links] + [("Relation", x) for x in r.relations]
     out: list[etree._Element | str] = [
         E.H3("Metadata"),
@@ -263,10 +387,9 @@ def _dd(value: etree._Element | str) -> etree._Element:
 
 def _person(p: Person) -> etree._Element:
     parts: list[etree._Element | str] = [E.B(p.name), f" ({p.role})"]
-    if p.orcid:
-        parts += [" ", E.A("ORCID", href=p.orcid, title=p.orcid)]
-        if any(ch in INVISIBLE for ch in p.orcid):
-            parts += [" ", E.SPAN(*_visible(p.orcid), E.CLASS("invisible-in"))]
+    if p.orcid:  # the iD itself, a link only if the deposit gives it as an http(s) URL
+        iid = p.orcid.rstrip("/").rsplit("/", 1)[-1]
+        parts += [" ", E.SPAN("ORCID iD ", _link(iid, p.orcid), E.CLASS("orcid"))]
     if p.affiliations:
         parts.append(E.UL(*[E.LI(a) for a in p.affiliations]))
     return E.LI(*parts)
@@ -275,7 +398,7 @@ def _person(p: Person) -> etree._Element:
 def _references(r: Registered) -> etree._Element:
     items = []
     for c in r.citations:
-        doi = [" ", E.A("doi:", *_visible(c.doi), href=f"https://doi.org/{c.doi}")] if c.doi else []
+        doi = [" ", "doi:", _link(c.doi, f"https://doi.org/{c.doi}")] if c.doi else []
         items.append(E.LI(c.text, *doi))
     return E.OL(*items, CLASS="references")
 
@@ -286,6 +409,8 @@ def _findings(e: Entry) -> etree._Element:
     items = []
     for d in e.findings:
         where = f"{d.file}:{d.line}" if d.file and d.line else (d.file or "")
+        if d.file and d.row is not None:
+            where = f"{d.file}: row {d.row}"
         items.append(
             E.LI(
                 E.B(d.severity),
@@ -313,20 +438,39 @@ def _changes(e: Entry) -> etree._Element | str:
     note = E.P(e.note, E.CLASS("note")) if e.note else ""
     if not e.changes:
         return E.SECTION(E.H3("Since the last deposit"), note, E.CLASS("changes")) if note else ""
-    rows = [
-        E.TR(
-            E.TD(c.field),
-            E.TD(c.old if c.old is not None else "(none)", E.CLASS("old")),
-            E.TD(c.new if c.new is not None else "(removed)", E.CLASS("new-value")),
-        )
-        for c in e.changes
-    ]
+    rows = []
+    for c in e.changes:
+        was, now = _diff(c.old, c.new)
+        cells = [E.TD(_label(c.field)), E.TD(*was, E.CLASS("old"))]
+        rows.append(E.TR(*cells, E.TD(*now, E.CLASS("new-value"))))
     return E.SECTION(
         E.H3(f"Changed since the last deposit ({len(e.changes)})"),
         note,
         E.TABLE(E.TR(E.TH("field"), E.TH("was"), E.TH("now")), *rows, CLASS="changes"),
         E.CLASS("changes"),
     )
+
+
+def _diff(
+    old: str | None, new: str | None
+) -> tuple[list[etree._Element | str], list[etree._Element | str]]:
+    """The old and new value with what changed marked where it is, word by word (a changed
+    given name inside a list of contributors, not the whole list struck out)."""
+    if old is None or new is None:
+        return [old if old is not None else "(none)"], [new if new is not None else "(removed)"]
+    a, b = re.split(r"(\s+|[;,])", old), re.split(r"(\s+|[;,])", new)
+    was: list[etree._Element | str] = []
+    now: list[etree._Element | str] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            was.append("".join(a[i1:i2]))
+            now.append("".join(b[j1:j2]))
+            continue
+        if i2 > i1:
+            was.append(E.DEL("".join(a[i1:i2]), CLASS="diff"))
+        if j2 > j1:
+            now.append(E.INS("".join(b[j1:j2]), CLASS="diff"))
+    return was, now
 
 
 def _markup(html: str, tag: str, lang: str | None = None, cls: str | None = None) -> etree._Element:

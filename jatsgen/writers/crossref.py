@@ -537,11 +537,12 @@ class CrossrefWriter:
         left = [t for t in a.trans_titles if t is not chosen]
         if left:
             langs = ", ".join(t.lang or "no language" for t in left)
+            named = "; ".join(f"[{t.lang or '?'}] {t.text}" for t in left)
             self.losses.add(
                 "crossref.translated-titles",
-                f"translated titles in {langs} are not carried: a Crossref {kind} holds one "
-                "title and the title in its original language (set [crossref] title_language "
-                "to choose which translation)",
+                f"translated titles in {langs} are not carried ({named}): a Crossref {kind} "
+                "holds one title and the title in its original language (set [crossref] "
+                "title_language to choose which translation)",
                 w.source,
             )
         if chosen is None:
@@ -664,9 +665,10 @@ class CrossrefWriter:
             if c.role == "supervisor" and self.spec.credit_roles:
                 role, credit = "other", "supervision"
             else:
+                name = " ".join(x for x in (c.given_names, c.surname) if x) or c.collab or "?"
                 self.losses.add(
                     f"crossref.role-{c.role}",
-                    f"{c.role}s are not carried: schema "
+                    f"the {c.role} {name} is not carried ({c.role}s are not): schema "
                     f"{self.spec.version} has no {c.role} role for contributors",
                     at,
                 )

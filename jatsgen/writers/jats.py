@@ -147,8 +147,12 @@ class _JatsWriter:
         self._sec_count = 0
         self._table_count = 0
 
-    def warn(self, message: str, code: str) -> None:
-        self.diags.add(Diagnostic.at_source("warning", message, self.a.source, code))
+    def warn(self, message: str, code: str, of_container: bool = False) -> None:
+        """A located warning: at the article, or (`of_container`) where its container is
+        given, so that a volume's problem is said once for all its papers."""
+        c = self.a.container
+        at = (c.source if of_container and c is not None else None) or self.a.source
+        self.diags.add(Diagnostic.at_source("warning", message, at, code))
 
     # --- document ---------------------------------------------------------------------
 
@@ -198,6 +202,7 @@ class _JatsWriter:
                 f"the {kind} has no ISSN; JATS Publishing requires journal-meta/issn, so "
                 'an empty <issn content-type="not-assigned"/> is written',
                 "jats.no-issn",
+                of_container=True,
             )
             issns = [b("issn", {"content-type": "not-assigned"})]
         title_group = None
