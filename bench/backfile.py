@@ -29,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -105,12 +106,46 @@ def jatsgen_run(files: list[Path], jobs: int | None) -> tuple[float, int]:
         start = time.perf_counter()
         with errors.open("wb") as err:
             proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=err)
-            # this child's usage, with that of the workers it waited for (the largest RSS)
+            seen = [0]  # MB: the largest process of the run (jatsgen, its fork server, workers)
+            done = threading.Event()
+
+            def sample() -> None:
+                while not done.is_set():
+                    seen[0] = max([seen[0], *map(_rss_mb, _family(proc.pid))])
+                    time.sleep(0.02)
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            # jatsgen's own peak, with that of what it waited for, as the kernel counted it
             _, status, usage = os.wait4(proc.pid, 0)
+            done.set()
+            sampler.join()
         elapsed = time.perf_counter() - start
         if status != 0:
             raise SystemExit(f"jatsgen failed: {errors.read_text()[-2000:]}")
-    return elapsed, usage.ru_maxrss // 1024
+    return elapsed, max(seen[0], usage.ru_maxrss // 1024)
+
+
+def _family(pid: int) -> list[int]:
+    """`pid` and its descendants (Linux /proc; workers of a fork server are its children)."""
+    out = [pid]
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return out
+    for kid in kids:
+        out += _family(int(kid))
+    return out
+
+
+def _rss_mb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) // 1024
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def profile(files: list[Path]) -> str:

@@ -60,19 +60,51 @@ _READS_SHARED = re.compile(r"\b(SHARED|SEED|CORPUS|SHARED_FILES)\b")
 _skipped_for_shared: list[str] = []
 
 
+def _reads_shared(fn: object, namespace: dict[str, object], depth: int = 2) -> bool:
+    """Whether `fn`'s code names the shared material, or a function of its module (or of a
+    module it names: `fuzz.run`) that it calls does, `depth` calls down."""
+    try:
+        code = inspect.getsource(fn)  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        return False
+    if _READS_SHARED.search(code):
+        return True
+    if depth == 0:
+        return False
+    for owner, name in re.findall(r"(?:\b(\w+)\.)?\b(\w+)\(", code):
+        where = getattr(namespace.get(owner), "__dict__", {}) if owner else namespace
+        called = where.get(name)
+        helper = inspect.isfunction(called) and called is not fn
+        if helper and _reads_shared(called, called.__globals__, depth - 1):
+            return True
+    return False
+
+
+def _needs_shared(item: pytest.Item) -> bool:
+    """A test reads ../shared if it is marked so, or its code, a helper it calls or a
+    fixture it uses names the material."""
+    if item.get_closest_marker("shared"):
+        return True
+    fn = getattr(item, "function", None)
+    if fn is not None and _reads_shared(fn, fn.__globals__):
+        return True
+    info = getattr(item, "_fixtureinfo", None)
+    for defs in info.name2fixturedefs.values() if info else ():
+        for fixture in defs:
+            func = fixture.func
+            if _reads_shared(func, getattr(func, "__globals__", {})):
+                return True
+    return False
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Without ../shared, leave out each test whose code names its material (or that is
-    marked `shared`): one line at the end says how many and why, not a line each."""
+    """Without ../shared, leave out each test that reads its material (`_needs_shared`):
+    one line at the end says how many and why, not a line each."""
     if HAVE_SHARED:
         return
     keep = []
     for item in items:
-        fn = getattr(item, "function", None)
-        try:
-            reads = fn is not None and bool(_READS_SHARED.search(inspect.getsource(fn)))
-        except (OSError, TypeError):
-            reads = False
-        if reads or item.get_closest_marker("shared"):
+        if _needs_shared(item):
             _skipped_for_shared.append(item.nodeid)
         else:
             keep.append(item)

@@ -310,7 +310,8 @@ def eager_workers(monkeypatch):
     """Workers start for any run of 8 inputs or more, however small (the tests' runs are)."""
     import jatsgen.jobs.prepare
 
-    monkeypatch.setattr(jatsgen.jobs.prepare, "MIN_BYTES_PER_JOB", {"fork": 1, "spawn": 1})
+    every = {"fork": 1, "forkserver": 1, "spawn": 1}
+    monkeypatch.setattr(jatsgen.jobs.prepare, "MIN_BYTES_PER_JOB", every)
 
 
 def test_worker_processes_write_the_same_batches_and_messages_as_one_process(tmp_path, locator):
@@ -338,8 +339,8 @@ def test_worker_processes_find_a_duplicate_doi_across_inputs(tmp_path, locator, 
     assert _said(runs[1], tmp_path / "j1") == _said(runs[2], tmp_path / "j2")
 
 
-def _die(path, job):  # a worker that is killed mid-run (picklable by name)
-    import os
+def _die(paths, job):  # a worker that is killed mid-run (picklable by name: a worker
+    import os  # started afresh finds it in this module)
 
     os._exit(3)
 
@@ -350,7 +351,7 @@ def test_a_worker_that_dies_is_a_clear_error_and_nothing_is_written(
     import jatsgen.jobs.prepare
     from jatsgen.errors import JatsgenError
 
-    monkeypatch.setattr(jatsgen.jobs.prepare, "prepare", _die)
+    monkeypatch.setattr(jatsgen.jobs.prepare, "prepare_all", _die)
     with pytest.raises(JatsgenError, match="worker process stopped unexpectedly"):
         _whole_run(CORPUS[:8], tmp_path, locator, 2, any_prefix=True)
     # no batch, no staging folder, and not the output folder the run made, left empty

@@ -23,7 +23,7 @@ from jatsgen.writers.jats import JatsOptions, to_jats
 
 BAD_PAGES = ("reversed_pages.txt", "bad_page_four_problems.txt")  # refused, on purpose
 INPUTS = [
-    SEED,
+    *([SEED] if SEED.is_file() else []),  # (../shared: not in a clone alone)
     *sorted(p for p in PAGES.glob("*.txt") if p.name not in BAD_PAGES),
     EXAMPLES / "collection.yaml",
     EXAMPLES / "article.json",

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, PASSWORD, ROOT, result_data
+from conftest import FIXTURES, PASSWORD, ROOT, SHARED, result_data
 from lxml import etree
 from test_preview import browser, load  # noqa: F401  (the module's Chromium fixture)
 from typer.testing import CliRunner
@@ -254,7 +254,7 @@ def test_the_corpus_with_links_and_crossmark_configured_makes_valid_batches(env,
     """Every real JATS file that converts (all but the two without a DOI or a date) gets its
     Crossmark record, links and relations where its type has a place for them (a preprint's
     posted_content has no Crossmark), and stays valid against the official schema."""
-    corpus = sorted((ROOT.parent / "shared" / "corpus" / "jats").glob("*.xml"))
+    corpus = sorted((SHARED / "corpus" / "jats").glob("*.xml"))
     out = env / "corpus"
     result = run("crossref", *corpus, "-c", CONFIG, "-o", out, "--crossref-version", version,
                  "--any-prefix", "--skip-invalid")  # fmt: skip
@@ -501,6 +501,7 @@ def _coverage_module():
     return module
 
 
+@pytest.mark.shared  # (bench/coverage.py reads the corpus and the official examples)
 def test_no_field_of_a_source_is_silently_absent_from_its_deposit():
     """The field-coverage table of bench/RESULTS.md, made again: every value a source holds
     is carried or reported as not carried, and the table recorded is the current one."""

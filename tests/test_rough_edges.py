@@ -285,3 +285,16 @@ def test_dois_are_printed_as_the_files_write_them(env, registry, tmp_path):
     status = run("status", "--no-refresh")
     assert "10.5555/YSC.Mixed-Case1  success" in status.stdout
     assert "10.5555/ysc.mixed-case1" not in sent.stdout + status.stdout
+
+
+def test_no_help_or_message_shows_an_internal_name():
+    """Help and summaries speak the user's words: no Python names (result_json, None)."""
+    import re
+
+    commands = ["jats", "crossref", "validate", "preview", "deposit", "status", "resources",
+                "schemas", "registry"]  # fmt: skip
+    for command in commands:
+        shown = run(command, "--help")
+        assert shown.exit_code == 0, shown.stderr
+        found = re.findall(r"\w+_json\b|\bNone\b|\$:", shown.stdout)
+        assert not found, (command, found)

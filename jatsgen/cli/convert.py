@@ -245,6 +245,7 @@ def crossref_cmd(
             skip_invalid=skip_invalid,
             on_input=bar.step if bar is not None else None,
             jobs=jobs,  # None: one per CPU, up to 8, when the work repays them
+            fresh_workers=True,  # not copies of this process and its list of inputs
         )
     report(sorted(batches.diagnostics, key=by_place), quiet, fmt)
     if fmt == "json":

@@ -45,10 +45,13 @@ from .timestamps import TimestampClock
 
 T = TypeVar("T")
 # Less work than this per worker does not repay starting it: a forked worker starts in
-# milliseconds, a spawned one imports jatsgen afresh (about half a second). Work is counted
-# in inputs and in bytes (a megabyte of input is roughly 0.1 s of reading and writing).
-MIN_INPUTS_PER_JOB = {"fork": 4, "spawn": 32}
-MIN_BYTES_PER_JOB = {"fork": 1_000_000, "spawn": 8_000_000}
+# milliseconds, a spawned one imports jatsgen afresh (about half a second).
+# Work is counted in inputs and in bytes (a megabyte of input is roughly 0.1 s of reading and
+# writing).
+MIN_INPUTS_PER_JOB = {"fork": 4, "forkserver": 4, "spawn": 32}
+MIN_BYTES_PER_JOB = {"fork": 1_000_000, "forkserver": 1_000_000, "spawn": 8_000_000}
+# what the fork server imports once, so that each worker forked from it starts ready
+PRELOAD = ["jatsgen.jobs.crossref", "jatsgen.readers.jats", "jatsgen.readers.records"]
 
 Loss = tuple[str, str, Source | None]  # code, message, where: the arguments of Losses.add
 
@@ -240,7 +243,7 @@ def date_undated(article: Article, clock: TimestampClock) -> list[Diagnostic]:
 class Workers:
     pool: ProcessPoolExecutor
     count: int
-    forked: bool  # forked workers share what this process had loaded, e.g. a compiled schema
+    forked: bool  # forked workers start ready (from here or a fork server; not spawned)
 
 
 def default_jobs() -> int:
@@ -264,25 +267,32 @@ def worker_count(jobs: int | None, inputs: int, size: int, method: str) -> int:
 def worker_pool(
     jobs: int | None,
     inputs: Sequence[str | Path],
-    before_start: Callable[[], None] | None = None,
+    server: bool = False,
 ) -> Iterator[Workers | None]:
     """Worker processes for a run over `inputs`, or None when `jobs` is 1 or there is too
-    little work to repay starting them. `before_start` runs first, only if workers start.
+    little work to repay starting them.
 
-    On Linux workers are forked: they start in milliseconds and share what this process
-    has loaded, such as a compiled schema. Elsewhere (macOS, where forking is unsafe, and
-    Windows) they are spawned and import jatsgen afresh.
+    On Linux workers are forked: they start in milliseconds. With `server` (the command
+    line's runs) they are forked from a fork server, a small process that imported jatsgen
+    once, not from this process, which holds the whole run's list of inputs and what it has
+    been told (forked from here, each worker of a 20,000-file run started 25 MB larger than
+    one of a 2,000-file run); a worker started so imports the `__main__` module again, which
+    a library caller's script may not allow, hence forked from here by default. Either way
+    they load the schema's compact form themselves (milliseconds). Elsewhere (macOS, where
+    forking is unsafe, and Windows) they are spawned and import jatsgen afresh.
     """
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    linux = sys.platform.startswith("linux")
+    method = ("forkserver" if server else "fork") if linux else "spawn"
     count = worker_count(jobs, len(inputs), input_bytes(inputs), method)
     if not count:
         yield None
         return
-    if before_start is not None:
-        before_start()
-    pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context(method))
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(PRELOAD)
+    pool = ProcessPoolExecutor(count, mp_context=context)
     try:
-        yield Workers(pool, count, method == "fork")
+        yield Workers(pool, count, method != "spawn")
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

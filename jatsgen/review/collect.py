@@ -203,8 +203,9 @@ def _make(
     except JatsgenError as exc:
         result.problems.append(Diagnostic("error", str(exc), code="preview.failed"))
         return {}
-    said = {id(d) for n in (run.notes or {}).values() for d in n.diagnostics}
-    result.problems += [d for d in run.diagnostics if id(d) not in said and _not_shown(d)]
+    said = {d for n in (run.notes or {}).values() for d in n.diagnostics}  # (by value: the
+    # run keeps its own copies of what it was told, sharing their texts)
+    result.problems += [d for d in run.diagnostics if d not in said and _not_shown(d)]
     return run.notes or {}
 
 

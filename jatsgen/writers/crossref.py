@@ -141,26 +141,40 @@ MAX_DATES = 10  # publication_date maxOccurs
 
 
 @dataclass
-class Losses:
-    """What the target cannot carry, reported once per kind and input file, with a count and
-    the first place it happened."""
+class _Lost:
+    message: str  # the first work's words
+    first: Source | None  # where it happened first
+    works: int = 0
+    files: int = 0
+    last: str | None = None  # the input of the last work counted (works come input by input)
 
-    found: dict[tuple[str, str], tuple[str, int, Source | None]] = field(default_factory=dict)
+
+@dataclass
+class Losses:
+    """What the target cannot carry, reported once per kind for the whole run, with how many
+    works and inputs it concerns and the first place it happened (a backfile of 20,000
+    articles gets a line per kind, not one per article; each work of a batch names its own
+    in a comment, and a preview shows them per DOI)."""
+
+    found: dict[str, _Lost] = field(default_factory=dict)
 
     def add(self, code: str, message: str, at: Source | None) -> None:
-        key = (code, at.path if at else "")
-        msg, count, first = self.found.get(key, (message, 0, at))
-        self.found[key] = (msg, count + 1, first)
+        lost = self.found.get(code)
+        if lost is None:
+            lost = self.found[code] = _Lost(message, at)
+        lost.works += 1
+        path = at.path if at else None
+        if lost.files == 0 or path != lost.last:
+            lost.files += 1
+            lost.last = path
 
     def report(self, diags: Diagnostics) -> None:
-        for (code, _file), (message, count, first) in self.found.items():
-            times = f" ({count} works; this is the first)" if count > 1 else ""
-            diags.warn(
-                message + times,
-                code=code,
-                file=first.path if first else "<record>",
-                line=first.line if first else None,
-            )
+        for code, lost in self.found.items():
+            inputs = f" in {lost.files} inputs" if lost.files > 1 else ""
+            times = f" ({lost.works} works{inputs}; this is the first)" if lost.works > 1 else ""
+            at = lost.first or Source("<record>")
+            diags.add(Diagnostic("warning", lost.message + times, at.path, at.line, None, None,
+                                 code, at.row))  # fmt: skip
 
 
 def container_key(c: Container | None) -> tuple[object, ...]:
