@@ -185,6 +185,7 @@ def _at_input(findings: list[Diagnostic], article: Article, path: str) -> list[D
         except JatsgenError:
             tree = None
     record = article.source.line if article.source else None
+    row = article.source.row if article.source and tree is None else None  # (a sheet's)
     out = []
     for d in findings:
         line = _line_of(tree, d.field) if tree is not None and d.field else None
@@ -192,7 +193,7 @@ def _at_input(findings: list[Diagnostic], article: Article, path: str) -> list[D
         hint = next((hint for said, hint in _WHAT_TO_ADD if said in d.message), "")
         message = message.rstrip(".") + hint if hint else message
         out.append(dataclasses.replace(d, file=path, line=line or record, column=None,
-                                       message=message))  # fmt: skip
+                                       message=message, row=row))  # fmt: skip
     return out
 
 
