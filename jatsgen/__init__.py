@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from .versions import __version__ as __version__  # (kept where every stage may read it)
 
 if TYPE_CHECKING:  # what the names are, for type checkers and editors; loaded lazily below
     from .config import DepositConfig, load_config

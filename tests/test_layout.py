@@ -66,7 +66,22 @@ def test_every_stage_is_a_subpackage_and_the_core_is_small():
     for stage in STAGES:
         assert (PACKAGE / stage / "__init__.py").is_file(), stage
     core = sorted(p.stem for p in PACKAGE.glob("*.py") if not p.stem.startswith("_"))
-    assert len(core) <= 13, core  # model, messages (diagnostics, errors, hints), ids, dates, ...
+    assert len(core) <= 12, core  # model, messages (diagnostics, errors, hints), ids, dates, ...
+
+
+def test_no_stage_imports_the_front_door():
+    """`jatsgen/__init__.py` stands above every stage: a stage importing from it (as
+    `from .. import __version__` did) would run the import back up the pipeline."""
+    wrong = []
+    for path in modules():
+        if stage_of(path) == "cli" and path.parent == PACKAGE:
+            continue  # the front door and `python -m jatsgen` themselves
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and not node.module:
+                depth = len(path.relative_to(PACKAGE).parts) - 1
+                if node.level == depth + 1 or (node.level == 1 and depth == 0):
+                    wrong.append(f"{path.relative_to(ROOT)}: from {'.' * node.level} import ...")
+    assert not wrong, "\n".join(wrong)
 
 
 def test_imports_only_run_down_the_pipeline():

@@ -26,7 +26,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from .. import __version__
+        from ..versions import __version__
 
         typer.echo(f"jatsgen {__version__}")
         raise typer.Exit()

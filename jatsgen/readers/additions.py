@@ -20,7 +20,7 @@ from ..diagnostics import Diagnostic, Diagnostics
 from ..errors import InputError
 from ..hints import did_you_mean
 from ..model import Article, ArticleKind, Source, Title
-from ..resources import load_json
+from ..versions import load_json
 from . import read_text
 from .records import Path_, _Builder, _describe, _json_path, _line_for, load_record_data
 from .sheet import _column, _norm, _record

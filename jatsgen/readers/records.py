@@ -64,8 +64,8 @@ from ..model import (
     Title,
     Update,
 )
-from ..resources import load_json
 from ..text import forbidden_chars, squash, strip_forbidden
+from ..versions import load_json
 from .markdown import CitationLinker, parse_blocks
 
 Path_ = tuple[str | int, ...]

@@ -122,7 +122,7 @@ def cache_file(resolved: ResolvedSchema) -> Path:
     """Where the compiled form of a schema set is kept: keyed by the sha256 of its files and
     the versions of Python, xmlschema, elementpath and jatsgen (whose URI map it holds), so
     a change to any is a new file."""
-    from .. import __version__
+    from ..versions import __version__
 
     key = (
         f"{resolved.set.id}-{_set_digest(resolved)[:24]}-xs{_installed('xmlschema')}"

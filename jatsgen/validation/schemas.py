@@ -22,7 +22,7 @@ from pathlib import Path
 import platformdirs
 
 from ..errors import JatsgenError, SchemaNotFoundError
-from ..resources import load_json
+from ..versions import load_json
 
 ENV_SCHEMAS = "JATSGEN_SCHEMAS"
 ENV_CACHE = "JATSGEN_CACHE_DIR"
