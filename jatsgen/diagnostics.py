@@ -38,18 +38,24 @@ class Diagnostic:
             severity, message, source.path, source.line, None, source.pointer, code, source.row
         )
 
-    def __str__(self) -> str:
-        where = ""
-        if self.file and self.row is not None:  # a sheet: the row a spreadsheet shows
+    @property
+    def place(self) -> str:
+        """Where, as a person looks it up: `file:line:column`, a sheet's `file: row N (line
+        L)` (the row a spreadsheet shows), or "" when nothing locates it."""
+        if not self.file:
+            return ""
+        if self.row is not None:
             also = f" (line {self.line})" if self.line not in (None, self.row) else ""
-            where = f"{self.file}: row {self.row}{also}: "
-        elif self.file:
-            where = self.file
-            if self.line is not None:
-                where += f":{self.line}"
-                if self.column is not None:
-                    where += f":{self.column}"
-            where += ": "
+            return f"{self.file}: row {self.row}{also}"
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return where
+
+    def __str__(self) -> str:
+        where = f"{self.place}: " if self.file else ""
         fld = f"{self.field}: " if self.field and self.field != "$" else ""  # ($: the whole file)
         code = f" [{self.code}]" if self.code else ""
         return f"{where}{fld}{self.severity}{code}: {self.message}"

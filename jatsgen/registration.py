@@ -171,6 +171,16 @@ def changes(old: dict[str, str], new: dict[str, str]) -> list[Change]:
 # --- reading a deposit ---------------------------------------------------------------------
 
 
+def depositor(tree: etree._ElementTree) -> str | None:
+    """Who a deposit says deposits it, as "name <e-mail>", from its head."""
+    el = tree.getroot().find("{*}head/{*}depositor")
+    if el is None:
+        return None
+    name = (el.findtext("{*}depositor_name") or "").strip()
+    mail = (el.findtext("{*}email_address") or "").strip()
+    return f"{name} <{mail}>" if mail else name or None
+
+
 def registered(tree: etree._ElementTree) -> list[Registered]:
     """Every DOI a Crossref deposit registers, in document order, each with its canonical
     form: the kinds this module knows field by field, and any other holder of a DOI

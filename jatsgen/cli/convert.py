@@ -126,9 +126,7 @@ def jats_cmd(
     failed = sum(o.failed for o in outcomes)
     checked = "" if no_validate else f", valid against JATS {options.version} {options.tag_set}"
     wrote = (
-        f"wrote {written} JATS file(s) to {output}{checked}"
-        if written
-        else ("no JATS file written")
+        f"wrote {written} JATS file(s) to {output}{checked}" if written else "no JATS file written"
     )
     err(f"{wrote}; {warnings} warning(s); {failed} of {len(inputs)} input(s) failed")
     if failed:

@@ -26,6 +26,7 @@ from ..errors import InputError
 from ..registration import (
     SIBLINGS,
     Registered,
+    depositor,
     doi_holders,
     is_container,
     is_resource_only,
@@ -54,6 +55,7 @@ class FilePlan:
     carried: list[Carried] = field(default_factory=list)  # the DOIs `data` registers
     report: FileReport | None = None
     part: bool = False  # `data` holds only the changed works, not the whole file
+    depositor: str | None = None  # "name <e-mail>", as the file's head says
 
     @property
     def sha256(self) -> str:
@@ -177,7 +179,8 @@ def _plan(item: _Read, dois: list[DoiPlan], force: bool) -> tuple[FilePlan, set[
     """The file's plan and the DOIs (lower case) it is to register: every one with
     `force`, else those new or updated. A container whose own DOI is unchanged goes only as
     its works' context (its doi_data left out: it is not registered again)."""
-    plan = FilePlan(item.path, "send", dois=dois, data=item.data, report=item.report)
+    plan = FilePlan(item.path, "send", dois=dois, data=item.data, report=item.report,
+                    depositor=depositor(item.tree))  # fmt: skip
     for d in dois:
         if (finding := d.moved(item.path)) is not None:
             plan.refuse(finding, f"{d.doi} would move to another work")

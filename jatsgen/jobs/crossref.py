@@ -11,10 +11,7 @@ error: a failed run leaves nothing that looks like a good batch.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import functools
 import shutil
-import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -117,31 +114,7 @@ def take(
 
 
 def _validate(validator: Validator, path: Path, schema_id: str) -> list[Diagnostic]:
-    try:
-        return validator.validate_file(path, schema_id).diagnostics
-    finally:
-        give_back_memory()
-
-
-def give_back_memory() -> None:
-    """Return the heap freed by a batch's tree to the system (glibc keeps it otherwise, and
-    a worker validating one 10 MB batch after another grows with each: 67 MB to 125 MB over
-    a 20,000-file run). Elsewhere a no-op."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return None
-    trim: Callable[[int], int] | None = getattr(libc, "malloc_trim", None)
-    return trim
+    return validator.validate_file(path, schema_id).diagnostics
 
 
 def validations(

@@ -19,8 +19,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lxml import etree
-
 from ..config import DepositConfig
 from ..deposit.compare import NEW, PENDING, UNCHANGED, UPDATED, judge
 from ..deposit.ledger import Ledger
@@ -30,7 +28,7 @@ from ..errors import InputError, JatsgenError
 from ..jobs import TimestampClock, make_batches, state_dir
 from ..jobs.crossref import WorkNotes
 from ..jobs.dois import DoiMemory
-from ..registration import Change, Registered, registered
+from ..registration import Change, Registered, depositor, registered
 from ..safexml import parse_bytes, read_xml_file
 from ..validation import FileReport, ValidateOptions
 from ..validation.detect import kind_of, peek_schema
@@ -78,6 +76,11 @@ class Review:
     problems: list[Diagnostic] = field(default_factory=list)  # works that are not shown
     depositors: list[str] = field(default_factory=list)  # "name <e-mail>", as the heads say
 
+    def said_by(self, who: str | None) -> None:
+        """A depositor a file's head names, listed once."""
+        if who and who not in self.depositors:
+            self.depositors.append(who)
+
     @property
     def ok(self) -> bool:
         problems = any(d.severity == "error" or "skipped" in d.message for d in self.problems)
@@ -112,10 +115,8 @@ def review(
             deposits += sorted(str(p) for p in (folder / "batches").glob("*.xml"))
         prefixes = () if any_prefix or config is None else config.prefixes
         options = ValidateOptions(schemas=schemas, prefixes=prefixes)
-        for path in deposits:
-            if (who := _depositor(path)) and who not in result.depositors:
-                result.depositors.append(who)
         for plan in plan_files(deposits, ledger, endpoint, options, refresh=refresh):
+            result.said_by(plan.depositor)
             if plan.dois:  # judged by the plan `deposit --dry-run` makes, its refusals included
                 entries = [Entry(d.record, status=d.status, changes=d.changes, note=d.note)
                            for d in plan.dois]  # fmt: skip
@@ -209,22 +210,6 @@ def _make(
     return run.notes or {}
 
 
-def _depositor(path: str) -> str | None:
-    """Who a batch says deposits it ("name <e-mail>"), read from its head alone (the file
-    is read whole, and checked, when it is planned)."""
-    try:
-        found = etree.iterparse(
-            path, events=("end",), tag="{*}depositor", resolve_entities=False, no_network=True
-        )
-        for _, el in found:
-            name = (el.findtext("{*}depositor_name") or "").strip()
-            mail = (el.findtext("{*}email_address") or "").strip()
-            return f"{name} <{mail}>" if mail else name or None
-    except (OSError, etree.XMLSyntaxError):
-        return None  # (said when the file is planned)
-    return None
-
-
 def _not_shown(d: Diagnostic) -> bool:
     """What a preview lists apart: works left out, inputs that failed, run-wide notes."""
     return (
@@ -239,10 +224,12 @@ def _records(path: str, result: Review) -> list[Registered] | None:
     """The DOIs a deposit file holds, read as it is (valid or not); None if it cannot be
     read (the reason goes to the review's problems)."""
     try:
-        return registered(parse_bytes(read_xml_file(path), path))
+        tree = parse_bytes(read_xml_file(path), path)
     except InputError as exc:
         result.problems += exc.diagnostics
         return None
+    result.said_by(depositor(tree))
+    return registered(tree)
 
 
 def _unplaced(d: Diagnostic, path: str) -> Diagnostic:

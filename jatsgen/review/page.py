@@ -244,14 +244,13 @@ def _volumes_and_records(entries: list[Entry]) -> list[etree._Element]:
     """Each record, its container (event, proceedings, publisher) shown once, before the
     first record of that volume, not under every paper."""
     out: list[etree._Element] = []
+    works = Counter(tuple(e.record.container.items()) for e in entries)
     shown: set[tuple[tuple[str, str], ...]] = set()
     for i, e in enumerate(entries, start=1):
-        container = e.record.container
-        key = tuple(container.items())
+        key = tuple(e.record.container.items())
         if key and key not in shown:
             shown.add(key)
-            works = sum(x.record.container == container for x in entries)
-            out.append(_volume(container, works))
+            out.append(_volume(e.record.container, works[key]))
         out.append(_record(i, e))
     return out
 
@@ -408,9 +407,7 @@ def _findings(e: Entry) -> etree._Element:
         return E.SECTION(E.H3("Findings"), E.P("none"), E.CLASS("findings"))
     items = []
     for d in e.findings:
-        where = f"{d.file}:{d.line}" if d.file and d.line else (d.file or "")
-        if d.file and d.row is not None:
-            where = f"{d.file}: row {d.row}"
+        where = d.place
         items.append(
             E.LI(
                 E.B(d.severity),
