@@ -1,21 +1,30 @@
 """A backfile's batches are validated in milliseconds each, whatever their size (issue 24):
 the schema's compact form proves jatsgen's own batches valid, and libxml2 is compiled only
-for a batch it does not prove, whose findings are then libxml2's. The throughput itself is
+for a batch it does not prove, whose findings are then libxml2's; reference lists written
+as bytes are what lxml writes. The throughput itself is
 measured side by side with the lxml floor in bench/backfile.py (bench/RESULTS.md), never
 here."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
 from conftest import SHARED
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
+from test_roundtrip import articles
 
 from jatsgen.config import load_config
+from jatsgen.diagnostics import Diagnostics
 from jatsgen.jobs import TimestampClock, make_batches
+from jatsgen.jobs.prepare import LossLog
+from jatsgen.model import Article, ArticleKind, Journal, PartialDate, Reference, Title, Work
 from jatsgen.validation import SchemaLocator, ValidateOptions, Validator
 from jatsgen.validation.engines import XMLSCHEMA_BYTES, compile_lxml, fill_cache
+from jatsgen.writers.crossref import SPECS, CrossrefWriter, fragment_bytes, namespace_declarations
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = sorted((SHARED / "corpus" / "jats").glob("*.xml"))
@@ -64,3 +73,78 @@ def test_a_batch_not_proven_valid_gets_libxml2s_findings(tmp_path):
     assert [(d.line, d.message) for d in proven.diagnostics if d.code == "xsd"] == [
         (d.line, d.message) for d in libxml2.diagnostics if d.code == "xsd"
     ]
+
+
+# --- reference lists written as bytes --------------------------------------------------------
+# A batch's reference lists are written straight as bytes (CrossrefWriter.prebuilt), not as
+# lxml elements: they are most of a work's elements. The bytes must be what lxml writes,
+# escapes, indentation, cleaning and what is said included, for any text at all.
+
+_NASTY = st.text(
+    st.one_of(
+        st.sampled_from(list("&<>\"'\r\n\t\x00\x0b\x1f\ufffe\u00a0\u2028 ;#x")),
+        st.characters(codec="utf-8"),
+    ),
+    max_size=40,
+)
+
+
+@st.composite
+def _cited(draw: st.DrawFn) -> Article:
+    article = draw(articles())
+    refs = [
+        Reference(
+            draw(st.one_of(st.just("r1"), _NASTY.filter(bool))),  # repeated keys, too
+            draw(_NASTY),
+            None,
+            draw(st.one_of(st.none(), st.just("10.5555/ok.1"), _NASTY.map(lambda s: "10.1/" + s),
+                           _NASTY)),
+        )
+        for _ in range(draw(st.integers(1, 5)))
+    ]  # fmt: skip
+    return dataclasses.replace(article, references=refs, published=PartialDate(2020, 5, 1))
+
+
+def _written(work: Work, prebuilt: bool) -> tuple[bytes, list[str], list[str]]:
+    config = load_config(ROOT / "bench" / "corpus.toml")
+    diags, losses = Diagnostics(), LossLog()
+    writer = CrossrefWriter(SPECS["5.4.0"], config, diags, losses)
+    if prebuilt:
+        writer.prebuilt = {}
+    el = writer.work(work)
+    data = fragment_bytes(el, 3, namespace_declarations(writer.nsmap), writer.prebuilt)
+    return data, [d.message for d in diags], [message for _, message, _ in losses.events]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_cited())
+def test_reference_lists_written_as_bytes_are_what_lxml_writes(article):
+    work = Work(article, "10.5555/work.1", "https://example.org/work/1")
+    if not article.title.text:
+        return
+    assert _written(work, prebuilt=True) == _written(work, prebuilt=False)
+
+
+def test_a_reference_list_outside_an_indented_parent_is_written_as_lxml_writes_it():
+    """Where the work element is not indented (a writer's own element with text), the
+    list is not either: as `indent` leaves it."""
+    refs = [Reference("a&b", 'x < "y" > z\r\n', None, "10.5555/1"), Reference("a&b", "", None)]
+    article = Article(
+        ArticleKind.JOURNAL_ARTICLE,
+        Title("T"),
+        references=refs,
+        published=PartialDate(2020),
+        container=Journal([Title("J")]),
+    )
+    work = Work(article, "10.5555/w", "https://e.org/w")
+    config = load_config(ROOT / "bench" / "corpus.toml")
+    out = []
+    for prebuilt in (True, False):
+        writer = CrossrefWriter(SPECS["5.4.0"], config, Diagnostics(), LossLog())
+        writer.prebuilt = {} if prebuilt else None
+        el = writer.work(work)
+        el.text = "text that stops indenting"
+        out.append(fragment_bytes(el, 3, namespace_declarations(writer.nsmap), writer.prebuilt))
+    assert out[0] == out[1]
+    assert b'<citation_list><citation key="a&amp;b">' in out[0]  # not indented
+    assert b'<citation key="a&amp;b-2">' in out[0]

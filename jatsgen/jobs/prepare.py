@@ -14,6 +14,7 @@ import contextlib
 import multiprocessing
 import os
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -202,6 +203,7 @@ def _write(
     as comments, so a review of the batch file alone still shows it."""
     diags, log = Diagnostics(), LossLog()
     writer = CrossrefWriter(SPECS[job.version], job.config, diags, log)
+    writer.prebuilt = {}  # reference lists written as bytes (most of a work's elements)
     decl = _declarations(tuple(writer.nsmap.items()))
     try:
         made = build(writer)
@@ -209,7 +211,9 @@ def _write(
             said = dict.fromkeys(message for _, message, _ in log.events)
             for i, message in enumerate(said):
                 made[0].insert(i, not_carried_comment(message))
-        data = b"".join(b"      " + fragment_bytes(el, 3, decl) + b"\n" for el in made)
+        data = b"".join(
+            b"      " + fragment_bytes(el, 3, decl, writer.prebuilt) + b"\n" for el in made
+        )
         return Written(data, [], log.events, list(diags))
     except InputError as exc:
         return Written(b"", exc.diagnostics, log.events, list(diags))
@@ -244,6 +248,9 @@ class Workers:
     pool: ProcessPoolExecutor
     count: int
     forked: bool  # forked workers start ready (from here or a fork server; not spawned)
+    # not forked from this process: they take a moment to start (a fork server imports
+    # jatsgen first), and starting them from a thread of this process is safe
+    started_apart: bool = False
 
 
 def default_jobs() -> int:
@@ -292,7 +299,7 @@ def worker_pool(
         context.set_forkserver_preload(PRELOAD)
     pool = ProcessPoolExecutor(count, mp_context=context)
     try:
-        yield Workers(pool, count, method != "spawn")
+        yield Workers(pool, count, method != "spawn", method != "fork")
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -322,6 +329,18 @@ def prepared_inputs(
     size = chunk_size(len(inputs), workers.count)
     pending: deque[Future[list[PreparedInput]] | str | Path] = deque()
     chunk: list[str | Path] = []
+    done = 0
+    if workers.started_apart:
+        # while a fork server imports jatsgen and forks the workers (a fifth of a second,
+        # a twentieth of a backfile's run, when this process would wait), this process
+        # prepares the first inputs itself; the workers take the rest from there
+        starting = threading.Thread(target=_start, args=(workers,), daemon=True)
+        starting.start()
+        while starting.is_alive() and done < len(inputs) // 4:
+            yield prepare(inputs[done], job, lazy=lazy)
+            done += 1
+        starting.join()
+        inputs = inputs[done:]
 
     def send() -> None:
         if chunk:
@@ -348,6 +367,14 @@ def prepared_inputs(
     send()
     while pending:
         yield from first()
+
+
+def _start(workers: Workers) -> None:
+    """Start every worker (a task each: the pool starts one per task it cannot give an
+    idle worker)."""
+    for started in [workers.pool.submit(os.getpid) for _ in range(workers.count)]:
+        with contextlib.suppress(Exception):  # (a worker that died says so when next used)
+            started.result()
 
 
 def chunk_size(inputs: int, workers: int) -> int:
