@@ -21,6 +21,7 @@ grouped by stage: reading, writing, rules, validation, assembling).
 from __future__ import annotations
 
 import argparse
+import compileall
 import cProfile
 import os
 import pstats
@@ -208,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     files = make_copies(args.copies, DATA)
     n = len(files)
+    # as installed (pip compiles a wheel's modules): no run compiles jatsgen's sources first
+    compileall.compile_dir(str(ROOT / "jatsgen"), quiet=1)
     rows: dict[str, list[float]] = {"floor": [], "default": [], "1": [], "2": []}
     for _ in range(args.runs):
         rows["floor"].append(floor_pass(files))
@@ -229,6 +232,12 @@ def main(argv: list[str] | None = None) -> int:
         t = statistics.median(rows[key])
         print(f"| {label} | {t:.1f} | {n / t:.0f} | {n / t / floor:.0%} |")
     print(f"\nall runs (s): {rows}")
+    # each round ran the floor and jatsgen minutes apart at most: their ratio within a
+    # round is steadier than the medians when the machine's speed drifts
+    for key in ("default", "1", "2"):
+        ratios = sorted(f / t for f, t in zip(rows["floor"], rows[key], strict=True))
+        print(f"--jobs {key}: {statistics.median(ratios):.0%} of the floor within a round "
+              f"(rounds: {', '.join(f'{r:.0%}' for r in ratios)})")  # fmt: skip
     speedup = statistics.median(rows["1"]) / statistics.median(rows["2"])
     print(f"--jobs 2 does {speedup:.2f}x the work of --jobs 1")
     if not args.skip_memory:

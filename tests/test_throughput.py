@@ -11,6 +11,7 @@ import dataclasses
 import re
 from pathlib import Path
 
+import pytest
 from conftest import SHARED
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -148,3 +149,44 @@ def test_a_reference_list_outside_an_indented_parent_is_written_as_lxml_writes_i
     assert out[0] == out[1]
     assert b'<citation_list><citation key="a&amp;b">' in out[0]  # not indented
     assert b'<citation key="a&amp;b-2">' in out[0]
+
+
+# --- the long-number rule, settled on the file's bytes ---------------------------------------
+# xml.number-too-long used to walk every text of a batch (a tenth of its validation); it now
+# reads the bytes first: a value of more than 200,000 characters is that many bytes without
+# a "<", which holds a whole aligned block of 100,000. Wherever the number falls, however it
+# is written, it is still found.
+
+
+def _findings(data: bytes) -> list[tuple[int | None, str]]:
+    report = Validator(ValidateOptions()).validate_bytes(data, "long.xml", "crossref-5.4.0")
+    return [(d.line, d.message) for d in report.diagnostics if d.code == "xml.number-too-long"]
+
+
+def _batch(inside: str, encoding: str = "UTF-8") -> bytes:
+    return (
+        f'<?xml version="1.0" encoding="{encoding}"?>\n'
+        '<doi_batch xmlns="http://www.crossref.org/schema/5.4.0" version="5.4.0">\n'
+        "<head><doi_batch_id>b</doi_batch_id><timestamp>1</timestamp></head>\n"
+        f"<body>\n{inside}\n</body>\n</doi_batch>\n"
+    ).encode(encoding)
+
+
+@pytest.mark.parametrize("shift", [0, 1, 33_333, 66_667, 99_999])
+def test_a_number_too_long_is_found_wherever_it_falls_in_the_file(shift):
+    padding = "<x>" + "a" * 90 + "</x>\n"  # text between tags, as in any batch
+    before = padding * (shift // len(padding) + 3)
+    number = "9" * 200_001
+    found = _findings(_batch(f"{before}<item_number>{number}</item_number>\n{padding * 5}"))
+    assert found == [(before.count("\n") + 5, "a number of 200,001 digits; jatsgen reads numbers "
+                      "of up to 200,000 (the registry fewer)")]  # fmt: skip
+    in_attribute = _batch(f'{before}<item_number n="{number}"/>')
+    assert len(_findings(in_attribute)) == 1
+    assert _findings(_batch(f"{before}<item_number>{'9' * 200_000}</item_number>")) == []
+
+
+def test_a_number_too_long_across_a_cdata_section_or_in_utf16_is_found():
+    third = "9" * 66_667  # no run of the bytes between two "<" holds a whole block
+    cdata = f"<item_number>{third}<![CDATA[{third}]]><![CDATA[{third}]]></item_number>"
+    assert len(_findings(_batch(cdata))) == 1
+    assert len(_findings(_batch(f"<item_number>{third * 3}</item_number>", "UTF-16"))) == 1

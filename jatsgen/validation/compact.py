@@ -211,13 +211,14 @@ class _Checker:
         self.id_types: set[int] = set(form["ids"])
         self.ids: list[str] = []
         self.known: dict[tuple[int, str], bool] = {}  # (simple type, value) -> valid
+        # each declaration's type, looked up once (it is asked for every element)
+        self.specs: list[Any] = [self.types[i] if i >= 0 else None for i in self.decls]
 
     def ids_unique(self) -> bool:
         return len(set(self.ids)) == len(self.ids)
 
     def element(self, el: etree._Element, decl: int) -> bool:
-        index = self.decls[decl]
-        spec = self.types[index] if index >= 0 else None
+        spec = self.specs[decl]
         if spec is None:
             return False
         kind, attributes, required, simple, states, tests = spec
@@ -239,22 +240,34 @@ class _Checker:
                 isinstance(inner, _NOT_CONTENT) and inner.tail is None for inner in el
             )
         mixed = kind in (MIXED, MIXED_ALL)
-        if not mixed and el.text and el.text.strip(_XML_SPACE):
-            return False
-        children = []
-        for child in el:
-            if not mixed and child.tail and child.tail.strip(_XML_SPACE):
+        if not mixed:
+            text = el.text
+            if text and text.strip(_XML_SPACE):
                 return False
-            if child.tag.__class__ is str:
-                children.append(child)
-            elif not isinstance(child, _NOT_CONTENT):
-                return False  # an entity reference left in the tree
         if kind in (ALL, MIXED_ALL):
+            children = []
+            for child in el:
+                if not mixed and child.tail and child.tail.strip(_XML_SPACE):
+                    return False
+                if child.tag.__class__ is str:
+                    children.append(child)
+                elif not isinstance(child, _NOT_CONTENT):
+                    return False  # an entity reference left in the tree
             return self.all_group(children, *states)
+        # a sequence: the children in one pass (every test must hold, so their order is free)
         state = 0
-        for child in children:
+        for child in el:
+            if not mixed:
+                tail = child.tail
+                if tail and tail.strip(_XML_SPACE):
+                    return False
+            tag = child.tag
+            if tag.__class__ is not str:
+                if not isinstance(child, _NOT_CONTENT):
+                    return False  # an entity reference left in the tree
+                continue
             _, moves, wildcard = states[state]
-            move = moves.get(child.tag)
+            move = moves.get(tag)
             if move is None or wildcard:
                 return False
             state, child_decl = move

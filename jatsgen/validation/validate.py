@@ -172,7 +172,7 @@ class Validator:
                 report.diagnostics.append(
                     Diagnostic("error", str(exc), name, 1, None, None, "schema.missing")
                 )
-        ctx = RuleContext(report.kind, prefixes=self.options.prefixes)
+        ctx = RuleContext(report.kind, prefixes=self.options.prefixes, data=data)
         for f in run_rules(tree, ctx, ignore):
             severity = RULES[f.rule].severity if f.rule in RULES else "error"
             report.diagnostics.append(
