@@ -44,8 +44,9 @@ class RuleContext:
     memo: dict[tuple[str, int], tuple[etree._ElementTree, list[Finding]]] = field(
         default_factory=dict, repr=False, compare=False
     )
-    # the bytes the tree was parsed from, when at hand (some facts are found faster there)
-    data: bytes | None = field(default=None, repr=False, compare=False)
+    # known from the file's bytes: no text and no attribute value is longer than
+    # NUMBER_DIGITS characters (`short_values_of`); False: not known
+    short: bool = False
 
 
 Check = Callable[[etree._ElementTree, RuleContext], Iterator[Finding]]
@@ -153,7 +154,7 @@ def elements(tree: etree._ElementTree, *names: str) -> Iterator[etree._Element]:
 # than all the rules' own work; `run_rules` makes one pass for all of them
 _INDEXED = frozenset(
     {"isbn", "issn", "ORCID", "contrib-id", "institution_id", "institution-id", "doi_data",
-     "doi", "resource", "citation_list", "doi_batch_id", "timestamp", "article-id", "pub-id",
+     "resource", "citation_list", "doi_batch_id", "timestamp", "article-id", "pub-id",
      "pages", "article-meta", "conference_paper", "publication_date", "acceptance_date",
      "pub-date", "date", "conference_date", "ref", "xref", "ref-list", "body", "uri",
      "self-uri", "license_ref", "crossmark_policy", "intra_work_relation",
@@ -516,7 +517,7 @@ _HREFS = etree.XPath("//@xl:href", namespaces={"xl": "http://www.w3.org/1999/xli
 )
 def _long_numbers(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
     root = tree.getroot()
-    if _no_long_run(tree, ctx.data):
+    if ctx.short:
         return  # nothing that long between two tags of the file: no value that long
     if max(map(len, root.itertext()), default=0) <= NUMBER_DIGITS and not _LONG_ATTRIBUTE(
         tree, n=NUMBER_DIGITS
@@ -536,9 +537,10 @@ def _long_numbers(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Findin
                 )
 
 
-def _no_long_run(tree: etree._ElementTree, data: bytes | None) -> bool:
-    """Whether the file's bytes show that no text and no attribute value is longer than
-    NUMBER_DIGITS characters, in microseconds where walking the tree takes milliseconds.
+def short_values_of(tree: etree._ElementTree, data: bytes) -> bool:
+    """Whether the bytes `tree` was parsed from show that no text and no attribute value
+    is longer than NUMBER_DIGITS characters, in microseconds where walking the tree takes
+    milliseconds.
 
     A text or an attribute value holds no "<", and in UTF-8 (or ASCII) a character is at
     least one byte and "<" is the only byte 0x3C, so one that long is a run of more than
@@ -547,7 +549,7 @@ def _no_long_run(tree: etree._ElementTree, data: bytes | None) -> bool:
     text joins the text around it, across the "<" that opens it) or another encoding:
     not known here (False)."""
     encoding = (tree.docinfo.encoding or "").upper().replace("-", "")
-    if data is None or encoding not in ("UTF8", "ASCII", "USASCII") or b"<![CDATA[" in data:
+    if encoding not in ("UTF8", "ASCII", "USASCII") or b"<![CDATA[" in data:
         return False
     half = NUMBER_DIGITS // 2
     blocks = range(0, len(data) - half + 1, half)
