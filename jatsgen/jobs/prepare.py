@@ -371,9 +371,10 @@ def prepared_inputs(
 
 def _start(workers: Workers) -> None:
     """Start every worker (a task each: the pool starts one per task it cannot give an
-    idle worker)."""
-    for started in [workers.pool.submit(os.getpid) for _ in range(workers.count)]:
-        with contextlib.suppress(Exception):  # (a worker that died says so when next used)
+    idle worker). Nothing is said here: a worker that died, or a pool shut down early
+    (the run failed meanwhile), is reported by the run's own next use of the pool."""
+    with contextlib.suppress(Exception):
+        for started in [workers.pool.submit(os.getpid) for _ in range(workers.count)]:
             started.result()
 
 
