@@ -549,7 +549,7 @@ def test_with_workers_a_sheet_is_still_read_row_by_row_in_this_process(tmp_path)
     sheet.write_text(SHEET_HEADER + "".join(sheet_row(i) for i in range(1, 51)), "utf-8")
     first, last = volume(tmp_path, 2, "a.yaml"), volume(tmp_path, 2, "b.yaml", first=3)
     with ProcessPoolExecutor(2) as pool:
-        out = list(prepared_inputs([first, sheet, last], job, Workers(pool, 2, True), lazy=True))
+        out = list(prepared_inputs([first, sheet, last], job, Workers(pool, 2, "fork"), lazy=True))
     assert [p.path for p in out] == [str(first), str(sheet), str(last)]  # in input order
     assert isinstance(out[0].works, list) and isinstance(out[2].works, list)  # made in workers
     assert not isinstance(out[1].works, list)  # made here, one row at a time, as it is taken

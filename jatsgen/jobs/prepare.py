@@ -247,10 +247,18 @@ def date_undated(article: Article, clock: TimestampClock) -> list[Diagnostic]:
 class Workers:
     pool: ProcessPoolExecutor
     count: int
-    forked: bool  # forked workers start ready (from here or a fork server; not spawned)
-    # not forked from this process: they take a moment to start (a fork server imports
-    # jatsgen first), and starting them from a thread of this process is safe
-    started_apart: bool = False
+    method: str  # how they start: "fork" (from here), "forkserver" or "spawn"
+
+    @property
+    def forked(self) -> bool:
+        """They start ready (forked from here or from a fork server; not spawned)."""
+        return self.method != "spawn"
+
+    @property
+    def started_apart(self) -> bool:
+        """Not forked from this process: they take a moment to start (a fork server imports
+        jatsgen first), and starting them from a thread of this process is safe."""
+        return self.method != "fork"
 
 
 def default_jobs() -> int:
@@ -299,7 +307,7 @@ def worker_pool(
         context.set_forkserver_preload(PRELOAD)
     pool = ProcessPoolExecutor(count, mp_context=context)
     try:
-        yield Workers(pool, count, method != "spawn", method != "fork")
+        yield Workers(pool, count, method)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

@@ -169,7 +169,7 @@ _INDEX: dict[int, tuple[etree._ElementTree, dict[str, list[tuple[int, etree._Ele
 def _index(tree: etree._ElementTree) -> dict[str, list[tuple[int, etree._Element]]]:
     index: dict[str, list[tuple[int, etree._Element]]] = {}
     for at, el in enumerate(tree.getroot().iter(*_INDEX_TAGS)):
-        name = el.tag.rpartition("}")[2]
+        name = local(el)
         found = index.get(name)
         if found is None:
             index[name] = [(at, el)]

@@ -1094,29 +1094,25 @@ def fragment_bytes(
 SPLICE = "jatsgen-prebuilt"  # the placeholder's attribute (no schema allows it: never sent)
 
 
+# What libxml2 writes for a character when it serializes UTF-8 ("&" first: the others add one)
+_TEXT_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
+_ATTRIBUTE_ESCAPES = (*_TEXT_ESCAPES, ('"', "&quot;"), ("\n", "&#10;"), ("\t", "&#9;"))
+
+
 def escape_text(text: str) -> str:
     """Text content escaped as libxml2 serializes it (UTF-8 out: other characters as they are)."""
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    if "\r" in text:
-        text = text.replace("\r", "&#13;")
-    return text
+    return _escaped(text, _TEXT_ESCAPES)
 
 
 def escape_attribute(value: str) -> str:
     """An attribute value escaped as libxml2 serializes it between double quotes."""
-    value = escape_text(value)
-    if '"' in value:
-        value = value.replace('"', "&quot;")
-    if "\n" in value:
-        value = value.replace("\n", "&#10;")
-    if "\t" in value:
-        value = value.replace("\t", "&#9;")
-    return value
+    return _escaped(value, _ATTRIBUTE_ESCAPES)
+
+
+def _escaped(text: str, escapes: tuple[tuple[str, str], ...]) -> str:
+    for char, written in escapes:
+        text = text.replace(char, written)  # (the same string back when it has none)
+    return text
 
 
 def namespace_declarations(nsmap: dict[str | None, str]) -> bytes:
