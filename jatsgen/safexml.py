@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -16,6 +18,8 @@ from .diagnostics import Diagnostic
 from .errors import InputError
 
 MAX_XML_BYTES = 100 * 1024 * 1024
+HEAD_BYTES = 1 << 20  # where a DOCTYPE's entity declarations are looked for; a file no larger
+# is read whole before it is parsed, a larger one as it is parsed (`parse_file`)
 # An entity declaration inside a DOCTYPE's internal subset: <!DOCTYPE x [ ... <!ENTITY ...
 _ENTITY_DECL = re.compile(rb"<!DOCTYPE[^>\[]*\[[^\]]*?<!ENTITY", re.DOTALL)
 
@@ -56,7 +60,7 @@ def parser(keep_cdata: bool = False) -> etree.XMLParser:
     )
 
 
-def _entity_declaration(data: bytes, limit: int = 1 << 20) -> re.Match[bytes] | None:
+def _entity_declaration(data: bytes, limit: int = HEAD_BYTES) -> re.Match[bytes] | None:
     """The first entity declaration in a DOCTYPE within `limit` bytes (a DOCTYPE comes
     before the root, so this looks only where one starts: much faster than a regex search)."""
     at = data.find(b"<!DOCTYPE", 0, limit)
@@ -77,25 +81,133 @@ def parse_bytes(data: bytes, name: str = "<bytes>", keep_cdata: bool = False) ->
         raise too_large(name, len(data), MAX_XML_BYTES, "xml.too-large")
     if not data.strip():
         raise InputError.at("the file is empty", file=name, code="xml.syntax")
-    m = _entity_declaration(data)
+    _refuse_entities(data, name)
+    try:
+        return etree.ElementTree(etree.fromstring(data, parser(keep_cdata)))
+    except etree.XMLSyntaxError as exc:
+        raise _not_well_formed(exc, name) from None
+
+
+def _refuse_entities(head: bytes, name: str) -> None:
+    m = _entity_declaration(head)
     if m:
         raise InputError.at(
             "the DOCTYPE declares entities; they are not expanded or fetched (XXE and "
             "entity-expansion attacks), so the file is refused",
             file=name,
-            line=data.count(b"\n", 0, m.start()) + 1,
+            line=head.count(b"\n", 0, m.start()) + 1,
             code="xml.entities",
         )
-    try:
-        return etree.ElementTree(etree.fromstring(data, parser(keep_cdata)))
-    except etree.XMLSyntaxError as exc:
-        line, col = exc.position if exc.position else (None, None)
-        msg = str(exc.msg or exc).split(", line ")[0]
-        if "encoding" in msg or "UTF-8" in msg:
-            msg += " (not valid UTF-8, or not in the encoding its XML declaration names)"
-        raise InputError(
-            Diagnostic("error", f"not well-formed XML: {msg}", name, line, col, None, "xml.syntax")
-        ) from None
+
+
+def _not_well_formed(exc: etree.XMLSyntaxError, name: str) -> InputError:
+    line, col = exc.position if exc.position else (None, None)
+    msg = str(exc.msg or exc).split(", line ")[0]
+    if "encoding" in msg or "UTF-8" in msg:
+        msg += " (not valid UTF-8, or not in the encoding its XML declaration names)"
+    return InputError(
+        Diagnostic("error", f"not well-formed XML: {msg}", name, line, col, None, "xml.syntax")
+    )
+
+
+@dataclass(frozen=True)
+class ReadBytes:
+    """What was seen of a file's bytes on their way to the parser: exactly the bytes parsed."""
+
+    size: int
+    sha256: str
+    cdata: bool  # a CDATA section opens somewhere
+    long_run: bool  # some run of more than the asked number of bytes may hold no "<"
+    # (False: certainly none does)
+    data: bytes | None  # the bytes themselves, for a file read whole (no larger than HEAD_BYTES)
+
+
+def parse_file(path: str | Path, run: int) -> tuple[etree._ElementTree, ReadBytes]:
+    """Parse a file safely (as `parse_bytes`), and say what its bytes held (`ReadBytes`;
+    `run`: the length of a run without "<" that counts as long).
+
+    A file larger than HEAD_BYTES is parsed as it is read, its bytes seen once in small
+    pieces on their way and never held whole: a 10 MB batch's validation held its bytes
+    beside its tree, and a process validating batch after batch kept a heap large enough
+    for both (86 MB against 79 for the first batch). Its first HEAD_BYTES are read first,
+    for the DOCTYPE's entity declarations, as `parse_bytes` looks for them."""
+    name = str(path)
+    with open_input(path) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size > MAX_XML_BYTES:
+            raise too_large(name, size, MAX_XML_BYTES, "xml.too-large")
+        head = fh.read(HEAD_BYTES + 1)
+        if len(head) <= HEAD_BYTES or not head.strip():  # small (or blank so far): whole
+            data = head + fh.read(MAX_XML_BYTES + 1 - len(head))
+            if len(data) > MAX_XML_BYTES:
+                raise too_large(name, len(data), MAX_XML_BYTES, "xml.too-large")
+            tap = _Tap(None, data, run)
+            tap.read(len(data))  # seen as the parser would see it
+            return parse_bytes(data, name), tap.seen(data)
+        _refuse_entities(head, name)
+        tap = _Tap(fh, head, run)
+        try:
+            tree = etree.parse(tap, parser())
+        except etree.XMLSyntaxError as exc:
+            if tap.size > MAX_XML_BYTES:
+                raise too_large(name, tap.size, MAX_XML_BYTES, "xml.too-large") from None
+            raise _not_well_formed(exc, name) from None
+        if tap.size > MAX_XML_BYTES:
+            raise too_large(name, tap.size, MAX_XML_BYTES, "xml.too-large")
+        return tree, tap.seen(None)
+
+
+class _Tap:
+    """A file as a parser reads it (`read(n)`), beginning with the bytes already read from
+    it; each piece is hashed and looked at once on its way."""
+
+    def __init__(self, fh: BinaryIO | None, first: bytes, run: int) -> None:
+        self.fh, self.first, self.at, self.run = fh, first, 0, run
+        self.hash = hashlib.sha256()
+        self.size = 0
+        self.since = 0  # bytes since the last "<"
+        self.long_run = False
+        self.end = b""  # the last bytes seen, for a "<![CDATA[" cut between two pieces
+        self.cdata = False
+
+    def read(self, n: int) -> bytes:
+        if self.at < len(self.first):
+            piece = self.first[self.at : self.at + n]
+            self.at += len(piece)
+            if self.fh is not None and len(piece) < n:
+                piece += self.fh.read(n - len(piece))
+        else:
+            piece = self.fh.read(n) if self.fh is not None else b""
+        if self.size + len(piece) > MAX_XML_BYTES:
+            piece = piece[: MAX_XML_BYTES + 1 - self.size]  # enough to know it is too large
+            self.size += len(piece)
+            return b""
+        self.size += len(piece)
+        if piece:
+            self._look(piece)
+        return piece
+
+    def _look(self, piece: bytes) -> None:
+        self.hash.update(piece)
+        if not self.cdata:
+            self.cdata = b"<![CDATA[" in self.end + piece
+            self.end = piece[-8:]
+        first = piece.find(b"<")
+        if first < 0:
+            self.since += len(piece)
+        else:
+            last = piece.rfind(b"<")
+            # a run inside the piece is looked for only in a piece longer than `run`
+            inside = len(piece) > self.run and any(
+                piece.find(b"<", at, at + self.run // 2) < 0
+                for at in range(first, last - self.run // 2 + 1, self.run // 2)
+            )
+            self.long_run |= self.since + first > self.run or inside
+            self.since = len(piece) - 1 - last
+        self.long_run |= self.since > self.run
+
+    def seen(self, data: bytes | None) -> ReadBytes:
+        return ReadBytes(self.size, self.hash.hexdigest(), self.cdata, self.long_run, data)
 
 
 def read_limited(path: str | Path, limit: int, code: str) -> bytes:

@@ -8,6 +8,7 @@ here."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 from pathlib import Path
 
@@ -20,9 +21,11 @@ from test_roundtrip import articles
 
 from jatsgen.config import load_config
 from jatsgen.diagnostics import Diagnostics
+from jatsgen.errors import InputError
 from jatsgen.jobs import TimestampClock, make_batches
 from jatsgen.jobs.prepare import LossLog
 from jatsgen.model import Article, ArticleKind, Journal, PartialDate, Reference, Title, Work
+from jatsgen.safexml import HEAD_BYTES, MAX_XML_BYTES, parse_bytes, parse_file
 from jatsgen.validation import SchemaLocator, ValidateOptions, Validator
 from jatsgen.validation.engines import XMLSCHEMA_BYTES, compile_lxml, fill_cache
 from jatsgen.writers.crossref import SPECS, CrossrefWriter, fragment_bytes, namespace_declarations
@@ -190,3 +193,122 @@ def test_a_number_too_long_across_a_cdata_section_or_in_utf16_is_found():
     cdata = f"<item_number>{third}<![CDATA[{third}]]><![CDATA[{third}]]></item_number>"
     assert len(_findings(_batch(cdata))) == 1
     assert len(_findings(_batch(f"<item_number>{third * 3}</item_number>", "UTF-16"))) == 1
+
+
+# --- a large file is parsed as it is read ----------------------------------------------------
+
+_RUN = 200_000  # the run the long-number rule asks about (rules.NUMBER_DIGITS)
+_UNIT = b"<p>" + b"a" * 90 + b"</p>\n"  # a batch's texts between tags
+_HAZARDS = [
+    b"<q><![CDATA[ x < y ]]></q>",  # a CDATA section cut anywhere between two pieces
+    "<q>é 𝔘 – 日本</q>".encode(),  # characters of two to four bytes, cut between pieces
+    b"<q>&amp;&#x10FFFF;&#9;</q>",  # references
+    b"<!-- c --><?pi x?>",
+    b"<q>\xff</q>",  # not UTF-8
+    b"<q>",  # not closed
+    b"</p>",  # closed twice
+    b"<q a='1' a='2'/>",  # an attribute twice
+    b"<q>" + b"9" * (_RUN + 1) + b"</q>",  # a run longer than asked about
+    b"<q>" + b"9" * _RUN + b"</q>",  # and one just as long
+    b"<!DOCTYPE q [<!ENTITY e 'x'>]>",  # a DOCTYPE out of place (entities in the head: below)
+]
+
+
+def _large(hazard: bytes, at: int, tail: int = 30_000) -> bytes:
+    """A document with `hazard` starting at byte `at`, among texts between tags, and `tail`
+    more bytes of them after it."""
+    head = b'<?xml version="1.0" encoding="UTF-8"?>\n<root>\n'
+    before = _UNIT * ((at - len(head)) // len(_UNIT))
+    return (head + before + b" " * (at - len(head) - len(before)) + hazard
+            + _UNIT * (tail // len(_UNIT)) + b"</root>\n")  # fmt: skip
+
+
+def _parsed(parse, *args):
+    try:
+        return parse(*args), None
+    except InputError as exc:
+        return None, exc.diagnostics
+
+
+@pytest.mark.parametrize("hazard", _HAZARDS)
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    at=st.one_of(
+        st.integers(60, 12_000),  # within the file's first pieces
+        # across the end of a piece (lxml asks for 4,000 bytes at a time)
+        st.builds(lambda k, d: k * 4_000 + d, st.integers(1, 300), st.integers(-12, 2)),
+        st.integers(HEAD_BYTES - 12_000, HEAD_BYTES + 12_000),  # where reading the head ends
+    ),
+    large=st.booleans(),
+)
+def test_a_file_parsed_as_it_is_read_is_what_parsing_its_bytes_gives(tmp_path, hazard, at, large):
+    """parse_file (a large file parsed piece by piece as it is read) against parse_bytes
+    over the whole bytes: the same tree, or the same located error; and what it says of the
+    bytes is true of them (digest, size, CDATA; a long run never missed)."""
+    data = _large(hazard, at, tail=HEAD_BYTES + 10_000 if large else 10_000)
+    path = tmp_path / "f.xml"
+    path.write_bytes(data)
+    expected, expected_error = _parsed(parse_bytes, data, str(path))
+    got, error = _parsed(parse_file, path, _RUN)
+    assert error == expected_error
+    if got is None:
+        return
+    tree, read = got
+    assert etree.tostring(tree) == etree.tostring(expected)
+    assert read.size == len(data) and read.sha256 == hashlib.sha256(data).hexdigest()
+    assert read.cdata == (b"<![CDATA[" in data)
+    longest = max(map(len, data.split(b"<")))
+    assert read.long_run or longest <= _RUN  # never says "no long run" when there is one
+    assert not read.long_run or longest > _RUN // 2  # and says it only on a run of half
+
+
+def test_a_large_file_declaring_entities_or_too_large_is_refused_as_its_bytes_are(tmp_path):
+    path = tmp_path / "f.xml"
+    data = _large(b"", HEAD_BYTES + 100).replace(
+        b"<root>", b"<!DOCTYPE root [<!ENTITY e 'x'>]>\n<root>", 1
+    )
+    path.write_bytes(data)
+    assert _parsed(parse_file, path, _RUN)[1] == _parsed(parse_bytes, data, str(path))[1]
+    with path.open("r+b") as fh:
+        fh.truncate(MAX_XML_BYTES + 1)  # (sparse: no disk used)
+    (error,) = _parsed(parse_file, path, _RUN)[1]
+    assert error.code == "xml.too-large" and str(MAX_XML_BYTES) in error.message
+
+
+@pytest.mark.parametrize(
+    "at", [60, 3_999, 4_001, HEAD_BYTES - 7, HEAD_BYTES + 3, HEAD_BYTES + 4_005]
+)
+def test_a_number_too_long_in_a_large_batch_file_is_found_wherever_it_falls(tmp_path, at):
+    """validate_file reads a file over HEAD_BYTES as it parses it; a number too long is
+    found there as in the bytes, wherever it falls among the pieces read."""
+    path = tmp_path / "batch.xml"
+    body = _large(b"<item_number>" + b"9" * (_RUN + 1) + b"</item_number>\n", at, HEAD_BYTES)
+    data = _batch(body.split(b"<root>\n", 1)[1].rsplit(b"</root>", 1)[0].decode())
+    path.write_bytes(data)
+    validator = Validator(ValidateOptions())
+    found = validator.validate_file(path, "crossref-5.4.0").diagnostics
+    assert [d for d in found if d.code == "xml.number-too-long"] == [
+        d for d in validator.validate_bytes(data, str(path), "crossref-5.4.0").diagnostics
+        if d.code == "xml.number-too-long"
+    ]  # fmt: skip
+    assert len([d for d in found if d.code == "xml.number-too-long"]) == 1
+
+
+def test_a_large_batch_file_with_cdata_is_validated_as_its_bytes_are(tmp_path):
+    """A file over HEAD_BYTES with a CDATA section is read whole after all (a DTD must
+    see CDATA as written; the long-number rule cannot judge it piece by piece)."""
+    third = "9" * 66_667
+    number = f"<item_number>{third}<![CDATA[{third}]]><![CDATA[{third}]]></item_number>\n"
+    data = _batch(_UNIT.decode() * (HEAD_BYTES // len(_UNIT) + 10) + number)
+    path = tmp_path / "batch.xml"
+    path.write_bytes(data)
+    validator = Validator(ValidateOptions())
+    report = validator.validate_file(path, "crossref-5.4.0")
+    assert (
+        report.diagnostics
+        == validator.validate_bytes(data, str(path), "crossref-5.4.0").diagnostics
+    )
+    assert [d.code for d in report.diagnostics].count("xml.number-too-long") == 1
+    assert report.sha256 == hashlib.sha256(data).hexdigest()

@@ -20,7 +20,7 @@ from lxml import etree
 from ..diagnostics import Severity
 from ..hints import invisible
 from ..ids import DOI_RE, check_doi, check_isbn, check_issn, check_orcid, check_ror
-from ..safexml import local
+from ..safexml import ReadBytes, local
 
 Kind = str  # "crossref" | "jats"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -548,12 +548,23 @@ def short_values_of(tree: etree._ElementTree, data: bytes) -> bool:
     multiple of it: when every such block has a "<", there is none. A CDATA section (its
     text joins the text around it, across the "<" that opens it) or another encoding:
     not known here (False)."""
-    encoding = (tree.docinfo.encoding or "").upper().replace("-", "")
-    if encoding not in ("UTF8", "ASCII", "USASCII") or b"<![CDATA[" in data:
+    if not _one_byte_lt(tree) or b"<![CDATA[" in data:
         return False
     half = NUMBER_DIGITS // 2
     blocks = range(0, len(data) - half + 1, half)
     return all(data.find(b"<", at, at + half) >= 0 for at in blocks)
+
+
+def short_values_read(tree: etree._ElementTree, read: ReadBytes) -> bool:
+    """`short_values_of`, from what was seen of the bytes as they were parsed (`parse_file`
+    with a run of NUMBER_DIGITS): the same argument, made piece by piece."""
+    return _one_byte_lt(tree) and not read.cdata and not read.long_run
+
+
+def _one_byte_lt(tree: etree._ElementTree) -> bool:
+    """The document's encoding makes "<" the byte 0x3C and no character less than a byte."""
+    encoding = (tree.docinfo.encoding or "").upper().replace("-", "")
+    return encoding in ("UTF8", "ASCII", "USASCII")
 
 
 # --- pages and dates -------------------------------------------------------------------------

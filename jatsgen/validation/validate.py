@@ -21,11 +21,11 @@ from lxml import etree
 
 from ..diagnostics import Diagnostic
 from ..errors import InputError, JatsgenError
-from ..safexml import parse_bytes, read_xml_file
+from ..safexml import parse_bytes, parse_file, read_xml_file
 from .detect import detect_schema, kind_of, peek_schema
 from .engines import XMLSCHEMA_BYTES, engine_for, load_schema, xsd_errors
 from .infoset import declared_entities, entity_problems, entity_refs, expanded
-from .rules import RULES, RuleContext, run_rules, short_values_of
+from .rules import NUMBER_DIGITS, RULES, RuleContext, run_rules, short_values_of, short_values_read
 from .schemas import SchemaLocator, schema_set
 
 FEW_FILES = 8  # up to this many files, one process: starting workers would not pay
@@ -108,21 +108,19 @@ class Validator:
     def validate_file(self, path: str | Path, schema_id: str | None = None) -> FileReport:
         report = FileReport(str(path))
         try:
-            data = read_xml_file(path)
+            # a large file is parsed as it is read: its bytes never wait beside its tree
+            tree, read = parse_file(path, NUMBER_DIGITS)
+            kept = read.data if read.cdata else None  # a DTD must see CDATA as written
+            if read.cdata and kept is None:  # (rare: then the bytes are read whole again)
+                kept = read_xml_file(path)
+                tree = parse_bytes(kept, str(path))
         except InputError as exc:
             report.diagnostics += exc.diagnostics
             return report
-        report.sha256 = hashlib.sha256(data).hexdigest()
-        try:
-            tree = parse_bytes(data, str(path))
-        except InputError as exc:
-            report.diagnostics += exc.diagnostics
-            return report
-        size, short = len(data), short_values_of(tree, data)
-        # the tree holds the document now: a 10 MB batch's bytes need not wait beside its
-        # tree (a sixth of the peak), unless a DTD must see its CDATA sections as written
-        kept = data if b"<![CDATA[" in data else None
-        del data
+        report.sha256 = hashlib.sha256(kept).hexdigest() if kept is not None else read.sha256
+        size = len(kept) if kept is not None else read.size
+        short = short_values_read(tree, read)
+        del read
         return self.validate_tree(tree, report, schema_id, size, kept, short_values=short)
 
     def validate_bytes(self, data: bytes, name: str, schema_id: str | None = None) -> FileReport:
