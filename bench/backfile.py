@@ -180,7 +180,7 @@ def profile(files: list[Path]) -> str:
         "writing Crossref XML": [("jobs/prepare.py", "_write")],
         "checks of each work": [("jobs/checks.py", "work_problems"),
                                 ("jobs/checks.py", "work_warnings")],
-        "validating the batches": [("jobs/crossref.py", "validations")],
+        "validating the batches": [("jobs/crossref.py", "results")],
         "  of which registry rules": [("validation/rules.py", "run_rules")],
         "  of which the schema (compact form)": [("validation/compact.py", "proves_valid")],
         "assembling batches": [("jobs/assemble.py", "add")],

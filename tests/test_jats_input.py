@@ -385,3 +385,27 @@ def test_spawned_workers_where_fork_is_unsafe_write_the_same_batches(
     assert one.ok and two.ok
     assert [b.path.read_bytes() for b in one.batches] == [b.path.read_bytes() for b in two.batches]
     assert _said(one, tmp_path / "one") == _said(two, tmp_path / "two")
+
+
+def test_batches_that_fill_up_are_validated_by_the_workers_as_one_process_validates_them(
+    tmp_path, locator, eager_workers
+):
+    """With workers, a batch written while the inputs are still being read (it filled up)
+    is validated then, the rest largest first: the run still says what one process says,
+    in its order, and writes the same batches."""
+    runs = {
+        jobs: _whole_run(
+            CORPUS,
+            tmp_path / f"j{jobs}",
+            locator,
+            jobs,
+            any_prefix=True,
+            skip_invalid=True,
+            max_records=3,
+        )
+        for jobs in (1, 2)
+    }
+    one, two = runs[1], runs[2]
+    assert one.ok and two.ok and len(one.batches) >= 10
+    assert [b.path.read_bytes() for b in one.batches] == [b.path.read_bytes() for b in two.batches]
+    assert _said(one, tmp_path / "j1") == _said(two, tmp_path / "j2")

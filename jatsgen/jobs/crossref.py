@@ -14,6 +14,7 @@ import contextlib
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -117,19 +118,33 @@ def _validate(validator: Validator, path: Path, schema_id: str) -> list[Diagnost
     return validator.validate_file(path, schema_id).diagnostics
 
 
-def validations(
-    validator: Validator, paths: list[Path], schema_id: str, workers: Workers | None
-) -> Iterator[list[Diagnostic]]:
-    """Each batch file's validation diagnostics, in order; in the workers when they were
+class BatchChecks:
+    """The validation of each batch file the run writes: in the workers when they were
     forked (each loads the schema's compact form once, in milliseconds; spawned workers would
-    each import jatsgen first, so this process does it)."""
-    if workers is None or not workers.forked:
-        for path in paths:
-            yield _validate(validator, path, schema_id)
-        return
-    check = partial(_validate, validator, schema_id=schema_id)
-    futures = [workers.pool.submit(check, path) for path in paths]
-    yield from (result_of(f) for f in futures)
+    each import jatsgen first, so this process does it), else here at the end.
+
+    With workers, a batch written while inputs are still being read (it filled up) is
+    validated then, between the inputs' chunks, and the rest largest first once the last is
+    closed: a 10 MB batch last in line kept one worker busy while the other waited."""
+
+    def __init__(self, validator: Validator, schema_id: str, workers: Workers | None) -> None:
+        self.check = partial(_validate, validator, schema_id=schema_id)
+        self.pool = workers.pool if workers is not None and workers.forked else None
+        self.started: dict[Path, Future[list[Diagnostic]]] = {}
+
+    def start(self, files: Iterable[BatchFile]) -> None:
+        """Begin validating those of `files` not begun yet, largest first (with workers)."""
+        if self.pool is None:
+            return
+        for f in sorted((f for f in files if f.path not in self.started), key=lambda f: -f.size):
+            self.started[f.path] = self.pool.submit(self.check, f.path)
+
+    def results(self, files: list[BatchFile]) -> Iterator[list[Diagnostic]]:
+        """Each file's validation diagnostics, in the order of `files`."""
+        self.start(files)
+        for f in files:
+            future = self.started.get(f.path)
+            yield self.check(f.path) if future is None else result_of(future)
 
 
 def _notes(prepared: PreparedInput, work: PreparedWork, assembler: BatchAssembler) -> WorkNotes:
@@ -238,10 +253,13 @@ def make_batches(
             # in this process, each input's works are made as they are batched (a review
             # needs them all at hand)
             lazy = run.notes is None
+            checks = BatchChecks(validator, spec.schema_id, workers) if validator else None
             for prepared in prepared_inputs(inputs, job, workers, lazy=lazy):
                 take(prepared, run, planner, assembler, skip_invalid)
                 if on_input:
                     on_input(prepared.path)
+                if checks is not None and run.ok:
+                    checks.start(assembler.files)  # (batches that filled up)
             if run.ok:
                 assembler.close()
                 if run.works == 0:
@@ -250,12 +268,10 @@ def make_batches(
                             "error", "no works to deposit", None, None, None, None, "batch.empty"
                         )
                     )
-            if run.ok and validator is not None:
-                paths = [f.path for f in assembler.files]
-                for path, found in zip(
-                    paths, validations(validator, paths, spec.schema_id, workers), strict=True
-                ):
-                    run.diagnostics += [replace(d, file=str(out / path.name)) for d in found]
+            if run.ok and checks is not None:
+                files = assembler.files
+                for f, found in zip(files, checks.results(files), strict=True):
+                    run.diagnostics += [replace(d, file=str(out / f.path.name)) for d in found]
         losses.report(diags)
         run.diagnostics += list(diags)
         if run.ok:
