@@ -291,16 +291,41 @@ EDGES_XSD = """<?xml version="1.0"?>
         </xs:element>
         <xs:element name="any-order" minOccurs="0">
           <xs:complexType>
-            <xs:all><xs:element name="a"/><xs:element name="b" minOccurs="0"/></xs:all>
+            <xs:all>
+              <xs:element name="a"/><xs:element name="b" minOccurs="0"/>
+              <xs:element name="am" type="needs-child" minOccurs="0"/>
+              <xs:element name="ao" type="any-text" minOccurs="0"/>
+            </xs:all>
           </xs:complexType>
         </xs:element>
         <xs:choice minOccurs="0" maxOccurs="3">
           <xs:element name="c"/><xs:element ref="head"/>
         </xs:choice>
         <xs:element name="x" type="xs:string" minOccurs="0" maxOccurs="2"/>
+        <xs:element name="m" type="needs-child" minOccurs="0" maxOccurs="unbounded"/>
+        <xs:element name="mo" type="any-text" minOccurs="0" maxOccurs="unbounded"/>
+        <xs:element name="mk" type="needs-key" minOccurs="0" maxOccurs="unbounded"/>
+        <xs:element name="sk" type="keyed-text" minOccurs="0" maxOccurs="unbounded"/>
       </xs:sequence>
     </xs:complexType>
   </xs:element>
+  <xs:complexType name="needs-child" mixed="true">
+    <xs:sequence><xs:element name="i" type="xs:string"/></xs:sequence>
+  </xs:complexType>
+  <xs:complexType name="any-text" mixed="true">
+    <xs:sequence><xs:element name="i" type="xs:string" minOccurs="0"/></xs:sequence>
+  </xs:complexType>
+  <xs:complexType name="needs-key" mixed="true">
+    <xs:sequence><xs:element name="i" type="xs:string" minOccurs="0"/></xs:sequence>
+    <xs:attribute name="k" type="xs:string" use="required"/>
+  </xs:complexType>
+  <xs:complexType name="keyed-text">
+    <xs:simpleContent>
+      <xs:extension base="xs:string">
+        <xs:attribute name="k" type="xs:string" use="required"/>
+      </xs:extension>
+    </xs:simpleContent>
+  </xs:complexType>
   <xs:element name="head" abstract="true"/>
   <xs:element name="member" substitutionGroup="head"/>
 </xs:schema>
@@ -374,6 +399,20 @@ EDGE_MODELS = [
     "<c/><x>t</x>",
     "<x/><c/>",
     "<x><c/></x>",
+    # elements with neither children nor attributes, which the check settles in their
+    # parent's loop: mixed content that needs a child or an attribute, and text that does
+    "<m>t</m>",
+    "<m/>",
+    "<m>t<i>u</i></m>",
+    "<mo>t</mo>",
+    "<mo/>",
+    "<mk>t</mk>",
+    '<mk k="1">t</mk>',
+    "<sk>t</sk>",
+    '<sk k="1">t</sk>',
+    "<any-order><a/><am>t</am></any-order>",
+    "<any-order><a/><am>t<i>u</i></am></any-order>",
+    "<any-order><ao>t</ao><a/></any-order>",
 ]
 
 

@@ -213,6 +213,11 @@ class _Checker:
         self.known: dict[tuple[int, str], bool] = {}  # (simple type, value) -> valid
         # each declaration's type, looked up once (it is asked for every element)
         self.specs: list[Any] = [self.types[i] if i >= 0 else None for i in self.decls]
+        # per declaration, what an element of it with neither children nor attributes needs
+        # (most elements of a batch are such leaves, checked in their parent's loop, where
+        # `element` would take a call for it): its text of a simple type (that type's
+        # index); any text (ANY_TEXT: mixed content that may have no child); else NOT_LEAF
+        self.leaves: list[int] = [_leaf(spec) for spec in self.specs]
 
     def ids_unique(self) -> bool:
         return len(set(self.ids)) == len(self.ids)
@@ -256,6 +261,7 @@ class _Checker:
             return self.all_group(children, *states)
         # a sequence: the children in one pass (every test must hold, so their order is free)
         state = 0
+        leaves, known = self.leaves, self.known
         for child in el:
             if not mixed:
                 tail = child.tail
@@ -271,7 +277,15 @@ class _Checker:
             if move is None or wildcard:
                 return False
             state, child_decl = move
-            if not self.element(child, child_decl):
+            leaf = leaves[child_decl]
+            if leaf != NOT_LEAF and not len(child) and not len(child.attrib):  # `element`,
+                if leaf == ANY_TEXT:  # inline
+                    continue
+                text = child.text or ""
+                ok = known.get((leaf, text))
+                if not (self.value(leaf, text) if ok is None else ok):
+                    return False
+            elif not self.element(child, child_decl):
                 return False
         return bool(states[state][0])
 
@@ -283,11 +297,14 @@ class _Checker:
         emptiable: bool,
     ) -> bool:
         seen: set[int] = set()
+        leaves = self.leaves
         for child in children:
             member = members.get(child.tag)
             if member is None or member[0] in seen:
                 return False
             seen.add(member[0])
+            if leaves[member[1]] == ANY_TEXT and not len(child) and not len(child.attrib):
+                continue  # (`element`, inline: most of a citation's parts)
             if not self.element(child, member[1]):
                 return False
         return (not children and emptiable) or all(i in seen for i in required)
@@ -364,6 +381,21 @@ class _Checker:
         while spec is not None and spec[0] == "r":
             spec = self.simple[spec[1]]
         return spec is not None and spec[0] == "l"
+
+
+NOT_LEAF, ANY_TEXT = -1, -2
+
+
+def _leaf(spec: Any) -> int:
+    """What `_Checker.leaves` holds for a declaration of type `spec`."""
+    if spec is None or spec[2] or spec[5]:  # (attributes required, assertions)
+        return NOT_LEAF
+    kind, states = spec[0], spec[4]
+    if kind == SIMPLE:
+        return int(spec[3])
+    if kind == MIXED and states[0][0]:
+        return ANY_TEXT
+    return NOT_LEAF
 
 
 def _holds(test: tuple[Any, ...], el: etree._Element) -> bool:
