@@ -136,9 +136,12 @@ def parse_file(path: str | Path, run: int) -> tuple[etree._ElementTree, ReadByte
         size = os.fstat(fh.fileno()).st_size
         if size > MAX_XML_BYTES:
             raise too_large(name, size, MAX_XML_BYTES, "xml.too-large")
-        head = fh.read(HEAD_BYTES + 1)
-        if len(head) <= HEAD_BYTES or not head.strip():  # small (or blank so far): whole
-            data = head + fh.read(MAX_XML_BYTES + 1 - len(head))
+        n = min(size, HEAD_BYTES)
+        head = fh.read(n + 1)  # (not more: read(k) allocates k bytes first)
+        if n < HEAD_BYTES or len(head) <= n or not head.strip():
+            # small, or blank so far: read whole, as `read_limited` reads it (a file that
+            # grew since it was measured is read on, up to the limit)
+            data = head if len(head) <= n else head + fh.read(MAX_XML_BYTES + 1 - len(head))
             if len(data) > MAX_XML_BYTES:
                 raise too_large(name, len(data), MAX_XML_BYTES, "xml.too-large")
             tap = _Tap(None, data, run)
@@ -178,9 +181,8 @@ class _Tap:
                 piece += self.fh.read(n - len(piece))
         else:
             piece = self.fh.read(n) if self.fh is not None else b""
-        if self.size + len(piece) > MAX_XML_BYTES:
-            piece = piece[: MAX_XML_BYTES + 1 - self.size]  # enough to know it is too large
-            self.size += len(piece)
+        if self.size + len(piece) > MAX_XML_BYTES:  # it grew since it was measured
+            self.size = MAX_XML_BYTES + 1  # (too large: the parser is told the file ended)
             return b""
         self.size += len(piece)
         if piece:

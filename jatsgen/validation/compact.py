@@ -278,15 +278,14 @@ class _Checker:
                 return False
             state, child_decl = move
             leaf = leaves[child_decl]
-            if leaf != NOT_LEAF and not len(child) and not len(child.attrib):  # `element`,
-                if leaf == ANY_TEXT:  # inline
-                    continue
+            if leaf == NOT_LEAF or len(child) or len(child.attrib):
+                if not self.element(child, child_decl):
+                    return False
+            elif leaf != ANY_TEXT:  # a leaf of a simple type: `element`'s check, inline
                 text = child.text or ""
                 ok = known.get((leaf, text))
                 if not (self.value(leaf, text) if ok is None else ok):
                     return False
-            elif not self.element(child, child_decl):
-                return False
         return bool(states[state][0])
 
     def all_group(

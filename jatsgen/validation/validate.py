@@ -110,16 +110,17 @@ class Validator:
         try:
             # a large file is parsed as it is read: its bytes never wait beside its tree
             tree, read = parse_file(path, NUMBER_DIGITS)
+            sha256, size = read.sha256, read.size
             kept = read.data if read.cdata else None  # a DTD must see CDATA as written
-            if read.cdata and kept is None:  # (rare: then the bytes are read whole again)
+            if read.cdata and kept is None:  # (rare: the bytes of a large file, read again)
                 kept = read_xml_file(path)
                 tree = parse_bytes(kept, str(path))
+                sha256, size = hashlib.sha256(kept).hexdigest(), len(kept)
         except InputError as exc:
             report.diagnostics += exc.diagnostics
             return report
-        report.sha256 = hashlib.sha256(kept).hexdigest() if kept is not None else read.sha256
-        size = len(kept) if kept is not None else read.size
-        short = short_values_read(tree, read)
+        report.sha256 = sha256
+        short = short_values_read(tree, read)  # (False with CDATA: the tree is walked)
         del read
         return self.validate_tree(tree, report, schema_id, size, kept, short_values=short)
 
