@@ -312,3 +312,35 @@ def test_a_large_batch_file_with_cdata_is_validated_as_its_bytes_are(tmp_path):
     )
     assert [d.code for d in report.diagnostics].count("xml.number-too-long") == 1
     assert report.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_the_rules_find_every_doi_they_speak_of_though_their_index_leaves_plain_ones_out():
+    """The rules' one-pass index leaves out the citations' plain DOIs (leaves, ASCII, not
+    URLs); a DOI with an invisible character, one written as a URL, repeated citation keys
+    and the works' DOIs the report lists are all still found, in document order."""
+    cite = '<citation key="{}"><doi>{}</doi></citation>'
+    citations = "".join(
+        cite.format(key, doi)
+        for key, doi in [("k1", "10.1000/plain"), ("k2", "10.1000/zero\u200bwidth"),
+                         ("k3", "https://doi.org/10.1000/url"), ("k3", "10.1000/again"),
+                         ("k4", "10.1000/caf\u00e9")]
+    )  # fmt: skip
+    work = (
+        "<journal><journal_article><doi_data><doi>10.5555/{0}</doi>"
+        "<resource>https://example.org/{0}</resource></doi_data>"
+        "<citation_list>{1}</citation_list></journal_article></journal>"
+    )
+    data = _batch(work.format("w1", citations) + work.format("w2", cite.format("k1", "10.1/x")))
+    report = Validator(ValidateOptions()).validate_bytes(data, "b.xml", "crossref-5.4.0")
+    said = [(d.code, d.message) for d in report.diagnostics if d.code != "xsd"]
+    assert said == [
+        ("crossref.citation-doi", "citation DOI 'https://doi.org/10.1000/url' is a URL; write "
+                                  "the bare DOI (10.NNNN/...)"),
+        ("crossref.citation-key-unique", "citation key 'k3' is used more than once in this "
+                                         "citation list"),
+        ("crossref.citation-key-unique", "citation key 'k3' is used more than once in this "
+                                         "citation list"),
+        ("text.invisible", "doi '10.1000/zero\\u200bwidth': it holds U+200B ZERO WIDTH SPACE at "
+                           "position 13, which show nothing; delete it"),
+    ]  # fmt: skip
+    assert report.dois == ["10.5555/w1", "10.5555/w2"]

@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
 
@@ -137,7 +138,8 @@ declare(
 
 def elements(tree: etree._ElementTree, *names: str) -> Iterator[etree._Element]:
     """Elements with any of `names`, in any namespace, in document order: from the index
-    `run_rules` makes of the tree (one pass for every rule), else found by lxml in C."""
+    `run_rules` makes of the tree (one pass for every rule), else found by lxml in C.
+    "doi": only those `plain_doi` does not settle (every rule on DOIs settles them first)."""
     held = _INDEX.get(id(tree))
     if held is not None and held[0] is tree and _INDEXED.issuperset(names):
         index = held[1]
@@ -146,14 +148,26 @@ def elements(tree: etree._ElementTree, *names: str) -> Iterator[etree._Element]:
         # (positions are unique: the sort, in C, never compares two elements)
         return (el for _, el in sorted(chain.from_iterable(index.get(n, ()) for n in names)))
     found: Iterator[etree._Element] = tree.getroot().iter(*(f"{{*}}{n}" for n in names))
+    if "doi" in names:
+        return (el for el in found if local(el) != "doi" or not plain_doi(el))
     return found
+
+
+def plain_doi(el: etree._Element) -> bool:
+    """A doi element, a leaf holding ASCII that is not a URL: the rules that look at every
+    doi element (crossref.citation-doi, text.invisible) settle it first and say nothing of
+    it, and a batch has tens of thousands (the citations'), so the index leaves them out."""
+    if len(el):
+        return False
+    text = el.text or ""
+    return text.isascii() and not _URL_LIKE.match(text.lstrip())
 
 
 # The names the rules look for: a batch of 10 MB has some 150,000 elements, and a pass of
 # lxml over them costs 5 ms whatever it finds, so each rule making its own pass cost more
 # than all the rules' own work; `run_rules` makes one pass for all of them
 _INDEXED = frozenset(
-    {"isbn", "issn", "ORCID", "contrib-id", "institution_id", "institution-id", "doi_data",
+    {"doi", "isbn", "issn", "ORCID", "contrib-id", "institution_id", "institution-id", "doi_data",
      "resource", "citation_list", "doi_batch_id", "timestamp", "article-id", "pub-id",
      "pages", "article-meta", "conference_paper", "publication_date", "acceptance_date",
      "pub-date", "date", "conference_date", "ref", "xref", "ref-list", "body", "uri",
@@ -170,6 +184,8 @@ def _index(tree: etree._ElementTree) -> dict[str, list[tuple[int, etree._Element
     index: dict[str, list[tuple[int, etree._Element]]] = {}
     for at, el in enumerate(tree.getroot().iter(*_INDEX_TAGS)):
         name = local(el)
+        if name == "doi" and plain_doi(el):
+            continue  # (not held: their proxies would keep the heap larger)
         found = index.get(name)
         if found is None:
             index[name] = [(at, el)]
@@ -278,10 +294,14 @@ def _ror(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
 # --- DOIs and URLs ---------------------------------------------------------------------------
 
 
-def _work_dois(tree: etree._ElementTree) -> Iterator[tuple[etree._Element, str]]:
+def work_doi_elements(tree: etree._ElementTree) -> Iterator[etree._Element]:
+    """The works' own doi elements (doi_data/doi), in document order."""
     for data in elements(tree, "doi_data"):
-        for el in data.iterchildren("{*}doi"):
-            yield el, text_of(el)
+        yield from data.iterchildren("{*}doi")
+
+
+def _work_dois(tree: etree._ElementTree) -> Iterator[tuple[etree._Element, str]]:
+    return ((el, text_of(el)) for el in work_doi_elements(tree))
 
 
 @rule(
@@ -303,7 +323,7 @@ def _doi_syntax(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]
     "a citation's DOI is a bare DOI, not a URL (the registry rejects https://doi.org/...)",
 )
 def _citation_doi(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
-    for el in elements(tree, "doi"):
+    for el in elements(tree, "doi"):  # (the plain ones left out)
         if not len(el) and not _URL_LIKE.match((el.text or "").lstrip()):
             continue  # the commonest case, a bare DOI, settled without a Python call
         parent = el.getparent()
@@ -409,14 +429,15 @@ def _resource(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
 def _citation_keys(tree: etree._ElementTree, ctx: RuleContext) -> Iterator[Finding]:
     for lst in elements(tree, "citation_list"):
         citations = list(lst.iterchildren("{*}citation"))
-        keys = Counter(c.get("key") for c in citations)
-        if len(keys) == len(citations):
-            continue  # all different: the usual case
-        for c in citations:
-            if keys[c.get("key")] > 1:
+        keys = [c.get("key") for c in citations]
+        if len(set(keys)) == len(keys):
+            continue  # all different: the usual case (a set, in C, where a Counter is not)
+        counts = Counter(keys)
+        for c, key in zip(citations, keys, strict=True):
+            if counts[key] > 1:
                 yield Finding(
                     "crossref.citation-key-unique",
-                    f"citation key {c.get('key')!r} is used more than once in this citation list",
+                    f"citation key {key!r} is used more than once in this citation list",
                     c.sourceline,
                     "citation/@key",
                 )
@@ -894,8 +915,7 @@ def run_rules(tree: etree._ElementTree, ctx: RuleContext, ignore: frozenset[str]
     """Every rule's findings; a rule that fails on a file (a bug) is that file's finding,
     never the end of the run."""
     out: list[Finding] = []
-    _INDEX[id(tree)] = (tree, _index(tree))
-    try:
+    with indexed(tree):
         for r in RULES.values():
             if r.check is None or r.id in ignore or ctx.kind not in r.kinds:
                 continue
@@ -906,6 +926,20 @@ def run_rules(tree: etree._ElementTree, ctx: RuleContext, ignore: frozenset[str]
                     Finding("internal", f"the rule {r.id} could not read this file "
                             f"({type(exc).__name__}: {exc}); a bug in jatsgen", None)
                 )  # fmt: skip
-    finally:
-        del _INDEX[id(tree)]  # (the tree is not held beyond its rules)
     return out
+
+
+@contextmanager
+def indexed(tree: etree._ElementTree) -> Iterator[None]:
+    """The one-pass index of `tree` (`elements`) held while the block runs: for the rules,
+    and for what a caller reads of the same elements after them; the tree is not held
+    beyond it."""
+    held = _INDEX.get(id(tree))
+    if held is not None and held[0] is tree:
+        yield
+        return
+    _INDEX[id(tree)] = (tree, _index(tree))
+    try:
+        yield
+    finally:
+        del _INDEX[id(tree)]

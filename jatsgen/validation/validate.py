@@ -25,7 +25,16 @@ from ..safexml import parse_bytes, parse_file, read_xml_file
 from .detect import detect_schema, kind_of, peek_schema
 from .engines import XMLSCHEMA_BYTES, engine_for, load_schema, xsd_errors
 from .infoset import declared_entities, entity_problems, entity_refs, expanded
-from .rules import NUMBER_DIGITS, RULES, RuleContext, run_rules, short_values_of, short_values_read
+from .rules import (
+    NUMBER_DIGITS,
+    RULES,
+    RuleContext,
+    indexed,
+    run_rules,
+    short_values_of,
+    short_values_read,
+    work_doi_elements,
+)
 from .schemas import SchemaLocator, schema_set
 
 FEW_FILES = 8  # up to this many files, one process: starting workers would not pay
@@ -181,19 +190,20 @@ class Validator:
         if short_values is None and data is not None:
             short_values = short_values_of(tree, data)
         ctx = RuleContext(report.kind, prefixes=self.options.prefixes, short=bool(short_values))
-        for f in run_rules(tree, ctx, ignore):
-            severity = RULES[f.rule].severity if f.rule in RULES else "error"
-            report.diagnostics.append(
-                Diagnostic(severity, f.message, name, f.line, None, f.where, f.rule)
-            )
-        if report.kind == "crossref":
-            root = tree.getroot()
-            report.batch_id = root.findtext("{*}head/{*}doi_batch_id")
-            stamp = (root.findtext("{*}head/{*}timestamp") or "").strip()
-            # ASCII digits only ("²" is a digit to str.isdigit), and only what fits a stamp
-            fits = stamp.isascii() and stamp.isdigit() and len(stamp.lstrip("0")) <= 19
-            report.timestamp = int(stamp) if fits else None
-            report.dois = [(d.text or "").strip() for d in root.iterfind(".//{*}doi_data/{*}doi")]
+        with indexed(tree):  # (one pass finds what the rules and the report read)
+            for f in run_rules(tree, ctx, ignore):
+                severity = RULES[f.rule].severity if f.rule in RULES else "error"
+                report.diagnostics.append(
+                    Diagnostic(severity, f.message, name, f.line, None, f.where, f.rule)
+                )
+            if report.kind == "crossref":
+                root = tree.getroot()
+                report.batch_id = root.findtext("{*}head/{*}doi_batch_id")
+                stamp = (root.findtext("{*}head/{*}timestamp") or "").strip()
+                # ASCII digits only ("²" is a digit to str.isdigit), and only what fits
+                fits = stamp.isascii() and stamp.isdigit() and len(stamp.lstrip("0")) <= 19
+                report.timestamp = int(stamp) if fits else None
+                report.dois = [(d.text or "").strip() for d in work_doi_elements(tree)]
         return report
 
     def _schema_findings(
