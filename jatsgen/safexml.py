@@ -119,7 +119,7 @@ class ReadBytes:
     cdata: bool  # a CDATA section opens somewhere
     long_run: bool  # some run of more than the asked number of bytes may hold no "<"
     # (False: certainly none does)
-    data: bytes | None  # the bytes themselves, for a file read whole (no larger than HEAD_BYTES)
+    data: bytes | None  # the bytes themselves, for a file read whole (most: a small one)
 
 
 def parse_file(path: str | Path, run: int) -> tuple[etree._ElementTree, ReadBytes]:
