@@ -21,7 +21,7 @@ from lxml import etree
 from ..diagnostics import Severity
 from ..hints import invisible
 from ..ids import DOI_RE, check_doi, check_isbn, check_issn, check_orcid, check_ror
-from ..safexml import ReadBytes, local
+from ..safexml import ReadBytes, local, long_run_possible
 
 Kind = str  # "crossref" | "jats"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -565,15 +565,12 @@ def short_values_of(tree: etree._ElementTree, data: bytes) -> bool:
 
     A text or an attribute value holds no "<", and in UTF-8 (or ASCII) a character is at
     least one byte and "<" is the only byte 0x3C, so one that long is a run of more than
-    NUMBER_DIGITS bytes without "<", which holds a whole block of half that length at a
-    multiple of it: when every such block has a "<", there is none. A CDATA section (its
-    text joins the text around it, across the "<" that opens it) or another encoding:
-    not known here (False)."""
+    NUMBER_DIGITS bytes without "<" (`safexml.long_run_possible` rules them out). A CDATA
+    section (its text joins the text around it, across the "<" that opens it) or another
+    encoding: not known here (False)."""
     if not _one_byte_lt(tree) or b"<![CDATA[" in data:
         return False
-    half = NUMBER_DIGITS // 2
-    blocks = range(0, len(data) - half + 1, half)
-    return all(data.find(b"<", at, at + half) >= 0 for at in blocks)
+    return not long_run_possible(data, NUMBER_DIGITS)
 
 
 def short_values_read(tree: etree._ElementTree, read: ReadBytes) -> bool:
