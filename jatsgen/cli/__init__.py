@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from . import check, convert, deposit, preview, registry, schemas
+from . import check, convert, deposit, preview, registry, schemas, serve
 
 # Plain click help and usage errors (rich_markup_mode=None): rendering them with rich costs
 # ~0.1 s of imports at every start, and `jatsgen --help` must answer at once.
@@ -51,6 +51,7 @@ app.command("validate")(check.validate_cmd)
 app.command("preview")(preview.preview_cmd)
 app.command("deposit")(deposit.deposit_cmd)
 app.command("status")(deposit.status_cmd)
+app.command("serve")(serve.serve_cmd)
 
 schemas_app = typer.Typer(
     no_args_is_help=True, help="Find and install the official XSD files.", rich_markup_mode=None

@@ -39,11 +39,12 @@ SchemasOption = Annotated[
     ),
 ]
 LedgerOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--ledger",
-        help="Deposit ledger (default: $JATSGEN_LEDGER or the user data folder).",
-        dir_okay=False,
+        "--database",
+        help="Deposit ledger: a SQLite file, or a postgresql:// URL shared with `jatsgen "
+        "serve` (default: $JATSGEN_LEDGER or the user data folder).",
     ),
 ]
 FromOption = Annotated[

@@ -333,7 +333,7 @@ def status_cmd(
 
     book = Ledger(ledger)
     if not book.exists():
-        err(f"no ledger at {book.path}: nothing has been deposited from here yet")
+        err(f"no ledger at {book.label}: nothing has been deposited from here yet")
         return
     if refresh and any(s.state == "received" for s in book.submissions()):
         try:

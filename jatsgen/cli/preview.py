@@ -143,7 +143,7 @@ def preview_cmd(
         sys.stdout.write(table(summary_rows(result.entries)))
     sys.stdout.flush()
     if output is not None:
-        atomic_write(output, render(result, str(book.path)))
+        atomic_write(output, render(result, book.label))
     statuses = [e.status for e in result.entries]
     counts = {s: statuses.count(s) for s in ("new", "updated", "unchanged", "pending")}
     skipped = sum("skipped" in d.message for d in result.problems)

@@ -1,4 +1,5 @@
-"""The deposit ledger: one SQLite file recording every submission and every DOI sent.
+"""The deposit ledger: one SQLite file (or a PostgreSQL database, `--database URL`) recording
+every submission and every DOI sent.
 
 It is written before and after each network step, so a run killed at any point can be
 resumed, and it is what `jatsgen validate` consults to refuse a timestamp that is not newer
@@ -22,6 +23,7 @@ import platformdirs
 
 from ..errors import JatsgenError
 from ..registration import RESOURCES_KIND
+from .database import Connection, Database, is_url
 
 if TYPE_CHECKING:
     import sqlite3
@@ -86,29 +88,57 @@ def ledger_path(explicit: str | Path | None = None) -> Path:
     return Path(platformdirs.user_data_dir("jatsgen")) / "ledger.sqlite"
 
 
+def ledger_place(explicit: str | Path | None = None) -> str | Path:
+    """The ledger's file, or the PostgreSQL URL given (`--ledger`/`--database`, or
+    $JATSGEN_LEDGER)."""
+    for given in (explicit, os.environ.get(ENV_LEDGER)):
+        if given and is_url(str(given)):
+            return str(given)
+    return ledger_path(explicit)
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 @contextmanager
-def connect(path: Path, *, readonly: bool = False) -> Iterator[sqlite3.Connection]:
-    """A connection to the ledger; whatever SQLite or the file system says is wrong with it
-    (damaged, read-only, disk full, file too large) is a one-line error naming the file."""
+def connect(place: Database, *, readonly: bool = False) -> Iterator[Connection]:
+    """A connection to the ledger; whatever the database or the file system says is wrong
+    with it (damaged, read-only, disk full, file too large, unreachable) is a one-line error
+    naming it."""
     import sqlite3  # here, not at the top: `jatsgen validate` of a JATS file never opens it
 
-    if readonly and os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
+    path = place.path
+    if (
+        path is not None
+        and readonly
+        and os.access(path, os.W_OK)
+        and os.access(path.parent, os.W_OK)
+    ):
         readonly = False  # a writable ledger is opened as such: one written by an earlier
         # jatsgen is brought up to date before it is read
+    errors: tuple[type[BaseException], ...] = (sqlite3.DatabaseError, OSError)
+    if place.url is not None:
+        import psycopg
+
+        errors = (psycopg.Error, OSError)
     try:
-        conn = _open(path, readonly)
-    except (sqlite3.DatabaseError, OSError) as exc:
-        raise _ledger_error(path, exc) from None
-    try:
-        yield conn
-    except (sqlite3.DatabaseError, OSError) as exc:
-        raise _ledger_error(path, exc) from None
-    finally:
-        conn.close()
+        with place.connect(_open, readonly=readonly) as conn:
+            if place.url is not None:
+                _ensure_migrated(place, conn)
+            yield conn
+    except errors as exc:
+        raise _ledger_error(place.label, exc) from None
+
+
+_MIGRATED: set[str] = set()  # PostgreSQL databases brought up to date by this process
+
+
+def _ensure_migrated(place: Database, conn: Connection) -> None:
+    if place.label in _MIGRATED:
+        return
+    _migrate(conn)
+    _MIGRATED.add(place.label)
 
 
 def _open(path: Path, readonly: bool) -> sqlite3.Connection:
@@ -129,12 +159,14 @@ def _open(path: Path, readonly: bool) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         if conn.execute("PRAGMA user_version").fetchone()[0] < VERSION:
-            _migrate(conn)
+            from .database import SqliteConnection
+
+            _migrate(SqliteConnection(conn))
     conn.row_factory = sqlite3.Row
     return conn
 
 
-def _ledger_error(path: Path, exc: Exception) -> JatsgenError:
+def _ledger_error(path: str, exc: BaseException) -> JatsgenError:
     """What is wrong with the ledger file, and what to do, in one line."""
     import errno
 
@@ -159,30 +191,48 @@ def _ledger_error(path: Path, exc: Exception) -> JatsgenError:
     return JatsgenError(f"{path}: deposit ledger: {why}")
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
+def _migrate(conn: Connection) -> None:
     """Create the tables, or bring a ledger written by an earlier jatsgen up to `VERSION`,
-    in one transaction: metadata and canonical-form columns for DOIs (a DOI deposited
-    before them has none: `plan` then judges it by its fields where they decide, and
-    otherwise sends it once), and endpoints in the one spelling `endpoint_url` gives."""
+    in one transaction (one path for SQLite and PostgreSQL): metadata and canonical-form
+    columns for DOIs (a DOI deposited before them has none: `plan` then judges it by its
+    fields where they decide, and otherwise sends it once), and endpoints in the one spelling
+    `endpoint_url` gives."""
+    from .database import ddl, set_version, version_of
     from .protocol import endpoint_url
 
-    conn.execute("BEGIN IMMEDIATE")
-    for statement in filter(str.strip, SCHEMA.split(";")):
-        conn.execute(statement)
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(dois)")}
-    for column, kind in (("digest", "TEXT"), ("metadata", "TEXT"), ("canonical", "TEXT"),
-                         ("canonical_xml", "BLOB"), ("written", "TEXT")):  # fmt: skip
-        if column not in columns:
-            conn.execute(f"ALTER TABLE dois ADD COLUMN {column} {kind}")
-    for (endpoint,) in conn.execute("SELECT DISTINCT endpoint FROM submissions").fetchall():
-        try:
-            key = endpoint_url(endpoint)
-        except JatsgenError:
-            continue  # not ours to guess
-        if key != endpoint:
-            conn.execute("UPDATE submissions SET endpoint=? WHERE endpoint=?", (key, endpoint))
-    conn.execute(f"PRAGMA user_version={VERSION}")
-    conn.execute("COMMIT")
+    conn.begin(lock="jatsgen-ledger-migration")
+    try:
+        if version_of(conn, "ledger") >= VERSION:
+            conn.commit()
+            return
+        for statement in ddl(SCHEMA, conn.dialect):
+            conn.execute(statement)
+        for column, kind in (("digest", "TEXT"), ("metadata", "TEXT"), ("canonical", "TEXT"),
+                             ("canonical_xml", "BLOB"), ("written", "TEXT")):  # fmt: skip
+            if column not in columns_of(conn, "dois"):
+                conn.execute(f"ALTER TABLE dois ADD COLUMN {column} {ddl(kind, conn.dialect)[0]}")
+        rows = conn.execute("SELECT DISTINCT endpoint FROM submissions").fetchall()
+        for (endpoint,) in rows:
+            try:
+                key = endpoint_url(endpoint)
+            except JatsgenError:
+                continue  # not ours to guess
+            if key != endpoint:
+                conn.execute("UPDATE submissions SET endpoint=? WHERE endpoint=?", (key, endpoint))
+        set_version(conn, "ledger", VERSION)
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+
+
+def columns_of(conn: Connection, table: str) -> set[str]:
+    if conn.dialect == "sqlite":
+        return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+    rows = conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", (table,)
+    )
+    return {row[0] for row in rows}
 
 
 @dataclass(frozen=True)
@@ -345,10 +395,16 @@ class Ledger:
     """The ledger file at `path`; each call opens its own connection (processes share it)."""
 
     def __init__(self, path: str | Path | None = None) -> None:
-        self.path = ledger_path(path)
+        self.place = Database(ledger_place(path))
+        self.path = self.place.path or Path(self.place.label)  # what messages name
+
+    @property
+    def label(self) -> str:
+        """The ledger's file, or its database's URL without the password."""
+        return self.place.label
 
     def exists(self) -> bool:
-        return self.path.is_file()
+        return self.place.exists()
 
     # --- what has been sent ----------------------------------------------------------------
 
@@ -369,7 +425,7 @@ class Ledger:
         if not wanted or not self.exists():
             return {}
         out: dict[str, SentTimestamp] = {}
-        with connect(self.path, readonly=True) as conn:
+        with connect(self.place, readonly=True) as conn:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ",".join("?" * len(chunk))
@@ -398,7 +454,7 @@ class Ledger:
         """The highest timestamp sent from here to any endpoint: the floor of the next one."""
         if not self.exists():
             return None
-        with connect(self.path, readonly=True) as conn:
+        with connect(self.place, readonly=True) as conn:
             row = conn.execute(
                 "SELECT MAX(d.timestamp) FROM dois d JOIN submissions s ON s.id = d.submission "
                 f"WHERE s.state IN ({','.join('?' * len(SENT_STATES))})",
@@ -411,7 +467,7 @@ class Ledger:
         refused none of the DOIs of (a refused DOI is for sending again)."""
         if not self.exists():
             return None
-        with connect(self.path, readonly=True) as db:
+        with connect(self.place, readonly=True) as db:
             row = db.execute(
                 "SELECT * FROM submissions s WHERE file_sha256=? AND endpoint=? AND state IN "
                 "('received', 'completed') AND NOT EXISTS (SELECT 1 FROM dois d WHERE "
@@ -423,7 +479,7 @@ class Ledger:
     def submissions_of(self, sha256: str, endpoint: str) -> list[Submission]:
         if not self.exists():
             return []
-        with connect(self.path, readonly=True) as db:
+        with connect(self.place, readonly=True) as db:
             rows = db.execute(
                 "SELECT * FROM submissions WHERE file_sha256=? AND endpoint=? ORDER BY id",
                 (sha256, endpoint),
@@ -432,7 +488,7 @@ class Ledger:
 
     def submission(self, submission: int) -> Submission:
         """One submission with its DOIs."""
-        with connect(self.path, readonly=True) as db:
+        with connect(self.place, readonly=True) as db:
             row = db.execute("SELECT * FROM submissions WHERE id=?", (submission,)).fetchone()
             dois = db.execute(
                 "SELECT * FROM dois WHERE submission=? ORDER BY doi", (submission,)
@@ -446,7 +502,7 @@ class Ledger:
         if not wanted or not self.exists():
             return []
         ids: set[int] = set()
-        with connect(self.path, readonly=True) as db:
+        with connect(self.place, readonly=True) as db:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 ids.update(
@@ -464,7 +520,7 @@ class Ledger:
         """Every submission, oldest first, each with its DOIs."""
         if not self.exists():
             return []
-        with connect(self.path, readonly=True) as db:
+        with connect(self.place, readonly=True) as db:
             rows = db.execute("SELECT * FROM submissions ORDER BY id").fetchall()
             dois: dict[int, list[DoiResult]] = {}
             for d in db.execute("SELECT * FROM dois ORDER BY submission, doi"):
@@ -479,7 +535,7 @@ class Ledger:
         moment gets "database is locked" without waiting (sqlite.org/wal.html, "Sometimes
         Queries Return SQLITE_BUSY In WAL Mode"). While this one is open, no step's close
         is the last."""
-        with connect(self.path):
+        with connect(self.place):
             yield
 
     # --- who is sending what ----------------------------------------------------------------
@@ -490,23 +546,25 @@ class Ledger:
         import socket
 
         host = socket.gethostname()
-        with connect(self.path) as db:
-            db.execute("BEGIN IMMEDIATE")
+        with connect(self.place) as db:
+            db.begin(lock=f"claim {sha256} {endpoint}")
             row = db.execute(
                 "SELECT * FROM claims WHERE file_sha256=? AND endpoint=?", (sha256, endpoint)
             ).fetchone()
             if row is not None and row["owner"] != owner and _alive(row, host):
-                db.execute("COMMIT")
+                db.commit()
                 return f"pid {row['pid']} on {row['host']}"
             db.execute(
-                "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (file_sha256, "
+                "endpoint) DO UPDATE SET owner=excluded.owner, host=excluded.host, "
+                "pid=excluded.pid, claimed_at=excluded.claimed_at",
                 (sha256, endpoint, owner, host, os.getpid(), now()),
             )
-            db.execute("COMMIT")
+            db.commit()
         return None
 
     def release(self, sha256: str, endpoint: str, owner: str) -> None:
-        with connect(self.path) as db:
+        with connect(self.place) as db:
             db.execute(
                 "DELETE FROM claims WHERE file_sha256=? AND endpoint=? AND owner=?",
                 (sha256, endpoint, owner),
@@ -524,18 +582,18 @@ class Ledger:
         dois: Iterable[Carried],
     ) -> int:
         """A new submission in state `validated`, with the DOIs it carries."""
-        with connect(self.path) as db:
-            db.execute("BEGIN IMMEDIATE")
-            cur = db.execute(
+        with connect(self.place) as db:
+            db.begin()
+            row_id = int(db.execute(
                 "INSERT INTO submissions (file_sha256, source_path, upload_name, batch_id, "
                 "endpoint, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'validated', "
-                "?, ?)",
+                "?, ?) RETURNING id",
                 (sha256, source_path, upload_name, batch_id, endpoint, now(), now()),
-            )
-            row_id = int(cur.lastrowid or 0)
+            ).fetchone()[0])  # fmt: skip
             db.executemany(
-                "INSERT OR IGNORE INTO dois (submission, doi, written, timestamp, digest, "
-                "metadata, canonical, canonical_xml) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO dois (submission, doi, written, timestamp, digest, metadata, "
+                "canonical, canonical_xml) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO "
+                "NOTHING",
                 [
                     (
                         row_id,
@@ -550,7 +608,7 @@ class Ledger:
                     for d in dois
                 ],
             )
-            db.execute("COMMIT")
+            db.commit()
         return row_id
 
     def history(
@@ -565,7 +623,7 @@ class Ledger:
             return {}
         latest: dict[str, Held] = {}
         registered: dict[str, Held] = {}
-        with connect(self.path, readonly=True) as conn:
+        with connect(self.place, readonly=True) as conn:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 rows = conn.execute(
@@ -589,7 +647,7 @@ class Ledger:
 
     def refuse_dois(self, submission: int, message: str) -> None:
         """The registry refused the whole upload: none of its DOIs is registered by it."""
-        with connect(self.path) as db:
+        with connect(self.place) as db:
             db.execute(
                 "UPDATE dois SET result='failure', message=? WHERE submission=? "
                 "AND result='pending'",
@@ -597,7 +655,7 @@ class Ledger:
             )
 
     def set_state(self, submission: int, state: str, message: str | None = None) -> None:
-        with connect(self.path) as db:
+        with connect(self.place) as db:
             db.execute(
                 "UPDATE submissions SET state=?, message=?, updated_at=? WHERE id=?",
                 (state, message, now(), submission),
@@ -605,7 +663,7 @@ class Ledger:
 
     def start_upload(self, submission: int) -> None:
         """Mark the submission `uploading` before the bytes go out (one more attempt)."""
-        with connect(self.path) as db:
+        with connect(self.place) as db:
             db.execute(
                 "UPDATE submissions SET state='uploading', attempts=attempts+1, "
                 "updated_at=? WHERE id=?",
@@ -622,8 +680,8 @@ class Ledger:
     ) -> None:
         """Store a processed submission: its log, a summary, and for each of its DOIs
         (lower case) the result, message and msg_id (`results`, from the log)."""
-        with connect(self.path) as db:
-            db.execute("BEGIN IMMEDIATE")
+        with connect(self.place) as db:
+            db.begin()
             db.executemany(
                 "UPDATE dois SET result=?, message=?, msg_id=? WHERE submission=? AND doi=?",
                 [(r, m, i, submission, doi) for doi, (r, m, i) in results.items()],
@@ -633,4 +691,4 @@ class Ledger:
                 "message=?, updated_at=? WHERE id=?",
                 (submission_id, log_xml, summary, now(), submission),
             )
-            db.execute("COMMIT")
+            db.commit()
