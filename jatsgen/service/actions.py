@@ -162,15 +162,15 @@ def job_action(svc: Service, caller: Caller, job: Job, journal: Journal, action:
         svc.store.release(job.id, "queued")
         svc.store.mark(journal.id, _marks(svc, job.parent or 0, "queued", job.id))
         return job.id
-    if job.kind != "prepare" or job.state != "done":
-        raise Refused(409, "service.not-ready", f"job {job.id} is not a finished review")
-    if job.result.get("errors"):
+    if job.kind == "prepare" and job.result.get("errors"):
         errors = [f for f in job.result.get("findings", []) if f["severity"] == "error"]
         for e in job.result.get("entries", []):
             errors += [f for f in e["findings"] if f["severity"] == "error"]
         rule = errors[0]["rule"] if errors else "service.has-errors"
         raise Refused(409, rule, f"the review found {job.result['errors']} error(s): mend the "
                       "inputs and upload them again; nothing is sent", errors)  # fmt: skip
+    if job.kind != "prepare" or job.state != "done":
+        raise Refused(409, "service.not-ready", f"job {job.id} is not a finished review")
     sealed = svc.store.credentials(journal.id)
     if sealed is None:
         raise Refused(409, "service.no-credentials", "the journal has no registry credentials: "

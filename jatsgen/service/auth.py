@@ -20,7 +20,8 @@ SESSION_COOKIE = "jatsgen_session"
 LOGIN_COOKIE = "jatsgen_login"  # the login form's CSRF token, before there is a session
 SESSION_SECONDS = 12 * 3600
 LOGIN_WINDOW = 15 * 60.0  # failed logins counted over this long
-LOGIN_LIMIT = 5  # failures per login name or address in the window before a pause
+LOGIN_LIMIT = 5  # failures of one login name in the window before a pause
+ADDRESS_LIMIT = 20  # failures from one address (an office shares one) before a pause
 
 
 def digest(token: str) -> str:
@@ -72,7 +73,10 @@ def login(store: Store, name: str, password: str, address: str) -> Person | None
 
 
 def locked_out(store: Store, name: str, address: str) -> bool:
-    return store.failures_since(name, address, time.time() - LOGIN_WINDOW) >= LOGIN_LIMIT
+    """Whether logins are paused: too many failures for the name (a guessed password) or
+    from the address (names guessed in turn)."""
+    by_name, by_address = store.failures_since(name, address, time.time() - LOGIN_WINDOW)
+    return by_name >= LOGIN_LIMIT or by_address >= ADDRESS_LIMIT
 
 
 @dataclass

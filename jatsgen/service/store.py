@@ -353,13 +353,15 @@ class Store:
             db.execute("DELETE FROM failed_logins WHERE at < ?", (time.time() - 86400,))
             db.execute("INSERT INTO failed_logins VALUES (?, ?, ?)", (login, address, time.time()))
 
-    def failures_since(self, login: str, address: str, since: float) -> int:
+    def failures_since(self, login: str, address: str, since: float) -> tuple[int, int]:
+        """Failed logins since `since`: of this login name, and from this address."""
         with self.db() as db:
             row = db.execute(
-                "SELECT COUNT(*) FROM failed_logins WHERE (login = ? OR address = ?) AND at > ?",
+                "SELECT SUM(CASE WHEN login = ? THEN 1 ELSE 0 END), SUM(CASE WHEN address = ? "
+                "THEN 1 ELSE 0 END) FROM failed_logins WHERE at > ?",
                 (login, address, since),
             ).fetchone()
-        return int(row[0])
+        return int(row[0] or 0), int(row[1] or 0)
 
     # --- jobs and their files ------------------------------------------------------------
 
