@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -203,3 +204,28 @@ def json_lines(stdout: str, kind: str = "result") -> list[dict]:
 def result_data(stdout: str) -> list[dict]:
     """Each result's command-specific data, with its status."""
     return [{**o["data"], "status": o["status"]} for o in json_lines(stdout)]
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server: the one `.ci/run` started ($JATSGEN_TEST_POSTGRES), else one
+    started here from Debian's `postgresql` programs; each test makes its own database."""
+    import pgserver
+
+    url = os.environ.get(pgserver.ENV_URL)
+    folder = None
+    if not url:
+        if pgserver.binaries() is None:
+            if os.environ.get("JATSGEN_REQUIRE_POSTGRES"):
+                pytest.fail("PostgreSQL is required here but its server programs are missing")
+            pytest.skip("PostgreSQL's server programs are not installed (Debian: postgresql)")
+        url, folder = pgserver.start()
+    made = iter(range(1, 1000))
+
+    def database() -> str:
+        return pgserver.new_database(url, f"jatsgen_test_{os.getpid()}_{next(made)}")
+
+    yield database
+    if folder is not None:
+        pgserver.stop(folder)
+        shutil.rmtree(folder, ignore_errors=True)

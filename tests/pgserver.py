@@ -40,29 +40,48 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(folder: Path) -> str:
-    """A new cluster in `folder`, started on a free port; its URL (database `postgres`)."""
+def start(folder: Path | None = None) -> tuple[str, Path]:
+    """A new cluster in `folder` (default: a new folder in the system's temporary folder,
+    which the `postgres` user can reach), started on a free port; its URL (database
+    `postgres`) and its folder."""
+    import tempfile
+
     bin_dir = binaries()
     if bin_dir is None:
         raise RuntimeError("PostgreSQL's server programs are not installed (Debian: postgresql)")
+    folder = folder or Path(tempfile.mkdtemp(prefix="jatsgen-postgres-"))
     folder.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres")
     data, port = folder / "data", _free_port()
     subprocess.run(
-        _as_owner([str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
-                   "--no-sync"]),
-        check=True, capture_output=True,
-    )  # fmt: skip
+        _as_owner(
+            [str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"]
+        ),
+        check=True,
+        capture_output=True,
+    )
     subprocess.run(
-        _as_owner([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w",
-                   "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c max_connections=200", "start"]),
-        check=True, capture_output=True,
-    )  # fmt: skip
+        _as_owner(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(folder / "log"),
+                "-w",
+                "-o",
+                f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c max_connections=200",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
     url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
     _wait(url)
-    return url
+    return url, folder
 
 
 def _wait(url: str) -> None:
@@ -83,10 +102,11 @@ def stop(folder: Path) -> None:
     bin_dir = binaries()
     if bin_dir is not None and (folder / "data").is_dir():
         subprocess.run(
-            _as_owner([str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate",
-                       "stop"]),
+            _as_owner(
+                [str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate", "stop"]
+            ),
             capture_output=True,
-        )  # fmt: skip
+        )
 
 
 def new_database(url: str, name: str) -> str:
@@ -102,6 +122,6 @@ def new_database(url: str, name: str) -> str:
 if __name__ == "__main__":  # python tests/pgserver.py start|stop DIR
     command, where = sys.argv[1], Path(sys.argv[2])
     if command == "start":
-        print(start(where))
+        print(start(where)[0])
     else:
         stop(where)

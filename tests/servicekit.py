@@ -46,11 +46,21 @@ class Served:
         self.log = data.parent / f"{data.name}-{self.port}.log"
         data.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jatsgen", "serve", "--data", str(data), "--port",
-             str(self.port), *args],
-            stdout=self.log.open("w"), stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "jatsgen",
+                "serve",
+                "--data",
+                str(data),
+                "--port",
+                str(self.port),
+                *args,
+            ],
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
-        )  # fmt: skip
+        )
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -135,8 +145,10 @@ class Person:
 
     def add_journal(self, slug: str, config: str, endpoint: str) -> None:
         self.get("/")
-        r = self.post("/journals", {"slug": slug, "name": f"Journal {slug}", "config": config,
-                                    "endpoint": endpoint})  # fmt: skip
+        r = self.post(
+            "/journals",
+            {"slug": slug, "name": f"Journal {slug}", "config": config, "endpoint": endpoint},
+        )
         assert r.status_code == 200, r.text[-2000:]
 
     def set_credentials(self, slug: str, user: str, password: str) -> None:
@@ -161,21 +173,50 @@ def write_sheet(path: Path, papers: int, start: int = 1) -> Path:
     sheet's columns; DOIs `10.5555/ysc.2025.N` with the bundled config)."""
     import csv
 
-    head = ["id", "language", "title", "author1_surname", "author1_given_names",
-            "author1_orcid", "abstract", "number", "pages", "references", "container_type",
-            "container_title", "isbn", "publisher", "container_published", "event_name",
-            "event_location", "event_start"]  # fmt: skip
+    head = [
+        "id",
+        "language",
+        "title",
+        "author1_surname",
+        "author1_given_names",
+        "author1_orcid",
+        "abstract",
+        "number",
+        "pages",
+        "references",
+        "container_type",
+        "container_title",
+        "isbn",
+        "publisher",
+        "container_published",
+        "event_name",
+        "event_location",
+        "event_start",
+    ]
     with path.open("w", encoding="utf-8", newline="") as f:
         out = csv.writer(f)
         out.writerow(head)
         for n in range(start, start + papers):
-            out.writerow([
-                f"p{n}", "en", f"Water quality monitoring, study {n}", f"Writer{n}", "Aigerim",
-                "https://orcid.org/0000-0002-1825-0097" if n % 2 else "",
-                f"We report study {n}.", str(n), f"{4 * n - 3}-{4 * n}",
-                "Smith J. Digital skills. 2020. https://doi.org/10.1016/j.compedu.2019.103778",
-                "proceedings", "Youth and Science: conference proceedings",
-                "978-601-262-587-5", "Atyrau University", "2025",
-                "Youth and Science conference", "Atyrau", "2025-04-07",
-            ])  # fmt: skip
+            out.writerow(
+                [
+                    f"p{n}",
+                    "en",
+                    f"Water quality monitoring, study {n}",
+                    f"Writer{n}",
+                    "Aigerim",
+                    "https://orcid.org/0000-0002-1825-0097" if n % 2 else "",
+                    f"We report study {n}.",
+                    str(n),
+                    f"{4 * n - 3}-{4 * n}",
+                    "Smith J. Digital skills. 2020. https://doi.org/10.1016/j.compedu.2019.103778",
+                    "proceedings",
+                    "Youth and Science: conference proceedings",
+                    "978-601-262-587-5",
+                    "Atyrau University",
+                    "2025",
+                    "Youth and Science conference",
+                    "Atyrau",
+                    "2025-04-07",
+                ]
+            )
     return path

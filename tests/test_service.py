@@ -26,8 +26,10 @@ def site(tmp_path_factory):
         "editor": admin.add_member("ysc", "eddie", "editor"),
         "viewer-b": admin.add_member("b", "bea", "viewer"),
     }
-    tokens = {role: admin.token("ysc", role, f"{role} system") for role in
-              ("viewer", "editor", "depositor")}  # fmt: skip
+    tokens = {
+        role: admin.token("ysc", role, f"{role} system")
+        for role in ("viewer", "editor", "depositor")
+    }
     tokens["b-admin"] = admin.token("b", "admin", "b system")
     yield served, admin, people, tokens
     served.stop()
@@ -64,9 +66,15 @@ def test_the_openapi_schema_is_valid_and_documents_the_api(site):
     spec = api(served, None, "GET", "/openapi.json").json()
     validate(spec)
     paths = spec["paths"]
-    for needed in ("/api/journals/{slug}/jobs", "/api/jobs/{job_id}", "/api/jobs/{job_id}/preview",
-                   "/api/jobs/{job_id}/deposit", "/api/jobs/{job_id}/ask",
-                   "/api/journals/{slug}/dois", "/api/journals/{slug}/dois/{doi}"):  # fmt: skip
+    for needed in (
+        "/api/journals/{slug}/jobs",
+        "/api/jobs/{job_id}",
+        "/api/jobs/{job_id}/preview",
+        "/api/jobs/{job_id}/deposit",
+        "/api/jobs/{job_id}/ask",
+        "/api/journals/{slug}/dois",
+        "/api/journals/{slug}/dois/{doi}",
+    ):
         assert needed in paths, needed
     assert not any(p.startswith("/j/") or p == "/login" for p in paths)  # pages are not API
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
@@ -76,8 +84,13 @@ def test_a_token_reaches_only_its_journal_and_what_its_role_allows(site):
     served, _, _, tokens = site
     shown = api(served, tokens["viewer"], "GET", "/api/journals").json()
     assert [j["slug"] for j in shown] == ["ysc"] and shown[0]["role"] == "viewer"
-    refused = api(served, tokens["viewer"], "POST", "/api/journals/ysc/jobs",
-                  files=[("files", ("page.txt", PAGE.read_bytes()))])  # fmt: skip
+    refused = api(
+        served,
+        tokens["viewer"],
+        "POST",
+        "/api/journals/ysc/jobs",
+        files=[("files", ("page.txt", PAGE.read_bytes()))],
+    )
     assert refused.status_code == 403
     assert refused.json()["error"]["rule"] == "service.role"
     other = api(served, tokens["viewer"], "GET", "/api/journals/b/dois")
@@ -114,7 +127,9 @@ def test_a_system_submits_reviews_asks_and_a_depositor_deposits(site, tmp_path):
     ]
     assert {e["status"] for e in preview["entries"]} == {"new"}
     html = api(served, tokens["viewer"], "GET", f"/api/jobs/{job['id']}/preview?format=html")
-    assert html.headers["content-type"].startswith("text/html") and "10.5555/ysc.2025.503" in html.text
+    assert (
+        html.headers["content-type"].startswith("text/html") and "10.5555/ysc.2025.503" in html.text
+    )
     editor_deposit = api(served, tokens["editor"], "POST", f"/api/jobs/{job['id']}/deposit")
     assert editor_deposit.status_code == 403
     asked = api(served, tokens["editor"], "POST", f"/api/jobs/{job['id']}/ask").json()
@@ -131,7 +146,10 @@ def test_a_system_submits_reviews_asks_and_a_depositor_deposits(site, tmp_path):
     assert b"10.5555/ysc.2025.502" in sent_xml.content
     board = api(served, tokens["viewer"], "GET", "/api/journals/ysc/dois?q=ysc.2025.50").json()
     assert {r["doi"] for r in board} >= {f"10.5555/ysc.2025.{n}" for n in range(501, 506)}
-    assert api(served, tokens["viewer"], "GET", "/api/journals/ysc/dois?since=07.04").status_code == 422
+    assert (
+        api(served, tokens["viewer"], "GET", "/api/journals/ysc/dois?since=07.04").status_code
+        == 422
+    )
 
 
 def test_errors_are_json_with_the_rule_ids_the_command_line_gives(site, tmp_path):
@@ -143,14 +161,29 @@ def test_errors_are_json_with_the_rule_ids_the_command_line_gives(site, tmp_path
     assert failed["state"] == "failed"
     served_rules = {f["rule"] for f in failed["result"]["findings"] if f["severity"] == "error"}
     cli = subprocess.run(
-        [sys.executable, "-m", "jatsgen", "crossref", str(bad), "--config",
-         str(SHEET.parent / "jatsgen.toml"), "-o", str(tmp_path / "out"), "--format", "json"],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    cli_rules = {json.loads(line)["rule"] for line in cli.stdout.splitlines()
-                 if json.loads(line)["type"] == "finding" and json.loads(line)["severity"] == "error"}  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "jatsgen",
+            "crossref",
+            str(bad),
+            "--config",
+            str(SHEET.parent / "jatsgen.toml"),
+            "-o",
+            str(tmp_path / "out"),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    cli_rules = {
+        json.loads(line)["rule"]
+        for line in cli.stdout.splitlines()
+        if json.loads(line)["type"] == "finding" and json.loads(line)["severity"] == "error"
+    }
     assert cli.returncode == 1 and served_rules == cli_rules == {"sheet.unknown-column"}
-    where = [f for f in failed["result"]["findings"] if f["rule"] == "sheet.unknown-column"][0]
+    where = next(f for f in failed["result"]["findings"] if f["rule"] == "sheet.unknown-column")
     assert where["file"] == "bad.csv" and "author1_orcid" in where["message"]
     refused = api(served, tokens["depositor"], "POST", f"/api/jobs/{job['id']}/deposit")
     assert refused.status_code == 409
@@ -164,8 +197,15 @@ def test_a_person_sees_only_their_journals_pages(site):
     bea.login("bea", people["viewer-b"])
     assert bea.get("/j/b").status_code == 200
     job = admin.upload("ysc", PAGE)
-    for path in ("/j/ysc", "/j/ysc/board", job, f"{job}/review", "/j/ysc/dois/10.5555/ysc.2025.070",
-                 "/j/ysc/settings", "/j/ysc/batches/1"):  # fmt: skip
+    for path in (
+        "/j/ysc",
+        "/j/ysc/board",
+        job,
+        f"{job}/review",
+        "/j/ysc/dois/10.5555/ysc.2025.070",
+        "/j/ysc/settings",
+        "/j/ysc/batches/1",
+    ):
         assert bea.get(path).status_code == 404, path
     number = job.rsplit("/", 1)[1]
     assert bea.get(f"/j/b/jobs/{number}").status_code == 404  # another journal's job by its id
@@ -187,21 +227,24 @@ def test_an_editor_may_ask_for_a_deposit_but_not_deposit(site):
     asked = eddie.post(f"{job}/ask")
     assert asked.status_code == 200 and 'id="state">asked<' in asked.text
     assert 'id="approve"' not in asked.text
-    assert 'id="approve"' in admin.get(asked.url[len(served.url):]).text
+    assert 'id="approve"' in admin.get(asked.url[len(served.url) :]).text
 
 
 def test_a_form_without_its_csrf_token_is_refused(site):
     served, admin, _, _ = site
     before = admin.get("/j/ysc").text.count("<tr>")
     for token in ("", "forged-token"):
-        r = admin.http.post(served.url + "/j/ysc/upload", data={"csrf": token},
-                            files=[("files", ("page.txt", PAGE.read_bytes()))], timeout=60)  # fmt: skip
+        r = admin.http.post(
+            served.url + "/j/ysc/upload",
+            data={"csrf": token},
+            files=[("files", ("page.txt", PAGE.read_bytes()))],
+            timeout=60,
+        )
         assert r.status_code == 403 and "security token" in r.text
     assert admin.get("/j/ysc").text.count("<tr>") == before  # no job was made
     other = Person(served.url)
     other.get("/login")
-    r = other.http.post(served.url + "/login", data={"login": "admin", "password": "x"},
-                        timeout=60)  # fmt: skip
+    r = other.http.post(served.url + "/login", data={"login": "admin", "password": "x"}, timeout=60)
     assert r.status_code == 403  # a login form posted from elsewhere (no token)
 
 
@@ -213,8 +256,12 @@ def test_logins_are_rate_limited_and_sessions_are_httponly(site):
     assert guesser.login("nobody-here", "guess").status_code == 429
     eddie = Person(served.url)
     r = eddie.get("/login")
-    r = eddie.http.post(served.url + "/login", data={"login": "eddie", "password": people["editor"],
-                        "csrf": eddie.csrf}, allow_redirects=False, timeout=60)  # fmt: skip
+    r = eddie.http.post(
+        served.url + "/login",
+        data={"login": "eddie", "password": people["editor"], "csrf": eddie.csrf},
+        allow_redirects=False,
+        timeout=60,
+    )
     cookie = r.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
 
@@ -233,20 +280,26 @@ def test_credentials_are_write_only_and_encrypted_at_rest(site, tmp_path):
 
 
 def test_a_journals_config_is_checked_as_the_command_line_checks_it(site):
-    served, admin, _, _ = site
+    _served, admin, _, _ = site
     admin.get("/j/b/settings")
-    r = admin.post("/j/b/settings", {"name": "B", "endpoint": "test",
-                                     "config": CONFIG_B + "\n[doi2]\nx = 1\n"})  # fmt: skip
+    r = admin.post(
+        "/j/b/settings", {"name": "B", "endpoint": "test", "config": CONFIG_B + "\n[doi2]\nx = 1\n"}
+    )
     assert r.status_code == 422 and "[config.invalid]" in r.text
     assert "unknown table [doi2]; did you mean &#39;doi&#39;?" in r.text  # the CLI's words
-    r = admin.post("/j/b/settings", {"name": "B", "endpoint": "test",
-                                     "config": CONFIG_B + '\n[registry]\npassword = "p"\n'})  # fmt: skip
+    r = admin.post(
+        "/j/b/settings",
+        {"name": "B", "endpoint": "test", "config": CONFIG_B + '\n[registry]\npassword = "p"\n'},
+    )
     assert r.status_code == 422 and "service.credentials-in-config" in r.text
     kept = admin.get("/j/b/settings").text
     assert "10.9999" in kept and "[doi2]" not in kept and "[registry]" not in kept  # unsaved
 
 
 def test_the_other_commands_do_not_load_the_service():
-    code = "import sys, jatsgen.cli; print(sorted(m for m in ('fastapi', 'uvicorn', 'psycopg', 'jinja2', 'argon2') if m in sys.modules))"
+    code = (
+        "import sys, jatsgen.cli; print(sorted(m for m in ('fastapi', 'uvicorn', 'psycopg', "
+        "'jinja2', 'argon2') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

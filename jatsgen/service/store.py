@@ -6,6 +6,7 @@ ledger's own rows: what the registry said of a DOI is said in one place.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Iterator, Sequence
@@ -518,7 +519,9 @@ class Store:
     # --- the board -----------------------------------------------------------------------
 
     def mark(self, journal: int, rows: Sequence[dict[str, Any]]) -> None:
-        """Put DOIs on the board (or move them on): what a job found or did with each."""
+        """Put DOIs on the board (or move them on): what a job found or did with each. A
+        DOI's last sending is kept until another is made: a new review of it does not
+        hide what the registry said of the last deposit."""
         now = time.time()
         with self.transaction() as db:
             db.executemany(
@@ -526,8 +529,10 @@ class Store:
                 "submission, message, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (journal, doi) DO UPDATE SET written = excluded.written, "
                 "title = COALESCE(excluded.title, board.title), change = excluded.change, "
-                "state = excluded.state, job = excluded.job, batch = excluded.batch, "
-                "submission = excluded.submission, message = excluded.message, "
+                "state = excluded.state, job = excluded.job, "
+                "batch = COALESCE(excluded.batch, board.batch), "
+                "submission = COALESCE(excluded.submission, board.submission), "
+                "message = excluded.message, "
                 "updated_at = excluded.updated_at",
                 [
                     (journal, r["doi"].lower(), r["doi"], r.get("title"), r["change"], r["state"],
@@ -614,19 +619,23 @@ def _board_row(r: Any) -> dict[str, Any]:
     """A board row: its status is the registry's word when there is one (the ledger's
     result), else where the service has it."""
     status = r["state"]
-    if r["submission"] is not None:
+    if r["submission"] is not None and status != "refused":
         status = r["result"] or "pending"
         if r["sub_state"] == "rejected":
             status = "failure"
         elif r["sub_state"] in ("validated", "uploading"):
             status = "sending"
-    stale = status in ("pending", "sending") and time.time() - r["updated_at"] > PENDING_TOO_LONG
+    since = r["updated_at"]
+    if r["sent_at"]:  # pending since it was last sent, not since it was last reviewed
+        since = dt.datetime.fromisoformat(r["sent_at"]).timestamp()
+    stale = status in ("pending", "sending") and time.time() - since > PENDING_TOO_LONG
     return {
         "doi": r["written"],
         "title": r["title"],
         "change": r["change"],
         "status": status,
         "message": r["registry_message"] or r["message"],
+        "step": r["state"],  # the latest step: reviewed, asked, queued, sent, ...
         "job": r["job"],
         "batch": r["batch"],
         "submission": r["submission"],

@@ -10,7 +10,9 @@ resumed by the ledger's claims (the registry is asked before anything is sent tw
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import re
 import shutil
 import socket
@@ -20,6 +22,8 @@ import time
 import traceback
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -270,16 +274,90 @@ def _settled(
 RUNNERS = {"prepare": prepare, "deposit": deposit}
 
 
+@dataclass(frozen=True)
+class Settings:
+    """What a job's process needs to build its own `Service` (picklable)."""
+
+    place: str  # the database: a SQLite file or a postgresql:// URL
+    data: str
+    schemas: str | None
+    lease: float
+    poll: float
+    wait: float
+
+    @classmethod
+    def of(cls, svc: Service) -> Settings:
+        where = svc.ledger.place.url or str(svc.ledger.place.path)
+        return cls(where, str(svc.data), svc.schemas, svc.lease, svc.poll, svc.wait)
+
+
+_OWN: list[Service] = []  # the job process's own Service, built once
+
+
+def _die_with_parent(parent: int) -> None:
+    """A job process ends with the service that started it (Linux: PR_SET_PDEATHSIG), so a
+    service killed with kill -9 leaves no orphan working on: its jobs are taken again. A
+    service killed while this process was still starting is gone already: it ends at once
+    (the job it would have been handed is not its own any more)."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def execute(settings: Settings, job_id: int) -> None:
+    """Run one job, in a job process: what the library says is wrong becomes the job's
+    findings; a bug, a line in the service's log and a job that says so."""
+    from ..deposit.ledger import Ledger
+    from .store import Store as JobStore
+
+    if not _OWN:
+        ledger = Ledger(settings.place)
+        data = Path(settings.data)
+        _OWN.append(Service(JobStore(ledger), ledger, Vault(data), data, settings.schemas,
+                            settings.lease, settings.poll, settings.wait))  # fmt: skip
+    svc = _OWN[0]
+    job = svc.store.job(job_id)
+    if job is None:
+        return
+    try:
+        RUNNERS[job.kind](svc, job)
+    except InputError as exc:
+        _fail(svc, job, "the inputs have errors", findings(exc.diagnostics, Path("/")))
+    except JatsgenError as exc:
+        _fail(svc, job, str(exc), [])
+    except Exception:
+        log.error("job %s: %s", job.id, traceback.format_exc())
+        _fail(svc, job, "internal error (the service's log has the details)", [])
+
+
 class Workers:
-    """`count` threads taking jobs from the queue until `stop`."""
+    """`count` threads taking jobs from the queue until `stop`, each job run in a process
+    of its own pool: the library's XML engines (libxml2's schemas and their error logs) are
+    not made to be used by several threads at once, and a crash in one job takes no other
+    work with it."""
 
     def __init__(self, svc: Service, count: int = 2) -> None:
         self.svc = svc
+        self.settings = Settings.of(svc)
+        self.count = count
         self.stopping = threading.Event()
+        self.pool = self._pool()
         self.threads = [
             threading.Thread(target=self._loop, name=f"jatsgen-worker-{i}", daemon=True)
             for i in range(count)
         ]
+
+    def _pool(self) -> ProcessPoolExecutor:
+        import multiprocessing
+
+        return ProcessPoolExecutor(
+            self.count, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_die_with_parent, initargs=(os.getpid(),),
+        )  # fmt: skip
 
     def start(self) -> None:
         for t in self.threads:
@@ -289,6 +367,7 @@ class Workers:
         self.stopping.set()
         for t in self.threads:
             t.join(timeout=5)
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
     def _loop(self) -> None:
         while not self.stopping.is_set():
@@ -303,18 +382,16 @@ class Workers:
             self.run(job)
 
     def run(self, job: Job) -> None:
+        log.info("job %s (%s): taken from the queue by %s", job.id, job.kind, self.svc.owner)
         beating = threading.Event()
         beat = threading.Thread(target=self._beat, args=(job.id, beating), daemon=True)
         beat.start()
         try:
-            RUNNERS[job.kind](self.svc, job)
-        except InputError as exc:
-            _fail(self.svc, job, "the inputs have errors", findings(exc.diagnostics, Path("/")))
-        except JatsgenError as exc:
-            _fail(self.svc, job, str(exc), [])
-        except Exception:
-            log.error("job %s: %s", job.id, traceback.format_exc())
-            _fail(self.svc, job, "internal error (the service's log has the details)", [])
+            self.pool.submit(execute, self.settings, job.id).result()
+        except BrokenProcessPool:
+            log.error("job %s: its process ended unexpectedly", job.id)
+            self.pool = self._pool()
+            _fail(self.svc, job, "internal error: the job's process ended unexpectedly", [])
         finally:
             beating.set()
             beat.join()
