@@ -303,3 +303,33 @@ def test_the_other_commands_do_not_load_the_service():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_first_run_prints_an_admin_password_and_reviews_the_bundled_examples(site):
+    served, admin, _, _ = site
+    assert served.output().count("one-time password") == 1
+    assert "sandbox registry at http://127.0.0.1:" in served.output()
+    assert admin.wait("/j/ysc/jobs/1") == "done"
+    page = admin.get("/j/ysc/jobs/1").text
+    for doi in ("10.5555/ysc.2025.012", "10.5555/ysc.2025.101", "10.5555/ysc.2025.103"):
+        assert f"<td>{doi}</td>" in page
+    assert 'id="deposit"' in page
+
+
+def test_queued_work_resumes_after_a_restart(tmp_path):
+    data = tmp_path / "data"
+    first = Served(data, "--sandbox", "--workers", "1", "--lease", "2")
+    admin = Person(first.url)
+    admin.login("admin", first.admin_password())
+    jobs = [
+        admin.upload("ysc", write_sheet(tmp_path / f"r{i}.csv", 30, 700 + 50 * i)) for i in range(3)
+    ]
+    first.kill()  # with work queued and under way
+    second = Served(data, "--sandbox", "--lease", "2")
+    try:
+        again = Person(second.url)
+        again.login("admin", first.admin_password())
+        assert [again.wait(job) for job in jobs] == ["done"] * 3
+        assert "one-time password" not in second.output()  # the admin is made once
+    finally:
+        second.stop()

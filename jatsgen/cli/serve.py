@@ -33,8 +33,15 @@ def serve_cmd(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
     workers: Annotated[
-        int, typer.Option("--workers", min=1, max=32, help="Background job threads.")
-    ] = 2,
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=32,
+            help="Jobs run at once, each in a process of its own (a deposit waiting for the "
+            "registry's answers holds one).",
+        ),
+    ] = 4,
     sandbox: Annotated[
         bool,
         typer.Option(

@@ -201,10 +201,20 @@ def since_seconds(since: str) -> float | None:
 
 
 def board(
-    svc: Service, journal: Journal, state: str, text: str, since: str, attention: str | bool
+    svc: Service,
+    journal: Journal,
+    state: str,
+    text: str,
+    since: str,
+    attention: str | bool,
+    limit: int = 500,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
+    if not 1 <= limit <= 10_000 or offset < 0:
+        raise Refused(422, "service.page", "limit is 1 to 10000, offset 0 or more")
     return svc.store.board(journal.id, state=state or None, text=text.strip() or None,
-                           since=since_seconds(since), attention=bool(attention))  # fmt: skip
+                           since=since_seconds(since), attention=bool(attention), limit=limit,
+                           offset=offset)  # fmt: skip
 
 
 def doi(svc: Service, journal: Journal, name: str) -> tuple[dict[str, Any] | None, list[Any]]:

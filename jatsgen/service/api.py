@@ -161,12 +161,14 @@ def dois(
     q: str = "",
     since: str = "",
     attention: bool = False,
+    limit: int = 500,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """The DOI board: each DOI's change (new, updated, unchanged) and state (the registry's
-    result once it answered), filtered by state, text, date (YYYY-MM-DD) or needing
-    attention (failed, refused, pending over a day)."""
+    """The DOI board, newest first: each DOI's change (new, updated, unchanged) and state
+    (the registry's result once it answered), filtered by state, text, date (YYYY-MM-DD) or
+    needing attention (failed, refused, pending over a day); `limit` rows from `offset`."""
     journal = journal_for(request, caller, slug, "viewer")
-    return actions.board(svc_of(request), journal, state, q, since, attention)
+    return actions.board(svc_of(request), journal, state, q, since, attention, limit, offset)
 
 
 @router.get("/journals/{slug}/dois/{doi:path}")

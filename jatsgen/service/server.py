@@ -26,7 +26,7 @@ class Options:
     data: Path
     database: str | None = None
     schemas: str | None = None
-    workers: int = 2
+    workers: int = 4
     lease: float = 30.0
     poll: float = 5.0
     wait: float = 300.0
@@ -79,6 +79,11 @@ def start_sandbox(svc: Service, opts: Options) -> Any:
         svc.store.add_journal(DEMO_SLUG, "Youth and Science (demo, sandbox)", config, url)
         journal = svc.store.journal(DEMO_SLUG)
         assert journal is not None
+        bundled = [_REPO_EXAMPLES / n for n in ("page.txt", "papers.csv")]
+        if all(p.is_file() for p in bundled):  # the first review is waiting at the first login
+            svc.store.add_job(
+                journal.id, "prepare", files=[(p.name, p.read_bytes()) for p in bundled]
+            )
     else:
         svc.store.update_journal(journal.id, config=journal.config, endpoint=url,
                                  name=journal.name)  # fmt: skip

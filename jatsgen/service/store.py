@@ -498,6 +498,16 @@ class Store:
                 (state, time.time(), job),
             )
 
+    def phase(self, job: int, owner: str, state: str) -> None:
+        """Move a running job to another state while its worker keeps it (a deposit that
+        has sent its files is `waiting` for answers: its registry account is free for the
+        next deposit to send)."""
+        with self.db() as db:
+            db.execute(
+                "UPDATE jobs SET state = ?, updated_at = ? WHERE id = ? AND owner = ?",
+                (state, time.time(), job, owner),
+            )
+
     def later(self, job: int, delay: float) -> None:
         """Hand a waiting job back, to be taken again (by any worker) in `delay` seconds."""
         with self.db() as db:
@@ -550,6 +560,7 @@ class Store:
         since: float | None = None,
         attention: bool = False,
         limit: int = 500,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
         """The journal's DOIs with what the registry said (the ledger's rows), newest first."""
         where: list[str] = ["b.journal = ?"]
@@ -565,16 +576,15 @@ class Store:
                 "SELECT b.*, d.result, d.message AS registry_message, s.state AS sub_state, "
                 "s.upload_name, s.updated_at AS sent_at FROM board b LEFT JOIN submissions s "
                 "ON s.id = b.submission LEFT JOIN dois d ON d.submission = b.submission AND "
-                f"d.doi = b.doi WHERE {' AND '.join(where)} ORDER BY b.updated_at DESC, b.doi "
-                "LIMIT ?",
-                [*args, limit],
+                f"d.doi = b.doi WHERE {' AND '.join(where)} ORDER BY b.updated_at DESC, b.doi",
+                args,
             ).fetchall()
         out = [_board_row(r) for r in rows]
         if state:
             out = [r for r in out if state in (r["status"], r["change"])]
         if attention:
             out = [r for r in out if r["attention"]]
-        return out
+        return out[offset : offset + limit]
 
     def board_row(self, journal: int, doi: str) -> dict[str, Any] | None:
         rows = [r for r in self.board(journal, text=doi) if r["doi"].lower() == doi.lower()]

@@ -218,6 +218,8 @@ def deposit(svc: Service, job: Job) -> None:
             paths[str(folder / name)] = batch
         svc.store.progress(job.id, 0, len(paths), "sending")
         outcomes = depositor.deposit(list(paths), on_done=lambda o: _sent(svc, job, paths, o))
+        svc.store.phase(job.id, svc.owner, "waiting")  # sent: the account may send more
+        svc.store.progress(job.id, len(paths), len(paths), "waiting for the registry's answers")
         depositor.wait(outcomes, svc.wait, svc.poll)
     _settled(svc, job, journal, outcomes, paths)
 
@@ -284,11 +286,12 @@ class Settings:
     lease: float
     poll: float
     wait: float
+    owner: str  # the service's name in the queue: its jobs are its own in the job process too
 
     @classmethod
     def of(cls, svc: Service) -> Settings:
         where = svc.ledger.place.url or str(svc.ledger.place.path)
-        return cls(where, str(svc.data), svc.schemas, svc.lease, svc.poll, svc.wait)
+        return cls(where, str(svc.data), svc.schemas, svc.lease, svc.poll, svc.wait, svc.owner)
 
 
 _OWN: list[Service] = []  # the job process's own Service, built once
@@ -317,8 +320,10 @@ def execute(settings: Settings, job_id: int) -> None:
     if not _OWN:
         ledger = Ledger(settings.place)
         data = Path(settings.data)
-        _OWN.append(Service(JobStore(ledger), ledger, Vault(data), data, settings.schemas,
-                            settings.lease, settings.poll, settings.wait))  # fmt: skip
+        _OWN.append(
+            Service(JobStore(ledger), ledger, Vault(data), data, settings.schemas,
+                    settings.lease, settings.poll, settings.wait, settings.owner)
+        )  # fmt: skip
     svc = _OWN[0]
     job = svc.store.job(job_id)
     if job is None:
