@@ -333,3 +333,37 @@ def test_queued_work_resumes_after_a_restart(tmp_path):
         assert "one-time password" not in second.output()  # the admin is made once
     finally:
         second.stop()
+
+
+def test_a_deposit_batch_file_is_reviewed_and_sent_as_it_is(site, tmp_path):
+    served, _, _, tokens = site
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jatsgen",
+            "crossref",
+            str(write_sheet(tmp_path / "s.csv", 2, 801)),
+            "-c",
+            str(SHEET.parent / "jatsgen.toml"),
+            "-o",
+            str(tmp_path / "out"),
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "JATSGEN_STATE_DIR": str(tmp_path / "state")},
+    )
+    assert made.returncode == 0, made.stderr
+    batch = next((tmp_path / "out").glob("*.xml"))
+    job = follow(served, tokens["editor"], submit(served, tokens["editor"], "ysc", batch)["id"])
+    assert job["state"] == "done", job
+    assert sorted(e["doi"] for e in job["result"]["entries"]) == [
+        "10.5555/ysc.2025.801",
+        "10.5555/ysc.2025.802",
+    ]
+    sent = api(served, tokens["depositor"], "POST", f"/api/jobs/{job['id']}/deposit").json()
+    assert follow(served, tokens["depositor"], sent["id"])["state"] == "done"
+    history = api(served, tokens["viewer"], "GET", "/api/journals/ysc/dois/10.5555/ysc.2025.801")
+    stored = api(served, tokens["viewer"], "GET", history.json()["history"][0]["sent"])
+    assert stored.content == batch.read_bytes()  # the very file uploaded

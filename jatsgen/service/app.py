@@ -5,7 +5,6 @@ person, JSON with a rule id for a system), shared by the pages (`pages.py`) and 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from .auth import ROLES, SESSION_COOKIE, Caller, from_session, from_token
 from .store import Job, Journal
-from .work import Service
+from .work import Service, plain
 
 MAX_UPLOAD = 50_000_000  # bytes in one upload, all files together
 PAGE_CSP = (
@@ -54,10 +53,6 @@ def _when(seconds: float | None) -> str:
     if not seconds:
         return ""
     return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def plain(html: Any) -> str:
-    return re.sub(r"<[^>]+>", "", html) if isinstance(html, str) else ""
 
 
 templates.env.globals.update(when=_when, plain=plain, roles=ROLES)

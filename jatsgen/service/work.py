@@ -36,10 +36,11 @@ from ..deposit.ledger import Ledger
 from ..deposit.protocol import endpoint_url
 from ..diagnostics import Diagnostic
 from ..errors import ConfigError, InputError, JatsgenError
-from ..jobs import TimestampClock, make_batches
+from ..jobs import BatchRun, TimestampClock, make_batches
 from ..registration import as_json
 from ..review import render, review
 from ..validation import SchemaLocator
+from ..validation.detect import kind_of, peek_schema
 from .store import Job, Journal, Store
 from .vault import Vault
 
@@ -105,24 +106,46 @@ def prepare(svc: Service, job: Job) -> None:
         except ConfigError as exc:
             _fail(svc, job, "the journal's config has errors", findings(exc.diagnostics, folder))
             return
-        state = svc.state_dir(journal)
-        clock = TimestampClock(state, config.timestamp_digits, floor=svc.ledger.highest_timestamp())
-        done: list[str] = []
-
-        def on_input(path: str) -> None:
-            done.append(path)
-            svc.store.progress(job.id, len(done), len(inputs), f"read {Path(path).name}")
-
-        run = make_batches(
-            inputs, config, folder / "out", clock=clock, locator=SchemaLocator(svc.schemas),
-            notes=True, on_input=on_input,
-        )  # fmt: skip
-        found = findings(run.diagnostics, folder)
-        if not run.ok:
-            _fail(svc, job, "the inputs have errors: nothing was made", found)
-            return
+        # deposit batch files are reviewed and sent as they are; the rest made into batches
+        given = [p for p in inputs if kind_of(peek_schema(p)) == "crossref"]
+        sources = [p for p in inputs if p not in given]
+        found: list[dict[str, Any]] = []
+        batches = [Path(p) for p in given]
+        if sources:
+            run = _make(svc, job, journal, config, sources, folder, len(given))
+            found = findings(run.diagnostics, folder)
+            if not run.ok:
+                _fail(svc, job, "the inputs have errors: nothing was made", found)
+                return
+            batches += [folder / "out" / b.path.name for b in run.batches]
         svc.store.progress(job.id, len(inputs), len(inputs), "reviewing")
-        _reviewed(svc, job, journal, config, run.batches, folder, found)
+        _reviewed(svc, job, journal, config, batches, folder, found)
+
+
+def _make(
+    svc: Service,
+    job: Job,
+    journal: Journal,
+    config: DepositConfig,
+    sources: list[str],
+    folder: Path,
+    done_before: int,
+) -> BatchRun:
+    """`jatsgen crossref` on the sources, with the journal's clock and DOI memory."""
+    clock = TimestampClock(
+        svc.state_dir(journal), config.timestamp_digits, floor=svc.ledger.highest_timestamp()
+    )
+    done: list[str] = []
+    total = len(sources) + done_before
+
+    def on_input(path: str) -> None:
+        done.append(path)
+        svc.store.progress(job.id, done_before + len(done), total, f"read {Path(path).name}")
+
+    return make_batches(
+        sources, config, folder / "out", clock=clock, locator=SchemaLocator(svc.schemas),
+        notes=True, on_input=on_input,
+    )  # fmt: skip
 
 
 def _reviewed(
@@ -130,11 +153,11 @@ def _reviewed(
     job: Job,
     journal: Journal,
     config: DepositConfig,
-    batches: list[Any],
+    batches: list[Path],
     folder: Path,
     found: list[dict[str, Any]],
 ) -> None:
-    paths = [str(folder / "out" / b.path.name) for b in batches]
+    paths = [str(b) for b in batches]
     endpoint = endpoint_url(journal.endpoint)
     result = review(paths, ledger=svc.ledger, endpoint=endpoint, config=config)
     entries = [
@@ -150,21 +173,25 @@ def _reviewed(
         f"{counts['unchanged']} unchanged; {errors} error(s)"
     )
     # the page names each batch by its file name, not the worker's private folder
-    page = render(result, svc.ledger.label).replace(f"{folder}/out/".encode(), b"")
+    page = render(result, svc.ledger.label)
+    page = re.sub(rf"{re.escape(str(folder))}/(?:in/\d+/|out/)".encode(), b"", page)
     svc.store.finish(
         job.id, "done", message, {"findings": found, "entries": entries, "counts": counts,
                                   "errors": errors},
         review=page, batches=[(Path(p).name, Path(p).read_bytes()) for p in paths],
     )  # fmt: skip
     svc.store.mark(journal.id, [
-        {"doi": e["doi"], "title": _plain(e.get("title")), "change": e["status"],
+        {"doi": e["doi"], "title": plain(e.get("title")) or None, "change": e["status"],
          "state": "reviewed", "job": job.id}
         for e in entries
     ])  # fmt: skip
 
 
-def _plain(html: Any) -> str | None:
-    return re.sub(r"<[^>]+>", "", html) if isinstance(html, str) else None
+def plain(text: Any) -> str:
+    """A title's safe HTML (face markup) as plain text, for a table cell or a search."""
+    import html
+
+    return html.unescape(re.sub(r"<[^>]+>", "", text)) if isinstance(text, str) else ""
 
 
 def _fail(svc: Service, job: Job, message: str, found: list[dict[str, Any]]) -> None:
@@ -213,9 +240,11 @@ def deposit(svc: Service, job: Job) -> None:
     batches = svc.store.files(job.parent, "batch")
     with _folder() as folder:
         paths = {}
-        for batch, name, data in batches:
-            (folder / name).write_bytes(data)
-            paths[str(folder / name)] = batch
+        for batch, name, data in batches:  # each in a folder of its own (names may repeat)
+            target = folder / str(batch) / name
+            target.parent.mkdir()
+            target.write_bytes(data)
+            paths[str(target)] = batch
         svc.store.progress(job.id, 0, len(paths), "sending")
         outcomes = depositor.deposit(list(paths), on_done=lambda o: _sent(svc, job, paths, o))
         svc.store.phase(job.id, svc.owner, "waiting")  # sent: the account may send more
