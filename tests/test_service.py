@@ -367,3 +367,19 @@ def test_a_deposit_batch_file_is_reviewed_and_sent_as_it_is(site, tmp_path):
     history = api(served, tokens["viewer"], "GET", "/api/journals/ysc/dois/10.5555/ysc.2025.801")
     stored = api(served, tokens["viewer"], "GET", history.json()["history"][0]["sent"])
     assert stored.content == batch.read_bytes()  # the very file uploaded
+
+
+def test_a_one_time_password_is_replaced_by_ones_own(site):
+    served, admin, _, _ = site
+    once = admin.add_member("ysc", "olga", "viewer")
+    olga = Person(served.url)
+    assert 'id="one-time"' in olga.login("olga", once).text
+    short = olga.post("/account", {"current": once, "new": "short", "again": "short"})
+    assert short.status_code == 422
+    mine = "olga's own long password"
+    changed = olga.post("/account", {"current": once, "new": mine, "again": mine})
+    assert changed.status_code == 200 and 'id="one-time"' not in changed.text
+    assert Person(served.url).login("olga", once).status_code == 401
+    assert Person(served.url).login("olga", mine).status_code == 200
+    shown = admin.get("/login?error=Call+0800+now").text  # nothing from the address is shown
+    assert "0800" not in shown

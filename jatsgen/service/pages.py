@@ -16,6 +16,7 @@ from .auth import (
     SESSION_COOKIE,
     SESSION_SECONDS,
     Caller,
+    hash_password,
     locked_out,
     login,
     new_secret,
@@ -47,7 +48,11 @@ def _secure(request: Request) -> bool:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, error: str = "") -> Response:
+def login_page(request: Request) -> Response:
+    return _login_page(request, "")
+
+
+def _login_page(request: Request, error: str) -> Response:
     token = new_secret()
     response = page(request, "login.html", title="Log in", csrf=token, error=error)
     response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict",
@@ -68,12 +73,12 @@ def login_post(
     if not csrf or not expected or not same(csrf, expected):
         raise Refused(403, "service.csrf", "the login form is out of date: reload it and log in")
     if locked_out(svc.store, login_name, address):
-        response = login_page(request, "too many failed logins: wait 15 minutes and try again")
+        response = _login_page(request, "too many failed logins: wait 15 minutes and try again")
         response.status_code = 429
         return response
     person = login(svc.store, login_name, password, address)
     if person is None:
-        response = login_page(request, "wrong login or password")
+        response = _login_page(request, "wrong login or password")
         response.status_code = 401
         return response
     cookie, _ = start_session(svc.store, person)
@@ -95,7 +100,46 @@ def logout(request: Request, csrf: Csrf = "") -> Response:
     return response
 
 
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request) -> Response:
+    return account(request)
+
+
+def account(request: Request, error: str = "", status: int = 200) -> Response:
+    caller = caller_of(request)
+    return page(request, "account.html", status, title="Your password", caller=caller,
+                error=error)  # fmt: skip
+
+
+@router.post("/account")
+def change_password(
+    request: Request,
+    current: Annotated[str, Form()] = "",
+    new: Annotated[str, Form()] = "",
+    again: Annotated[str, Form()] = "",
+    csrf: Csrf = "",
+) -> Response:
+    """Choose one's own password (the one-time one stops working)."""
+    caller = checked(request, csrf)
+    svc = svc_of(request)
+    assert caller.person is not None
+    address = request.client.host if request.client else "?"
+    if locked_out(svc.store, caller.person.login, address):
+        return account(request, "too many failed attempts: wait 15 minutes", 429)
+    if login(svc.store, caller.person.login, current, address) is None:
+        return account(request, "the current password is not right", 403)
+    if len(new) < 12 or new != again:
+        return account(request, "the new password needs 12 characters or more, twice the "
+                       "same", 422)  # fmt: skip
+    svc.store.set_password(caller.person.id, hash_password(new))
+    return RedirectResponse("/", status_code=303)
+
+
 @router.get("/", response_class=HTMLResponse)
+def home_page(request: Request) -> Response:
+    return home(request)
+
+
 def home(request: Request, secret: tuple[str, str] | None = None) -> Response:
     caller = caller_of(request)
     svc = svc_of(request)
@@ -225,6 +269,10 @@ def batch_file(request: Request, slug: str, batch: int) -> Response:
 
 
 @router.get("/j/{slug}/settings", response_class=HTMLResponse)
+def settings_page(request: Request, slug: str) -> Response:
+    return settings(request, slug)
+
+
 def settings(
     request: Request,
     slug: str,

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS people (
     login       TEXT NOT NULL UNIQUE,
     password    TEXT NOT NULL,       -- argon2 hash
     is_admin    INTEGER NOT NULL DEFAULT 0,
+    one_time    INTEGER NOT NULL DEFAULT 0,   -- the password was made here: to be changed
     created_at  REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS roles (
@@ -128,6 +129,7 @@ class Person:
     id: int
     login: str
     is_admin: bool
+    one_time: bool = False  # still on the one-time password the service made
 
 
 @dataclass(frozen=True)
@@ -245,10 +247,11 @@ class Store:
     # --- people, roles, sessions, tokens -------------------------------------------------
 
     def add_person(self, login: str, password_hash: str, *, is_admin: bool = False) -> int:
+        """A person with a one-time password (made here, shown once)."""
         with self.db() as db:
             row = db.execute(
-                "INSERT INTO people (login, password, is_admin, created_at) VALUES (?, ?, ?, ?) "
-                "RETURNING id",
+                "INSERT INTO people (login, password, is_admin, one_time, created_at) VALUES "
+                "(?, ?, ?, 1, ?) RETURNING id",
                 (login, password_hash, int(is_admin), time.time()),
             ).fetchone()
         return int(row[0])
@@ -262,14 +265,20 @@ class Store:
         with self.db() as db:
             row = db.execute("SELECT * FROM people WHERE login = ?", (login,)).fetchone()
         return (
-            (Person(row["id"], row["login"], bool(row["is_admin"])), row["password"])
+            (
+                Person(row["id"], row["login"], bool(row["is_admin"]), bool(row["one_time"])),
+                row["password"],
+            )
             if row
             else None
         )
 
     def set_password(self, person: int, password_hash: str) -> None:
+        """A password the person chose (no longer a one-time one)."""
         with self.db() as db:
-            db.execute("UPDATE people SET password = ? WHERE id = ?", (password_hash, person))
+            db.execute(
+                "UPDATE people SET password = ?, one_time = 0 WHERE id = ?", (password_hash, person)
+            )
 
     def set_role(self, person: int, journal: int, role: str | None) -> None:
         with self.transaction() as db:
@@ -302,11 +311,11 @@ class Store:
         """The person a session cookie stands for, and the session's CSRF token."""
         with self.db() as db:
             row = db.execute(
-                "SELECT p.id, p.login, p.is_admin, s.csrf FROM sessions s JOIN people p ON "
-                "p.id = s.person WHERE s.token_hash = ? AND s.expires_at > ?",
+                "SELECT p.id, p.login, p.is_admin, p.one_time, s.csrf FROM sessions s JOIN people "
+                "p ON p.id = s.person WHERE s.token_hash = ? AND s.expires_at > ?",
                 (token_hash, time.time()),
             ).fetchone()
-        return (Person(row[0], row[1], bool(row[2])), row[3]) if row else None
+        return (Person(row[0], row[1], bool(row[2]), bool(row[3])), row[4]) if row else None
 
     def end_session(self, token_hash: str) -> None:
         with self.db() as db:
