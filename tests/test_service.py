@@ -103,6 +103,13 @@ def test_a_token_reaches_only_its_journal_and_what_its_role_allows(site):
     assert none.status_code == 401 and none.json()["error"]["rule"] == "service.auth"
     wrong = api(served, "jg_not-a-token", "GET", "/api/journals")
     assert wrong.status_code == 401
+    for method, path, status, rule in (
+        ("POST", "/api/journals/ysc/jobs", 422, "service.bad-request"),  # no files
+        ("GET", "/api/no-such-thing", 404, "service.not-found"),
+        ("GET", "/api/jobs/not-a-number", 422, "service.bad-request"),
+    ):
+        said = api(served, tokens["editor"], method, path)
+        assert said.status_code == status and said.json()["error"]["rule"] == rule, said.text
 
 
 def test_a_revoked_token_is_refused_at_once(site):

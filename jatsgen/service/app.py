@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .auth import ROLES, SESSION_COOKIE, Caller, from_session, from_token
 from .store import Job, Journal
@@ -134,6 +136,20 @@ def create_app(svc: Service) -> FastAPI:
         return page(request, "message.html", exc.status, title="Not allowed" if exc.status ==
                     403 else "Not found" if exc.status == 404 else "Refused",
                     message=exc.message, rule=exc.rule, kind="error", link="/")  # fmt: skip
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, exc: RequestValidationError) -> Response:
+        said = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
+            for e in exc.errors()
+        )
+        return await refused(request, Refused(422, "service.bad-request", said))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        rules = {404: "service.not-found", 405: "service.method"}
+        rule = rules.get(exc.status_code, "service.http")
+        return await refused(request, Refused(exc.status_code, rule, str(exc.detail)))
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Response:
