@@ -155,7 +155,9 @@ def service_run(folder: Path, sheets: list[Path], database: str | None) -> dict[
         r.join()
     watching.set()
     loaded = [t for r in readers for t in r.times]
-    board = requests.get(served.url + "/api/journals/ysc/dois?state=success&limit=10000", headers=auth).json()
+    board = requests.get(
+        served.url + "/api/journals/ysc/dois?state=success&limit=10000", headers=auth
+    ).json()
     served.stop()
     registry.terminate()
     return {"idle": idle, "loaded": loaded, "peak": peak[0], "elapsed": elapsed,
@@ -196,13 +198,19 @@ def main() -> None:
         got = service_run(folder / "service", sheets, args.database)
         reference = cli_run(folder / "cli", sheets)
     wanted = {f"10.5555/ysc.2025.{n}" for n in range(5000, 5000 + args.uploads * args.papers)}
-    lost = wanted - got["registered"]  # type: ignore[operator]
+    registered: set[str] = got["registered"]  # type: ignore[assignment]
+    idle: list[float] = got["idle"]  # type: ignore[assignment]
+    loaded: list[float] = got["loaded"]  # type: ignore[assignment]
+    lost = wanted - registered
+    database = "PostgreSQL" if args.database else "SQLite"
     print(f"{args.uploads} uploads of {args.papers} papers at once ({len(wanted)} DOIs), "
-          f"database: {'PostgreSQL' if args.database else 'SQLite'}")  # fmt: skip
-    print(f"pages while idle:        {percentiles(got['idle'])} ({len(got['idle'])} pages)")  # type: ignore[arg-type]
-    print(f"pages under the load:    {percentiles(got['loaded'])} ({len(got['loaded'])} pages)")  # type: ignore[arg-type]
-    print(f"service peak memory:     {got['peak'] / 2**20:.0f} MB (its process and its job processes)")  # type: ignore[operator]
-    print(f"uploads to registered:   service {got['elapsed']:.0f} s; the CLI, sheet after sheet: {reference:.0f} s")
+          f"database: {database}")  # fmt: skip
+    print(f"pages while idle:        {percentiles(idle)} ({len(idle)} pages)")
+    print(f"pages under the load:    {percentiles(loaded)} ({len(loaded)} pages)")
+    print(f"service peak memory:     {got['peak'] / 2**20:.0f} MB "  # type: ignore[operator]
+          "(its process and its job processes)")  # fmt: skip
+    print(f"uploads to registered:   service {got['elapsed']:.0f} s; "
+          f"the CLI, sheet after sheet: {reference:.0f} s")  # fmt: skip
     print(f"nothing lost:            {len(wanted) - len(lost)} of {len(wanted)} DOIs registered"
           + (f"; LOST: {sorted(lost)[:5]}" if lost else ""))  # fmt: skip
 
