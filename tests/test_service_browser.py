@@ -54,6 +54,15 @@ def wait_for(browser, check, timeout: float = 180) -> None:  # noqa: F811
         time.sleep(0.3)
 
 
+def follow(browser, element) -> None:  # noqa: F811
+    """Click a link or a form's button, and wait for the next page to be there (a click can
+    return while the old page is still shown)."""
+    was = browser.current_url
+    element.click()
+    wait_for(browser, lambda: browser.current_url != was)
+    wait_for(browser, lambda: browser.execute_script("return document.readyState") == "complete")
+
+
 def state(browser) -> str:  # noqa: F811
     from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
@@ -70,7 +79,7 @@ def test_upload_review_deposit_and_see_every_doi_registered(browser, site, tmp_p
     served, password, _ = site
     sign_in(browser, served.url, "admin", password)
     shot(browser, "01-journals")
-    browser.find_element(By.LINK_TEXT, "Youth and Science (demo, sandbox)").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "Youth and Science (demo, sandbox)"))
     sheet = write_sheet(tmp_path / "papers.csv", 3, start=301)
     browser.find_element(By.ID, "files").send_keys(f"{PAGE}\n{sheet}")
     shot(browser, "02-upload")
@@ -83,7 +92,7 @@ def test_upload_review_deposit_and_see_every_doi_registered(browser, site, tmp_p
         *(f"10.5555/ysc.2025.{n}" for n in (301, 302, 303)),
     ]
     job = browser.current_url
-    browser.find_element(By.ID, "review-link").click()
+    follow(browser, browser.find_element(By.ID, "review-link"))
     wait_for(browser, lambda: "ysc.2025.302" in browser.page_source)
     shot(browser, "04-review-page")
     shown = browser.execute_script(
@@ -92,11 +101,11 @@ def test_upload_review_deposit_and_see_every_doi_registered(browser, site, tmp_p
     )
     assert sorted(shown) == sorted(dois)
     browser.get(job)
-    browser.find_element(By.ID, "deposit").click()
+    follow(browser, browser.find_element(By.ID, "deposit"))  # to the deposit's own page
     wait_for(browser, lambda: state(browser) in ("done", "failed"))
     shot(browser, "05-deposited")
     assert state(browser) == "done", browser.page_source[-3000:]
-    browser.find_element(By.LINK_TEXT, "DOI board").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "DOI board"))
     rows = {
         tr.find_element(By.CSS_SELECTOR, "td:first-child").text: tr.find_element(
             By.CSS_SELECTOR, "td.status"
@@ -105,11 +114,11 @@ def test_upload_review_deposit_and_see_every_doi_registered(browser, site, tmp_p
     }
     shot(browser, "06-board")
     assert {d: rows.get(d) for d in dois} == dict.fromkeys(dois, "success")
-    browser.find_element(By.LINK_TEXT, "10.5555/ysc.2025.301").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "10.5555/ysc.2025.301"))
     assert browser.find_element(By.ID, "status").text == "success"
     sent = browser.find_element(By.CSS_SELECTOR, "#history td a")
     shot(browser, "07-doi-history")
-    sent.click()
+    follow(browser, sent)
     wait_for(browser, lambda: "doi_batch" in browser.page_source)
     assert "10.5555/ysc.2025.301" in browser.page_source  # what was sent
     browser.get(served.url + "/j/ysc/board?attention=1")
