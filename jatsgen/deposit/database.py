@@ -95,13 +95,13 @@ class _Postgres:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
         cur = self._cursor()
-        cur.execute(_pg_sql(sql), tuple(_pg_value(p) for p in params))
+        cur.execute(_pg_sql(sql), tuple(params))
         return _PgRows(cur)
 
     def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
         if params:
             with self.conn.cursor() as cur:
-                cur.executemany(_pg_sql(sql), [tuple(_pg_value(v) for v in p) for p in params])
+                cur.executemany(_pg_sql(sql), [tuple(p) for p in params])
 
     def begin(self, *, lock: str | None = None) -> None:
         self.conn.execute("BEGIN")
@@ -136,10 +136,6 @@ class _PgRows:
 def _pg_sql(sql: str) -> str:
     """SQLite's `?` placeholders as psycopg's `%s` (a literal `%` doubled)."""
     return sql.replace("%", "%%").replace("?", "%s")
-
-
-def _pg_value(value: Any) -> Any:
-    return value
 
 
 class SqliteConnection:
