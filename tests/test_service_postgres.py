@@ -188,3 +188,29 @@ def test_the_command_line_deposits_and_reads_through_the_same_database(
     )
     assert wrong.returncode == 1 and "hunter22" not in wrong.stderr
     assert "cannot connect to the database" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_claims_of_a_runner_that_died_on_another_host_are_released_by_the_one_resuming(
+    kind, tmp_path, request, monkeypatch
+):
+    """A host that died holds its ledger claims for hours (another host cannot see whether
+    its process lives); the service tags each deposit job's claims, and the worker that
+    resumes the job releases them - only that job's."""
+    import os
+    import socket
+
+    from jatsgen.deposit.ledger import Ledger
+
+    place = request.getfixturevalue("postgres")() if kind == "postgresql" else tmp_path / "l"
+    ledger = Ledger(str(place))
+    with monkeypatch.context() as patched:
+        patched.setattr(socket, "gethostname", lambda: "host-that-died")
+        assert ledger.claim("abc", "http://x", "jatsgen-service-job-7:1") is None
+        assert ledger.claim("def", "http://x", "jatsgen-service-job-70:1") is None
+    held = ledger.claim("abc", "http://x", "jatsgen-service-job-7:2")
+    assert held == f"pid {os.getpid()} on host-that-died"  # recent, on another host: waited
+    assert ledger.release_tagged("jatsgen-service-job-70") == 0  # not another job's
+    assert ledger.release_tagged("jatsgen-service-job-7") == 1  # job 70's claim is kept
+    assert ledger.claim("abc", "http://x", "jatsgen-service-job-7:2") is None
+    assert ledger.claim("def", "http://x", "jatsgen-service-job-7:2") is not None

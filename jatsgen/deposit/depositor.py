@@ -71,9 +71,12 @@ class Depositor:
         force: bool = False,
         prefixes: tuple[str, ...] = (),
         reassign: Iterable[str] = (),
+        claim_tag: str | None = None,
     ) -> None:
         """`reassign`: DOIs the user says may now be registered for another work than the
-        one the ledger has them for (`--reassign`)."""
+        one the ledger has them for (`--reassign`). `claim_tag` marks this depositor's
+        claims in the ledger, so that whoever resumes its work after it died (on any host)
+        can release them (`Ledger.release_tagged`) rather than wait for them to go stale."""
         self.client = client
         self.ledger = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
         self.endpoint = endpoint
@@ -81,6 +84,7 @@ class Depositor:
         self.force = force
         self.prefixes = prefixes
         self.reassign = frozenset(reassign)
+        self.claim_tag = claim_tag
         self.notes: list[str] = []  # what could not be done on the way (a refresh, ...)
         self.interrupted = False  # Ctrl-C stopped `deposit` (its outcomes say where)
 
@@ -188,7 +192,7 @@ class Depositor:
     def _deposit_one(self, plan: FilePlan) -> Outcome:
         """Send one planned file, holding the ledger's claim on (file, endpoint) meanwhile:
         another run (or thread) sending the same file waits, then finds it received."""
-        token = uuid.uuid4().hex
+        token = f"{self.claim_tag}:{uuid.uuid4().hex}" if self.claim_tag else uuid.uuid4().hex
         deadline = time.monotonic() + CLAIM_WAIT
         while (holder := self.ledger.claim(plan.sha256, self.endpoint, token)) is not None:
             if time.monotonic() > deadline:

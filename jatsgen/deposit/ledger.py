@@ -563,6 +563,15 @@ class Ledger:
             db.commit()
         return None
 
+    def release_tagged(self, tag: str) -> int:
+        """Release the claims of a depositor made with `claim_tag=tag` that died (its work
+        is being resumed); how many there were."""
+        with connect(self.place) as db:
+            rows = db.execute(
+                "DELETE FROM claims WHERE owner LIKE ? RETURNING owner", (f"{tag}:%",)
+            ).fetchall()
+        return len(rows)
+
     def release(self, sha256: str, endpoint: str, owner: str) -> None:
         with connect(self.place) as db:
             db.execute(

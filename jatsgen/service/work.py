@@ -213,7 +213,7 @@ def account_key(journal: Journal, user: str) -> str:
     return f"{endpoint_url(journal.endpoint)} {user}"
 
 
-def depositor_for(svc: Service, journal: Journal) -> Depositor:
+def depositor_for(svc: Service, journal: Journal, claim_tag: str | None = None) -> Depositor:
     sealed = svc.store.credentials(journal.id)
     if sealed is None:
         raise JatsgenError(
@@ -223,7 +223,7 @@ def depositor_for(svc: Service, journal: Journal) -> Depositor:
     creds = svc.vault.open(sealed)
     endpoint = endpoint_url(journal.endpoint)
     client = RegistryClient(endpoint, creds, label=journal.endpoint)
-    return Depositor(client, svc.ledger, endpoint)
+    return Depositor(client, svc.ledger, endpoint, claim_tag=claim_tag)
 
 
 def deposit(svc: Service, job: Job) -> None:
@@ -232,11 +232,16 @@ def deposit(svc: Service, job: Job) -> None:
     handed back and taken again later (a run again asks before it sends)."""
     assert job.parent is not None
     journal = svc.store.journal_by_id(job.journal)
+    tag = f"jatsgen-service-job-{job.id}"
     try:
-        depositor = depositor_for(svc, journal)
+        depositor = depositor_for(svc, journal, tag)
     except JatsgenError as exc:
         _fail(svc, job, str(exc), [])
         return
+    # the queue gave this job to no one else: claims under its tag are of a runner that
+    # died (on any host), not to be waited out for hours
+    if (released := svc.ledger.release_tagged(tag)) and job.state != "queued":
+        log.info("job %s: %d claim(s) of its last runner released", job.id, released)
     batches = svc.store.files(job.parent, "batch")
     with _folder() as folder:
         paths = {}
