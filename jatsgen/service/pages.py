@@ -25,6 +25,7 @@ from .auth import (
 )
 
 router = APIRouter(include_in_schema=False)
+KINDS = {"prepare": "Upload", "deposit": "Deposit"}  # what a person calls each kind of job
 Csrf = Annotated[str, Form()]
 BOARD_STATES = ("new", "updated", "unchanged", "reviewed", "asked", "sending", "pending",
                 "success", "warning", "failure", "refused")  # fmt: skip
@@ -206,7 +207,7 @@ def job_page(request: Request, slug: str, job_id: int) -> Response:
     if journal.slug != slug:
         raise Refused(404, "service.not-found", f"no job {job_id} in {slug}")
     running = job.state in ("queued", "running", "waiting")
-    return page(request, "job.html", title=f"{job.kind.capitalize()} #{job.id}", caller=caller,
+    return page(request, "job.html", title=f"{KINDS[job.kind]} #{job.id}", caller=caller,
                 journal=journal, job=job, children=svc_of(request).store.children(job.id),
                 may_deposit=caller.may(journal.id, "depositor"),
                 may_ask=caller.may(journal.id, "editor"),
