@@ -110,6 +110,21 @@ def test_a_seq_doi_stays_with_its_paper_when_rows_go_come_and_are_skipped(env, r
     assert dois_by_title(fourth)["Gamma"] == given["Gamma"]
 
 
+def test_a_seq_with_a_format_spec_moves_on_past_dois_given_to_other_papers(env):
+    """`{seq:03d}` (the config's own example of a format spec) is a {seq} pattern too: a new
+    paper in the first row gets the next number, not an error."""
+    config = env / "padded.toml"
+    config.write_text(CONFIG.read_text("utf-8").replace("{seq}", "{seq:03d}"), "utf-8")
+    assert "{seq:03d}" in config.read_text("utf-8")
+    first = run("crossref", volume(env, ["Alpha", "Beta"]), "-c", config, "-o", env / "p1")
+    assert first.exit_code == 0, first.stderr
+    second = run("crossref", volume(env, ["Gamma", "Alpha"]), "-c", config, "-o", env / "p2")
+    assert second.exit_code == 0, second.stderr
+    given = dois_by_title(sorted((env / "p2").glob("*.xml")))
+    assert given == {"Alpha": "10.5555/t.2025.001", "Gamma": "10.5555/t.2025.003"}
+    assert "[doi.kept]" in second.stderr
+
+
 def test_a_registered_doi_is_not_put_on_another_paper_unless_said(env, registry):
     reg = registry()
     papers = ["Alpha", "Beta", "Gamma"]

@@ -390,3 +390,20 @@ def test_a_one_time_password_is_replaced_by_ones_own(site):
     assert Person(served.url).login("olga", mine).status_code == 200
     shown = admin.get("/login?error=Call+0800+now").text  # nothing from the address is shown
     assert "0800" not in shown
+
+
+def test_uploads_at_once_never_give_one_seq_doi_to_two_papers(site, tmp_path):
+    """A journal's uploads are made into batches one at a time: with a `{seq}` pattern, two
+    made at once would each give the next free DOI to a paper of their own."""
+    served, admin, _, _ = site
+    config = (SHEET.parent / "jatsgen.toml").read_text("utf-8")
+    admin.add_journal("sq", config.replace("ysc.{year}.{number}", "s.{seq:04d}"), "test")
+    token = admin.token("sq", "editor")
+    jobs = [
+        submit(served, token, "sq", write_sheet(tmp_path / f"q{i}.csv", 5, 100 * i + 1))
+        for i in range(4)
+    ]
+    done = [follow(served, token, job["id"]) for job in jobs]
+    assert [d["state"] for d in done] == ["done"] * 4, [d["message"] for d in done]
+    dois = [e["doi"] for d in done for e in d["result"]["entries"]]
+    assert sorted(dois) == [f"10.5555/s.{n:04d}" for n in range(1, 21)]

@@ -77,6 +77,11 @@ _TRANSLIT = str.maketrans(
 )
 
 
+# {seq} in a pattern, with or without a format spec ({seq:04d}): the number moves on past
+# DOIs given to other works
+SEQ = re.compile(r"\{\s*seq\s*(?::[^}]*)?\}")
+
+
 def slug(text: str, limit: int = 40) -> str:
     """ASCII slug of a title in Latin, Kazakh or Russian script."""
     ascii_text = text.lower().translate(_TRANSLIT)
@@ -367,7 +372,7 @@ class DoiPlanner:
             owner = owners.get(doi.lower()) or taken.get(doi.lower())
             if owner is None or owner == identity:
                 break
-            if "{seq}" not in pattern.replace(" ", ""):
+            if not SEQ.search(pattern):
                 raise ValueError(
                     f"the DOI pattern makes {doi} for this work, but an earlier run gave it to "
                     f"another work ({owner}); a DOI stays with its work: give this one a DOI "

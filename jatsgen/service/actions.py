@@ -17,7 +17,7 @@ from ..errors import ConfigError, JatsgenError
 from .app import MAX_UPLOAD, Refused
 from .auth import ROLES, Caller, digest, hash_password, new_secret
 from .store import Job, Journal
-from .work import Service, account_key, findings, journal_config
+from .work import Service, account_key, findings, journal_config, upload_key
 
 EXAMPLE_CONFIG = """\
 [depositor]
@@ -150,7 +150,8 @@ def read_uploads(files: list[UploadFile]) -> list[tuple[str, bytes]]:
 
 def upload(svc: Service, journal: Journal, caller: Caller, files: list[tuple[str, bytes]]) -> int:
     person = caller.person.id if caller.person else None
-    return svc.store.add_job(journal.id, "prepare", person=person, files=files)
+    return svc.store.add_job(journal.id, "prepare", person=person, files=files,
+                             account=upload_key(journal))  # fmt: skip
 
 
 def job_action(svc: Service, caller: Caller, job: Job, journal: Journal, action: str) -> int:

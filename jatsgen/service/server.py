@@ -14,7 +14,7 @@ from ..errors import JatsgenError
 from .auth import hash_password, new_secret
 from .store import Store
 from .vault import Vault
-from .work import Service, Workers
+from .work import Service, Workers, upload_key
 
 _REPO_EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DEMO_SLUG = "ysc"
@@ -81,9 +81,8 @@ def start_sandbox(svc: Service, opts: Options) -> Any:
         assert journal is not None
         bundled = [_REPO_EXAMPLES / n for n in ("page.txt", "papers.csv")]
         if all(p.is_file() for p in bundled):  # the first review is waiting at the first login
-            svc.store.add_job(
-                journal.id, "prepare", files=[(p.name, p.read_bytes()) for p in bundled]
-            )
+            files = [(p.name, p.read_bytes()) for p in bundled]
+            svc.store.add_job(journal.id, "prepare", files=files, account=upload_key(journal))
     else:
         svc.store.update_journal(journal.id, config=journal.config, endpoint=url,
                                  name=journal.name)  # fmt: skip

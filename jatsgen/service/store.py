@@ -70,7 +70,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     kind        TEXT NOT NULL,       -- prepare (inputs to batches and a review), deposit
     parent      INTEGER,             -- a deposit's prepare job
     state       TEXT NOT NULL,       -- queued, asked, running, waiting, done, failed
-    account     TEXT,                -- a deposit's registry account (endpoint and user)
+    account     TEXT,                -- jobs of one account run one at a time (work.py)
     person      INTEGER,             -- who started it (NULL: an API token)
     done_count  INTEGER NOT NULL DEFAULT 0,
     total       INTEGER NOT NULL DEFAULT 0,
@@ -435,15 +435,18 @@ class Store:
     def claim_job(self, owner: str, stale_before: float) -> Job | None:
         """Take the oldest queued job, or one whose worker stopped beating (its process died):
         one transaction under the queue's lock (and rows skipped when locked, in PostgreSQL),
-        so two workers, on any hosts, never take the same job. A deposit waits while another
-        deposit to the same registry account runs: each sends at most five files at once."""
+        so two workers, on any hosts, never take the same job. Jobs of one `account` run one
+        at a time: a deposit waits while another deposit to the same registry account sends
+        (each sends at most five files at once); an upload waits while another upload of the
+        same journal is made into batches (a `{seq}` DOI is the next one free: two made at
+        once would give the same DOI to two papers)."""
         skip = " FOR UPDATE SKIP LOCKED" if self.ledger.place.dialect == "postgresql" else ""
         with self.transaction(lock="jatsgen-queue") as db:
             row = db.execute(
                 "SELECT * FROM jobs j WHERE (j.state = 'queued' OR (j.state IN ('running', "
-                "'waiting') AND j.heartbeat < ?)) AND NOT (j.kind = 'deposit' AND EXISTS ("
-                "SELECT 1 FROM jobs o WHERE o.kind = 'deposit' AND o.state = 'running' AND "
-                "o.heartbeat >= ? AND o.account = j.account AND o.id != j.id)) "
+                "'waiting') AND j.heartbeat < ?)) AND NOT (j.account IS NOT NULL AND EXISTS ("
+                "SELECT 1 FROM jobs o WHERE o.state = 'running' AND o.heartbeat >= ? AND "
+                "o.account = j.account AND o.id != j.id)) "
                 f"ORDER BY j.id LIMIT 1{skip}",
                 (stale_before, stale_before),
             ).fetchone()

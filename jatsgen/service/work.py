@@ -209,8 +209,14 @@ def _folder() -> Iterator[Path]:
 
 
 def account_key(journal: Journal, user: str) -> str:
-    """One registry account: its endpoint and user (deposits to it run one at a time)."""
+    """One registry account: its endpoint and user (deposits to it send one at a time)."""
     return f"{endpoint_url(journal.endpoint)} {user}"
+
+
+def upload_key(journal: Journal) -> str:
+    """One journal's uploads: made into batches one at a time (the journal's DOI memory
+    gives each `{seq}` DOI once)."""
+    return f"uploads of journal {journal.id}"
 
 
 def depositor_for(svc: Service, journal: Journal, claim_tag: str | None = None) -> Depositor:
