@@ -57,14 +57,16 @@ _TITLES = {
 }
 
 
-def write_sheet(n: int, path: Path) -> None:
-    """A sheet of n papers, all in one volume, numbered 1..n with 4-page ranges."""
+def write_sheet(n: int, path: Path, start: int = 1) -> None:
+    """A sheet of n papers, all in one volume, numbered start..start+n-1 with 4-page ranges
+    (with the bundled config, DOIs 10.5555/ysc.2025.NUMBER; the service's tests and load
+    bench use it too)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part")
     with tmp.open("w", encoding="utf-8", newline="") as f:
         out = csv.writer(f)
         out.writerow(_COLUMNS)
-        for i in range(1, n + 1):
+        for i in range(start, start + n):
             lang = ("kk", "ru", "en")[i % 3]
             first = 4 * i - 3
             out.writerow(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import EXAMPLES
+from conftest import EXAMPLES, ROOT
 
 CONFIG_B = """\
 [depositor]
@@ -169,54 +169,11 @@ SHEET = EXAMPLES / "papers.csv"
 
 
 def write_sheet(path: Path, papers: int, start: int = 1) -> Path:
-    """A CSV sheet of `papers` papers of one volume, numbered from `start` (the bundled
-    sheet's columns; DOIs `10.5555/ysc.2025.N` with the bundled config)."""
-    import csv
+    """A CSV sheet of `papers` papers of one volume, numbered from `start`: the benchmarks'
+    sheet (`bench/csv_scale.py`; DOIs `10.5555/ysc.2025.N` with the bundled config)."""
+    if str(ROOT / "bench") not in sys.path:
+        sys.path.insert(0, str(ROOT / "bench"))
+    from csv_scale import write_sheet as bench_sheet
 
-    head = [
-        "id",
-        "language",
-        "title",
-        "author1_surname",
-        "author1_given_names",
-        "author1_orcid",
-        "abstract",
-        "number",
-        "pages",
-        "references",
-        "container_type",
-        "container_title",
-        "isbn",
-        "publisher",
-        "container_published",
-        "event_name",
-        "event_location",
-        "event_start",
-    ]
-    with path.open("w", encoding="utf-8", newline="") as f:
-        out = csv.writer(f)
-        out.writerow(head)
-        for n in range(start, start + papers):
-            out.writerow(
-                [
-                    f"p{n}",
-                    "en",
-                    f"Water quality monitoring, study {n}",
-                    f"Writer{n}",
-                    "Aigerim",
-                    "https://orcid.org/0000-0002-1825-0097" if n % 2 else "",
-                    f"We report study {n}.",
-                    str(n),
-                    f"{4 * n - 3}-{4 * n}",
-                    "Smith J. Digital skills. 2020. https://doi.org/10.1016/j.compedu.2019.103778",
-                    "proceedings",
-                    "Youth and Science: conference proceedings",
-                    "978-601-262-587-5",
-                    "Atyrau University",
-                    "2025",
-                    "Youth and Science conference",
-                    "Atyrau",
-                    "2025-04-07",
-                ]
-            )
+    bench_sheet(papers, path, start)
     return path

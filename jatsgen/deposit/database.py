@@ -69,7 +69,23 @@ class Row(tuple[Any, ...]):
         return list(self.names)
 
 
-class _Postgres:
+class _Transactions:
+    """COMMIT, ROLLBACK and close, spoken alike by both databases' connections."""
+
+    conn: Any
+
+    def commit(self) -> None:
+        self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        with suppress(Exception):
+            self.conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class _Postgres(_Transactions):
     """A psycopg connection in autocommit mode with explicit transactions."""
 
     dialect = "postgresql"
@@ -108,16 +124,6 @@ class _Postgres:
         if lock is not None:  # held to the end of the transaction, by every host
             self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (lock,))
 
-    def commit(self) -> None:
-        self.conn.execute("COMMIT")
-
-    def rollback(self) -> None:
-        with suppress(Exception):
-            self.conn.execute("ROLLBACK")
-
-    def close(self) -> None:
-        self.conn.close()
-
 
 class _PgRows:
     def __init__(self, cursor: Any) -> None:
@@ -138,7 +144,7 @@ def _pg_sql(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
-class SqliteConnection:
+class SqliteConnection(_Transactions):
     dialect = "sqlite"
 
     def __init__(self, conn: Any) -> None:
@@ -152,16 +158,6 @@ class SqliteConnection:
 
     def begin(self, *, lock: str | None = None) -> None:
         self.conn.execute("BEGIN IMMEDIATE")  # one writer at a time: every lock at once
-
-    def commit(self) -> None:
-        self.conn.execute("COMMIT")
-
-    def rollback(self) -> None:
-        with suppress(Exception):
-            self.conn.execute("ROLLBACK")
-
-    def close(self) -> None:
-        self.conn.close()
 
 
 def ddl(schema: str, dialect: str) -> list[str]:

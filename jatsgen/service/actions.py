@@ -35,7 +35,7 @@ resource = "https://press.example.org/{year}/{number}"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
-def config_problems(svc: Service, text: str) -> list[dict[str, Any]]:
+def config_problems(text: str) -> list[dict[str, Any]]:
     """The config checked as `jatsgen.toml` is, and one rule more: registry credentials go
     in the journal's credentials (kept encrypted), never in its config."""
     import tempfile
@@ -84,7 +84,7 @@ def add_journal(svc: Service, slug: str, name: str, config: str, endpoint: str) 
         raise Refused(422, "service.slug", f"{slug!r}: use a-z, 0-9 and -, up to 40 characters")
     if svc.store.journal(slug) is not None:
         raise Refused(409, "service.exists", f"there is already a journal {slug!r}")
-    found = config_problems(svc, config)
+    found = config_problems(config)
     if found:
         raise Refused(422, found[0]["rule"], "; ".join(_said(found)), found)
     return svc.store.add_journal(slug, name.strip() or slug, config, _endpoint(endpoint))
@@ -94,7 +94,7 @@ def save_settings(
     svc: Service, journal: Journal, name: str, endpoint: str, config: str
 ) -> list[str]:
     """Save the journal's settings, or say every problem with them (nothing saved)."""
-    found = config_problems(svc, config)
+    found = config_problems(config)
     if found:
         return _said(found)
     try:

@@ -16,6 +16,7 @@ from .auth import (
     SESSION_COOKIE,
     SESSION_SECONDS,
     Caller,
+    digest,
     hash_password,
     locked_out,
     login,
@@ -93,8 +94,6 @@ def login_post(
 @router.post("/logout")
 def logout(request: Request, csrf: Csrf = "") -> Response:
     checked(request, csrf)
-    from .auth import digest
-
     svc_of(request).store.end_session(digest(request.cookies.get(SESSION_COOKIE, "")))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)

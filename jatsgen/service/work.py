@@ -73,13 +73,20 @@ def journal_config(journal: Journal, folder: Path) -> DepositConfig:
     return load_config(path)
 
 
+def private(folder: Path) -> str:
+    """The worker's folder (and the `in/N/` or `out/` in it an input or a batch lies in):
+    left out of the names people are shown, which are the names they uploaded, the
+    batches' own and the config's."""
+    return rf"{re.escape(str(folder))}/(?:in/\d+/|out/)?"
+
+
 def findings(diagnostics: list[Diagnostic], folder: Path) -> list[dict[str, Any]]:
     """Findings as the CLI's JSON Lines print them, a file named as it was uploaded."""
     out = []
     for d in diagnostics:
         item = d.to_json()
         if item["file"]:
-            item["file"] = re.sub(rf"^{re.escape(str(folder))}/(?:in/\d+/|out/)?", "", item["file"])
+            item["file"] = re.sub(f"^{private(folder)}", "", item["file"])
         out.append(item)
     return out
 
@@ -174,7 +181,7 @@ def _reviewed(
     )
     # the page names each batch by its file name, not the worker's private folder
     page = render(result, svc.ledger.label)
-    page = re.sub(rf"{re.escape(str(folder))}/(?:in/\d+/|out/)".encode(), b"", page)
+    page = re.sub(private(folder).encode(), b"", page)
     svc.store.finish(
         job.id, "done", message, {"findings": found, "entries": entries, "counts": counts,
                                   "errors": errors},
